@@ -1,0 +1,64 @@
+export interface ShutdownOptions {
+  /** How long the first signal may drain before the process is forced out. */
+  deadlineMs?: number;
+  log?: (msg: string) => void;
+  exit?: (code: number) => void;
+}
+
+export type ShutdownHandler = (signal: NodeJS.Signals) => Promise<void>;
+
+/**
+ * First SIGINT/SIGTERM runs `drain` with a deadline; a second signal, or the deadline,
+ * forces exit. Returns a function that unregisters the handlers.
+ */
+export function onShutdown(drain: ShutdownHandler, opts: ShutdownOptions = {}): () => void {
+  const { deadlineMs = 10_000, log = (m) => process.stderr.write(m + '\n'), exit = (c) => process.exit(c) } = opts;
+  let draining = false;
+  const handler = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGTERM' ? 143 : 130;
+    if (draining) {
+      log(`Second ${signal}: forcing exit.`);
+      exit(code);
+      return;
+    }
+    draining = true;
+    log(`${signal} received: draining (up to ${Math.round(deadlineMs / 1000)} s; press Ctrl-C again to force).`);
+    const timer = setTimeout(() => {
+      log('Drain deadline passed: forcing exit.');
+      exit(code);
+    }, deadlineMs);
+    timer.unref();
+    drain(signal).then(
+      () => {
+        clearTimeout(timer);
+        exit(code);
+      },
+      (err) => {
+        clearTimeout(timer);
+        log(`Drain failed: ${(err as Error).message}`);
+        exit(code);
+      },
+    );
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** Resolves when the first SIGINT/SIGTERM arrives; for commands that run until interrupted. */
+export function untilSignal(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const handler = () => ac.abort();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}

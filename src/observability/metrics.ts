@@ -1,0 +1,39 @@
+import { createServer, type Server } from 'node:http';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { asPortError } from '../cli/errors.js';
+
+/** One registry per process; services register their metrics on it with greenlane_<service>_… names. */
+export function createRegistry(defaults = true): Registry {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'greenlane_process_' });
+  return registry;
+}
+
+export interface HealthCheck {
+  (): Promise<boolean> | boolean;
+}
+
+/** Serves /metrics, /health (liveness) and /ready (readiness) on its own port. */
+export async function serveMetrics(opts: { registry: Registry; port: number; host?: string; ready?: HealthCheck; flag?: string }): Promise<Server> {
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      res.setHeader('content-type', opts.registry.contentType);
+      res.end(await opts.registry.metrics());
+    } else if (path === '/health') {
+      res.end('OK');
+    } else if (path === '/ready') {
+      const ok = opts.ready ? await opts.ready() : true;
+      res.statusCode = ok ? 200 : 503;
+      res.end(ok ? 'READY' : 'NOT READY');
+    } else {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(asPortError(err, 'metrics endpoint', opts.port, opts.flag ?? '--metrics-port')));
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  return server;
+}
