@@ -1,0 +1,205 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { EngineUnreachableError } from '../../cli/errors.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { CarState, FleetState, NearbyCar, NearestStation, Station } from '../../ports/fleet-state.js';
+
+/** Beyond half the Earth's circumference: "no radius" for GEOSEARCH, which always wants one. */
+const WHOLE_EARTH_KM = 20_100;
+
+/**
+ * Redis key names (DESIGN.md §3). With a namespace N every key is `N:<name>`. Adapters built with
+ * ioredis `keyPrefix` use `redisKeys()` (no namespace) because the client adds the prefix; Lua code
+ * building keys itself and tools such as redis-cli use the prefixed names from `redisKeys(N)`.
+ */
+export function redisKeys(namespace = '') {
+  const prefix = namespace ? `${namespace}:` : '';
+  return {
+    prefix,
+    /** GEO set of cars, member = car id. */
+    carLocations: `${prefix}fleet:locations`,
+    /** HASH: battery, velocity, timestamp, state, lat, lon. */
+    car: (carId: string) => `${prefix}car:${carId}`,
+    /** GEO set of stations, member = station id. */
+    stationLocations: `${prefix}stations:locations`,
+    /** HASH: name, lat, lon, ports, powerKw. */
+    station: (stationId: string) => `${prefix}station:${stationId}`,
+  };
+}
+
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+export interface RedisFleetState extends FleetState {
+  readonly kind: 'redis';
+  /** The connected client (keyPrefix applied), for coordination code that shares the connection. */
+  readonly redis: Redis;
+  /** Prefixed key names for this namespace. */
+  readonly keys: RedisKeys;
+}
+
+export interface RedisFleetStateOptions {
+  url: string;
+  namespace?: string;
+  logger?: Logger;
+  connectTimeoutMs?: number;
+}
+
+/** Connects (failing fast with EngineUnreachableError) and returns the Redis-backed fleet state. */
+export async function createRedisFleetState(opts: RedisFleetStateOptions): Promise<RedisFleetState> {
+  const logger = opts.logger ?? silentLogger;
+  const redis = await connectRedis(opts.url, opts.namespace, logger, opts.connectTimeoutMs);
+  const k = redisKeys();
+
+  return {
+    kind: 'redis',
+    redis,
+    keys: redisKeys(opts.namespace),
+
+    async upsertCars(cars) {
+      if (cars.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const car of cars) {
+        pipeline.geoadd(k.carLocations, car.lon, car.lat, car.carId);
+        pipeline.hset(k.car(car.carId), carFields(car));
+      }
+      throwFirstError(await pipeline.exec());
+    },
+
+    async getCar(carId) {
+      const hash = await redis.hgetall(k.car(carId));
+      return hash.lat === undefined ? null : parseCar(carId, hash);
+    },
+
+    async countCars() {
+      return redis.zcard(k.carLocations);
+    },
+
+    async carsNear(lat, lon, radiusKm, limit) {
+      const rows = await geoSearch(redis, k.carLocations, lat, lon, radiusKm, limit);
+      return rows.map(([carId, dist]): NearbyCar => ({ carId, distanceKm: Number(dist) }));
+    },
+
+    async loadStations(stations) {
+      if (stations.length === 0) return;
+      const pipeline = redis.pipeline();
+      for (const s of stations) {
+        pipeline.geoadd(k.stationLocations, s.lon, s.lat, s.id);
+        pipeline.hset(k.station(s.id), stationFields(s));
+      }
+      throwFirstError(await pipeline.exec());
+    },
+
+    async listStations() {
+      const ids = await redis.zrange(k.stationLocations, 0, '-1');
+      const stations = await readStations(redis, ids);
+      return stations.sort((a, b) => a.id.localeCompare(b.id));
+    },
+
+    async nearestStations(lat, lon, limit, radiusKm = WHOLE_EARTH_KM) {
+      const rows = await geoSearch(redis, k.stationLocations, lat, lon, radiusKm, limit);
+      const stations = await readStations(redis, rows.map(([id]) => id));
+      const byId = new Map(stations.map((s) => [s.id, s]));
+      return rows.flatMap(([id, dist]): NearestStation[] => {
+        const station = byId.get(id);
+        return station ? [{ station, distanceKm: Number(dist) }] : [];
+      });
+    },
+
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** A connected client; a refused or silent server becomes EngineUnreachableError instead of endless retries. */
+export async function connectRedis(url: string, namespace: string | undefined, logger: Logger, connectTimeoutMs = 5_000): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    keyPrefix: namespace ? `${namespace}:` : undefined,
+    maxRetriesPerRequest: 2,
+    connectTimeout: connectTimeoutMs,
+  });
+  let lastError: Error | undefined;
+  redis.on('error', (err: Error) => {
+    lastError = err;
+    logger.warn({ err }, 'redis connection error');
+  });
+  try {
+    await redis.connect();
+    return redis;
+  } catch (err) {
+    redis.disconnect();
+    throw new EngineUnreachableError('Redis', redactUrl(url), lastError ?? err);
+  }
+}
+
+/** GEOSEARCH … BYRADIUS r km ASC COUNT n WITHDIST: exact nearest-first (never ANY). */
+async function geoSearch(redis: Redis, key: string, lat: number, lon: number, radiusKm: number, limit: number): Promise<[string, string][]> {
+  if (limit <= 0) return [];
+  const rows = await redis.geosearch(key, 'FROMLONLAT', lon, lat, 'BYRADIUS', radiusKm, 'km', 'ASC', 'COUNT', limit, 'WITHDIST');
+  return rows as [string, string][];
+}
+
+async function readStations(redis: Redis, ids: string[]): Promise<Station[]> {
+  if (ids.length === 0) return [];
+  const pipeline = redis.pipeline();
+  for (const id of ids) pipeline.hgetall(redisKeys().station(id));
+  const results = throwFirstError(await pipeline.exec());
+  return ids.flatMap((id, i) => {
+    const hash = results[i] as Record<string, string>;
+    return hash.lat === undefined ? [] : [parseStation(id, hash)];
+  });
+}
+
+function carFields(car: CarState): Record<string, string | number> {
+  const fields: Record<string, string | number> = {
+    lat: car.lat,
+    lon: car.lon,
+    battery: car.battery,
+    velocity: car.velocity,
+    timestamp: car.timestamp,
+  };
+  if (car.state !== undefined) fields.state = car.state;
+  return fields;
+}
+
+function parseCar(carId: string, h: Record<string, string>): CarState {
+  const car: CarState = {
+    carId,
+    lat: Number(h.lat),
+    lon: Number(h.lon),
+    battery: Number(h.battery),
+    velocity: Number(h.velocity),
+    timestamp: Number(h.timestamp),
+  };
+  if (h.state !== undefined) car.state = h.state;
+  return car;
+}
+
+function stationFields(s: Station): Record<string, string | number> {
+  return { name: s.name, lat: s.lat, lon: s.lon, ports: s.ports, powerKw: s.powerKw };
+}
+
+function parseStation(id: string, h: Record<string, string>): Station {
+  return { id, name: h.name ?? id, lat: Number(h.lat), lon: Number(h.lon), ports: Number(h.ports), powerKw: Number(h.powerKw) };
+}
+
+type PipelineResult = [Error | null, unknown][] | null;
+
+function throwFirstError(results: PipelineResult): unknown[] {
+  if (!results) throw new Error('redis pipeline was discarded');
+  const failed = results.find(([err]) => err);
+  if (failed?.[0]) throw failed[0];
+  return results.map(([, value]) => value);
+}
+
+/** Hides a password in a redis:// URL before it reaches an error message. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
