@@ -1,0 +1,78 @@
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { resolve } from 'node:path';
+import type { Logger } from '../../observability/logger.js';
+import type { Store } from '../../ports/store.js';
+import type { MigrationTarget } from '../postgres/migrate.js';
+import { createSqlStore, schemaFor, type SqlExecutor, type SqlResult } from '../postgres/sql.js';
+
+export interface PgliteStoreOptions {
+  /** Where the database lives; undefined = in memory. */
+  dataDir?: string;
+  /** Schema holding the tables; default `public`. */
+  schema?: string;
+  logger?: Logger;
+}
+
+/**
+ * PGlite's first init costs ~850 MB RSS, so a process keeps one instance per data dir (the
+ * in-memory one included) and stores on it share it, each in its own schema; the instance
+ * closes with its last store. Its query() waits for a running transaction(), so migrations
+ * from one store never interleave with another store's writes.
+ */
+const instances = new Map<string, { db: Promise<PGlite>; refs: number }>();
+
+export async function acquirePglite(dataDir: string | undefined): Promise<{ db: PGlite; release: () => Promise<void> }> {
+  const key = dataDir === undefined ? 'memory://' : resolve(dataDir);
+  let entry = instances.get(key);
+  if (!entry) {
+    entry = { db: PGlite.create(dataDir === undefined ? undefined : key), refs: 0 };
+    instances.set(key, entry);
+  }
+  entry.refs++;
+  const mine = entry;
+  const db = await mine.db.catch((err) => {
+    instances.delete(key);
+    throw err;
+  });
+  let released = false;
+  return {
+    db,
+    async release() {
+      if (released) return;
+      released = true;
+      if (--mine.refs > 0) return;
+      instances.delete(key);
+      await db.close();
+    },
+  };
+}
+
+/** pg-like query(): parameterless SQL goes through exec(), which accepts several statements (migration files). */
+function executor(db: PGlite | Transaction): SqlExecutor {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<SqlResult<R>> {
+      if (params === undefined) {
+        const results = await db.exec(sql);
+        const last = results[results.length - 1];
+        return { rows: (last?.rows ?? []) as R[], rowCount: last?.affectedRows ?? 0 };
+      }
+      const res = await db.query<R>(sql, params);
+      return { rows: res.rows, rowCount: res.affectedRows ?? 0 };
+    },
+  };
+}
+
+export async function createPgliteStore(opts: PgliteStoreOptions = {}): Promise<Store> {
+  const schema = schemaFor(opts.schema);
+  const { db, release } = await acquirePglite(opts.dataDir);
+  const exec = executor(db);
+  const target: MigrationTarget = { ...exec, transaction: (fn) => db.transaction((tx) => fn(executor(tx))) };
+  return createSqlStore({
+    kind: 'pglite',
+    schema,
+    exec,
+    logger: opts.logger?.child({ adapter: 'pglite-store', schema }),
+    withMigrationTarget: (fn) => fn(target),
+    close: release,
+  });
+}
