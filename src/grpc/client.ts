@@ -1,0 +1,74 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  loadFleetProto,
+  type BookingResponseMsg,
+  type CarStateMsg,
+  type CarStatusBatchMsg,
+  type CarStatusMsg,
+  type FleetEventMsg,
+  type StatsReplyMsg,
+  type WatchRequestMsg,
+} from './proto.js';
+
+/** Keepalive so idle car streams survive NATs and dead peers are noticed. */
+export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
+
+export interface FleetClientOptions {
+  /** Own TCP connection instead of grpc-js's process-wide subchannel pool (spreads load over cores). */
+  separateConnection?: boolean;
+  /** Load a different proto (e.g. the original fixture in compatibility tests). */
+  protoPath?: string;
+}
+
+export interface FleetClient {
+  readonly raw: grpc.Client;
+  /** Metadata carrying x-api-token for one call. */
+  metadata(): grpc.Metadata;
+  streamTelemetry(): grpc.ClientDuplexStream<CarStatusMsg, BookingResponseMsg>;
+  streamTelemetryBatch(): grpc.ClientDuplexStream<CarStatusBatchMsg, BookingResponseMsg>;
+  watchEvents(req?: WatchRequestMsg): grpc.ClientReadableStream<FleetEventMsg>;
+  /** The latest state of a car, or null when the server has never seen it. */
+  getCar(carId: string, deadlineMs?: number): Promise<CarStateMsg | null>;
+  stats(deadlineMs?: number): Promise<StatsReplyMsg>;
+  waitForReady(timeoutMs?: number): Promise<void>;
+  close(): void;
+}
+
+type AnyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+/** A typed FleetService client that attaches x-api-token to every call. */
+export function createFleetClient(address: string, token: string, opts: FleetClientOptions = {}): FleetClient {
+  const { FleetService } = loadFleetProto(opts.protoPath);
+  const options: grpc.ChannelOptions = { ...CLIENT_CHANNEL_OPTIONS };
+  if (opts.separateConnection) options['grpc.use_local_subchannel_pool'] = 1;
+  const raw = new FleetService(address, grpc.credentials.createInsecure(), options) as AnyClient;
+  const metadata = () => {
+    const md = new grpc.Metadata();
+    md.set('x-api-token', token);
+    return md;
+  };
+  const unary = <Req, Res>(method: string, req: Req, deadlineMs: number) =>
+    new Promise<Res>((resolve, reject) => {
+      raw[method](req, metadata(), { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, res: Res) => (err ? reject(err) : resolve(res)));
+    });
+  return {
+    raw,
+    metadata,
+    streamTelemetry: () => raw.StreamTelemetry(metadata()) as grpc.ClientDuplexStream<CarStatusMsg, BookingResponseMsg>,
+    streamTelemetryBatch: () => raw.StreamTelemetryBatch(metadata()) as grpc.ClientDuplexStream<CarStatusBatchMsg, BookingResponseMsg>,
+    watchEvents: (req = {}) => raw.WatchEvents(req, metadata()) as grpc.ClientReadableStream<FleetEventMsg>,
+    async getCar(carId, deadlineMs = 5_000) {
+      const res = await unary<{ car_id: string }, CarStateMsg>('GetCar', { car_id: carId }, deadlineMs);
+      return res.found ? res : null;
+    },
+    stats: (deadlineMs = 5_000) => unary<object, StatsReplyMsg>('Stats', {}, deadlineMs),
+    waitForReady: (timeoutMs = 5_000) =>
+      new Promise<void>((resolve, reject) => raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()))),
+    close: () => raw.close(),
+  };
+}

@@ -1,0 +1,122 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+/** Loader options shared by server, clients and tests: snake_case fields, int64 as number, enums as names. */
+export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export type BookingStatusName =
+  | 'BOOKING_UNKNOWN'
+  | 'BOOKING_CONFIRMED'
+  | 'BOOKING_FAILED'
+  | 'BOOKING_EXPIRED'
+  | 'BOOKING_QUEUED'
+  | 'BOOKING_CANCELLED'
+  | 'BOOKING_CHARGING'
+  | 'BOOKING_COMPLETED';
+
+/** fleet.CarStatus as decoded with PROTO_LOADER_OPTIONS. */
+export interface CarStatusMsg {
+  car_id: string;
+  latitude: number;
+  longitude: number;
+  battery_level: number;
+  velocity: number;
+  timestamp: number;
+}
+
+export interface CarStatusBatchMsg {
+  cars: CarStatusMsg[];
+}
+
+/** fleet.BookingResponse; fields 8+ are additions the original clients ignore. */
+export interface BookingResponseMsg {
+  booking_id?: string;
+  car_id?: string;
+  station_id?: string;
+  status?: BookingStatusName;
+  message?: string;
+  timestamp?: number;
+  price_rate?: number;
+  queue_position?: number;
+  expires_at?: number;
+  reason?: string;
+  event_type?: string;
+}
+
+export interface WatchRequestMsg {
+  event_types?: string[];
+  car_ids?: string[];
+}
+
+export interface FleetEventMsg {
+  json: string;
+  event_type: string;
+  car_id: string;
+  timestamp: number;
+}
+
+export interface CarQueryMsg {
+  car_id: string;
+}
+
+export interface CarStateMsg {
+  car_id: string;
+  latitude: number;
+  longitude: number;
+  battery_level: number;
+  velocity: number;
+  timestamp: number;
+  state: string;
+  found: boolean;
+}
+
+export interface StatsReplyMsg {
+  accepted: number;
+  rejected: number;
+  active_streams: number;
+  batches: number;
+  published: number;
+  queued: number;
+  paused: number;
+  started_at: number;
+}
+
+/** The FleetService constructor as produced by loadPackageDefinition. */
+export type FleetServiceCtor = grpc.ServiceClientConstructor;
+
+/**
+ * Finds proto/fleet.proto by walking up from this module: the same code runs from src/ (tsx,
+ * vitest) and dist/ (built CLI), and both sit two levels under the package root.
+ */
+export function fleetProtoPath(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, 'proto', 'fleet.proto');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error('proto/fleet.proto not found above ' + fileURLToPath(import.meta.url));
+}
+
+const cache = new Map<string, { definition: protoLoader.PackageDefinition; FleetService: FleetServiceCtor }>();
+
+/** Loads the fleet package (default: proto/fleet.proto) once per path. */
+export function loadFleetProto(path = fleetProtoPath()): { definition: protoLoader.PackageDefinition; FleetService: FleetServiceCtor } {
+  let loaded = cache.get(path);
+  if (!loaded) {
+    const definition = protoLoader.loadSync(path, PROTO_LOADER_OPTIONS);
+    const pkg = grpc.loadPackageDefinition(definition) as unknown as { fleet: { FleetService: FleetServiceCtor } };
+    loaded = { definition, FleetService: pkg.fleet.FleetService };
+    cache.set(path, loaded);
+  }
+  return loaded;
+}

@@ -1,0 +1,52 @@
+import { timingSafeEqual } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { PortInUseError } from '../cli/errors.js';
+
+export const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  'grpc.max_receive_message_length': 16 * 1024 * 1024,
+};
+
+/** Binds insecurely; EADDRINUSE becomes a PortInUseError naming the flag to change. Returns the bound port. */
+export function bindServer(server: grpc.Server, host: string, port: number, flag = '--grpc-port'): Promise<number> {
+  const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (!err) return resolve(bound);
+      reject(/EADDRINUSE/.test(err.message) ? new PortInUseError('gRPC ingestion', port, flag) : err);
+    });
+  });
+}
+
+/**
+ * Why a call is not authenticated, or null when it is. Compares in constant time against every
+ * accepted token (timingSafeEqual needs equal lengths, so unequal lengths are a plain mismatch).
+ */
+export function authFailure(metadata: grpc.Metadata, tokens: readonly Buffer[]): string | null {
+  const presented = metadata.get('x-api-token')[0];
+  if (presented === undefined || presented === '') return 'missing x-api-token';
+  const given = Buffer.isBuffer(presented) ? presented : Buffer.from(String(presented));
+  let ok = false;
+  for (const token of tokens) if (token.length === given.length && timingSafeEqual(token, given)) ok = true;
+  return ok ? null : 'invalid x-api-token';
+}
+
+export function statusError(code: grpc.status, details: string): grpc.ServiceError {
+  return Object.assign(new Error(details), { code, details, metadata: new grpc.Metadata() });
+}
+
+/** Graceful shutdown with a deadline: waits for calls to finish, then forces. */
+export function shutdownServer(server: grpc.Server, deadlineMs = 5_000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, deadlineMs);
+    timer.unref();
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
