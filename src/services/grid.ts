@@ -60,22 +60,24 @@ export function createGrid(opts: GridOptions): Grid {
   let url = '';
   let listening = false;
 
-  const routes: Record<string, (q: URLSearchParams) => Promise<Reply> | Reply> = {
+  const routeTable: Record<string, (q: URLSearchParams) => Promise<Reply> | Reply> = {
     '/api/pricing': (q) => json(priceNow(parseInstant(q.get('at'), now), params, tz)),
     '/api/pricing/forecast': (q) => json(forecastResponse(q, now, params, tz)),
     '/health': () => text('OK'),
     '/ready': () => (listening ? text('READY') : text('NOT READY', 503)),
     '/metrics': async () => ({ status: 200, type: opts.registry.contentType, body: await opts.registry.metrics() }),
   };
+  // A Map, so that paths like /constructor never hit Object.prototype.
+  const routes = new Map(Object.entries(routeTable));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = new URL(req.url ?? '/', 'http://grid');
-    const handler = routes[parsed.pathname];
+    const handler = routes.get(parsed.pathname);
     const route = handler ? parsed.pathname : 'other';
     let reply: Reply;
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...json({ error: `method ${req.method} not allowed` }, 405), headers: { allow: 'GET, HEAD' } };
-      else if (!handler) reply = json({ error: `no route ${parsed.pathname}`, routes: Object.keys(routes) }, 404);
+      else if (!handler) reply = json({ error: `no route ${parsed.pathname}`, routes: [...routes.keys()] }, 404);
       else reply = await handler(parsed.searchParams);
     } catch (err) {
       if (err instanceof HttpError) reply = json({ error: err.message }, err.status);

@@ -6,6 +6,8 @@ import { createRegistry } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createGrid, type ForecastResponse } from '../../src/services/grid.js';
 
+type Json = Record<string, unknown> & { error?: string };
+const jsonOf = async (res: Response): Promise<Json> => (await res.json()) as Json;
 const NOW = Date.UTC(2024, 5, 3, 18, 7, 30);
 
 describe('grid service', () => {
@@ -20,7 +22,7 @@ describe('grid service', () => {
     const res = await get('/api/pricing');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    const body = await res.json();
+    const body = await jsonOf(res);
     expect(Object.keys(body).sort()).toEqual(['energy_source', 'grid_load', 'hour', 'price_per_kwh', 'timestamp']);
     expect(body).toEqual(priceAt(NOW, undefined, 'UTC'));
     expect(body).toMatchObject({ hour: 18, grid_load: 'High', energy_source: 'Grid' });
@@ -28,7 +30,7 @@ describe('grid service', () => {
 
   it('prices any instant with ?at=', async () => {
     const t = Date.UTC(2024, 5, 4, 2, 0);
-    expect(await (await get(`/api/pricing?at=${t}`)).json()).toEqual({ timestamp: t, price_per_kwh: 0.1, grid_load: 'Low', energy_source: 'Grid', hour: 2 });
+    expect(await jsonOf(await get(`/api/pricing?at=${t}`))).toEqual({ timestamp: t, price_per_kwh: 0.1, grid_load: 'Low', energy_source: 'Grid', hour: 2 });
   });
 
   it('answers 400 with a JSON error for a bad instant', async () => {
@@ -37,7 +39,7 @@ describe('grid service', () => {
       if (bad === '') expect(res.status).toBe(200);
       else {
         expect(res.status).toBe(400);
-        expect((await res.json()).error).toMatch(/invalid instant/);
+        expect((await jsonOf(res)).error).toMatch(/invalid instant/);
       }
     }
   });
@@ -60,7 +62,7 @@ describe('grid service', () => {
     for (const q of ['hours=0', 'hours=169', 'hours=abc', 'step=0', 'step=7.5', 'step=61', 'from=yesterday']) {
       const res = await get(`/api/pricing/forecast?${q}`);
       expect(res.status, q).toBe(400);
-      expect((await res.json()).error).toMatch(/invalid/);
+      expect((await jsonOf(res)).error).toMatch(/invalid/);
     }
   });
 
@@ -69,7 +71,7 @@ describe('grid service', () => {
     expect((await get('/ready')).status).toBe(200);
     const missing = await get('/api/nope');
     expect(missing.status).toBe(404);
-    expect((await missing.json()).error).toMatch(/no route/);
+    expect((await jsonOf(missing)).error).toMatch(/no route/);
     const post = await get('/api/pricing', { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
