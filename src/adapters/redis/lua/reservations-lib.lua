@@ -1,0 +1,135 @@
+-- Shared prelude of every reservations script (prepended by redis-reservations.ts).
+-- KEYS (fixed, prefixed by the client's keyPrefix):
+--   1 res:stations  HASH stationId -> ports
+--   2 res:holds     HASH stationId -> active holds
+--   3 res:charging  HASH stationId -> charging sessions
+--   4 res:bookings  HASH bookingId -> booking JSON
+--   5 res:cars      HASH carId -> active bookingId (held | queued | charging)
+--   6 res:expiry    ZSET bookingId -> expiresAt (held bookings only)
+--   7 res:queue     ZSET bookingId -> urgency score (all queued bookings, service order)
+--   8 res:seq       STRING enqueue sequence (ties in the queue go to the longest waiting)
+--   9 res:clock     STRING monotonic clock (max now seen), so transitions are ordered in time
+--  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
+-- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
+-- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
+local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local PREFIX = ARGV[1]
+
+local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
+local function int(n) return string.format('%.0f', n) end
+
+local function tick(now)
+  local last = tonumber(redis.call('GET', K_CLOCK) or '0')
+  if now > last then
+    redis.call('SET', K_CLOCK, int(now))
+    return now
+  end
+  return last
+end
+
+local function load(id)
+  local raw = redis.call('HGET', K_BOOKINGS, id)
+  if not raw then return nil end
+  return cjson.decode(raw)
+end
+
+local function save(b) redis.call('HSET', K_BOOKINGS, b.bookingId, cjson.encode(b)) end
+
+local function used(sid)
+  return tonumber(redis.call('HGET', K_HOLDS, sid) or '0') + tonumber(redis.call('HGET', K_CHARGING, sid) or '0')
+end
+
+local function ports(sid)
+  local p = redis.call('HGET', K_STATIONS, sid)
+  if not p then return nil end
+  return tonumber(p)
+end
+
+-- Mirrors urgencyRank() in src/ports/reservations.ts: rank * 2^37 + seq stays exact in a double.
+local function urgency(critical, battery, seq)
+  local pct = math.min(100, math.max(0, battery))
+  local rank = (critical and 0 or 10001) + math.floor(pct * 100 + 0.5)
+  return rank * 137438953472 + seq
+end
+
+local function hold(b, sid, holdMs, now)
+  redis.call('HINCRBY', K_HOLDS, sid, 1)
+  b.status = 'held'
+  b.stationId = sid
+  b.confirmedAt = now
+  b.expiresAt = now + holdMs
+  b.updatedAt = now
+  save(b)
+  redis.call('ZADD', K_EXPIRY, int(b.expiresAt), b.bookingId)
+end
+
+local function dequeue(b)
+  redis.call('ZREM', K_QUEUE, b.bookingId)
+  for _, c in ipairs(b.candidates) do redis.call('ZREM', qkey(c.stationId), b.bookingId) end
+end
+
+local function enqueue(b, score)
+  redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
+  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(score), b.bookingId) end
+end
+
+-- Ends an active booking; returns the station whose port it freed (nil when it was only queued).
+local function finish(b, status, now, reason)
+  local freed = nil
+  if b.status == 'held' then
+    redis.call('HINCRBY', K_HOLDS, b.stationId, -1)
+    freed = b.stationId
+  elseif b.status == 'charging' then
+    redis.call('HINCRBY', K_CHARGING, b.stationId, -1)
+    freed = b.stationId
+  elseif b.status == 'queued' then
+    dequeue(b)
+  end
+  redis.call('ZREM', K_EXPIRY, b.bookingId)
+  if redis.call('HGET', K_CARS, b.carId) == b.bookingId then redis.call('HDEL', K_CARS, b.carId) end
+  b.status = status
+  b.expiresAt = nil
+  b.endedAt = now
+  b.updatedAt = now
+  b.endReason = reason
+  save(b)
+  redis.call('ZADD', K_ENDED, int(now), b.bookingId)
+  return freed
+end
+
+-- Gives every free port at sid to the most urgent queued car that can reach it.
+local function promote_at(sid, now, out)
+  local p = ports(sid)
+  if not p then return end
+  while used(sid) < p do
+    local head = redis.call('ZRANGE', qkey(sid), 0, 0)
+    if #head == 0 then return end
+    local b = load(head[1])
+    if not b or b.status ~= 'queued' then
+      redis.call('ZREM', qkey(sid), head[1]) -- stale entry: never loop on it
+    else
+      dequeue(b)
+      local holdMs = b.holdMs
+      for _, c in ipairs(b.candidates) do
+        if c.stationId == sid and c.holdMs then holdMs = c.holdMs end
+      end
+      hold(b, sid, holdMs, now)
+      table.insert(out, { type = 'confirmed', at = now, booking = b, promoted = true })
+    end
+  end
+end
+
+local function end_and_promote(b, status, now, reason, out)
+  local kind = status
+  if status == 'completed' then kind = 'charging_completed' end
+  local freed = finish(b, status, now, reason)
+  table.insert(out, { type = kind, at = now, booking = b })
+  if freed then promote_at(freed, now, out) end
+end
+
+local function active_for_car(carId)
+  local id = redis.call('HGET', K_CARS, carId)
+  if not id then return nil end
+  return load(id)
+end

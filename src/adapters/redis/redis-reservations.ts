@@ -1,0 +1,234 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { silentLogger } from '../../observability/logger.js';
+import type { Station } from '../../ports/fleet-state.js';
+import type {
+  Booking,
+  BookingStatus,
+  Candidate,
+  ExpireResult,
+  MutationResult,
+  QueueEntry,
+  Reservations,
+  ReserveResult,
+  StationStatus,
+  Transition,
+} from '../../ports/reservations.js';
+import { connectRedis } from './redis-fleet-state.js';
+
+/**
+ * Redis keys of the reservations (all under the namespace prefix `N:`; DESIGN.md §3):
+ * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
+ * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
+ * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
+ * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt). See lua/reservations-lib.lua.
+ */
+export const reservationKeys = [
+  'res:stations', 'res:holds', 'res:charging', 'res:bookings', 'res:cars',
+  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended',
+] as const;
+
+const scripts = {
+  glReserve: 'reserve.lua',
+  glCancel: 'cancel.lua',
+  glStartCharging: 'start-charging.lua',
+  glCompleteCharging: 'complete-charging.lua',
+  glExpireDue: 'expire-due.lua',
+  glPromote: 'promote.lua',
+  glLoadStations: 'load-stations.lua',
+  glStationStatus: 'station-status.lua',
+} as const;
+type ScriptName = keyof typeof scripts;
+
+/** Lua sources live in src/adapters/redis/lua (shipped in the package); dist/ code reads them from there. */
+function luaSource(file: string): string {
+  const candidates = [new URL(`./lua/${file}`, import.meta.url), new URL(`../../../src/adapters/redis/lua/${file}`, import.meta.url)];
+  for (const url of candidates) {
+    try {
+      return readFileSync(fileURLToPath(url), 'utf8');
+    } catch {
+      // try the next location
+    }
+  }
+  throw new Error(`reservations Lua script ${file} not found next to ${import.meta.url}`);
+}
+
+function defineScripts(redis: Redis): void {
+  const lib = luaSource('reservations-lib.lua');
+  for (const [name, file] of Object.entries(scripts)) {
+    redis.defineCommand(name, { numberOfKeys: reservationKeys.length, lua: `${lib}\n${luaSource(file)}` });
+  }
+}
+
+export interface RedisReservationsOptions {
+  url: string;
+  namespace?: string;
+  logger?: Logger;
+  /** Finished bookings are forgotten after this long (default 1 h). */
+  retentionMs?: number;
+}
+
+export interface RedisReservations extends Reservations {
+  readonly kind: 'redis';
+  readonly redis: Redis;
+}
+
+/** Connects (EngineUnreachableError when Redis is down) and returns reservations whose every change is one Lua script. */
+export async function createRedisReservations(opts: RedisReservationsOptions): Promise<RedisReservations> {
+  const logger = (opts.logger ?? silentLogger).child({ adapter: 'redis-reservations' });
+  const redis = await connectRedis(opts.url, opts.namespace, logger);
+  defineScripts(redis);
+  const prefix = opts.namespace ? `${opts.namespace}:` : '';
+  const retentionMs = opts.retentionMs ?? 3_600_000;
+
+  const run = async (name: ScriptName, ...args: (string | number)[]): Promise<unknown> => {
+    const call = (redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<string>>)[name];
+    const raw = await call.call(redis, ...reservationKeys, prefix, ...args);
+    return JSON.parse(raw);
+  };
+
+  const api: RedisReservations = {
+    kind: 'redis',
+    redis,
+    async loadStations(list: Station[], nowMs = Date.now()) {
+      if (list.length === 0) return [];
+      const out = (await run('glLoadStations', nowMs, JSON.stringify(list.map((s) => ({ id: s.id, ports: s.ports }))))) as RawTransitions;
+      return transitions(out.transitions);
+    },
+    async reserve(req) {
+      const candidates = req.candidates.map((c) => (c.holdMs === undefined ? { stationId: c.stationId, score: c.score } : { stationId: c.stationId, score: c.score, holdMs: c.holdMs }));
+      const raw = (await run('glReserve', req.bookingId, req.carId, req.nowMs, req.holdMs, req.battery, req.critical ? 1 : 0, JSON.stringify(candidates))) as RawReserve;
+      return reserveResult(raw);
+    },
+    async cancel(target, nowMs, reason = 'requested') {
+      const [by, id] = 'bookingId' in target ? ['booking', target.bookingId] : ['car', target.carId];
+      return mutation((await run('glCancel', by, id, nowMs, reason)) as RawMutation);
+    },
+    async startCharging(carId, stationId, nowMs) {
+      return mutation((await run('glStartCharging', carId, stationId, nowMs)) as RawMutation);
+    },
+    async completeCharging(carId, nowMs, reason = 'target_reached') {
+      return mutation((await run('glCompleteCharging', carId, nowMs, reason)) as RawMutation);
+    },
+    async expireDue(nowMs, limit = 500): Promise<ExpireResult> {
+      const raw = (await run('glExpireDue', nowMs, limit, retentionMs)) as { expired: unknown; transitions: unknown };
+      return { expired: list(raw.expired).map(booking), transitions: transitions(raw.transitions) };
+    },
+    async promote(stationId, nowMs) {
+      return transitions(((await run('glPromote', nowMs, JSON.stringify([stationId]))) as RawTransitions).transitions);
+    },
+    async stationStatus() {
+      return list((await run('glStationStatus')) as unknown).map((s) => s as StationStatus).sort((a, b) => a.id.localeCompare(b.id));
+    },
+    async booking(bookingId) {
+      const raw = await redis.hget('res:bookings', bookingId);
+      return raw ? booking(JSON.parse(raw)) : null;
+    },
+    async activeBookingForCar(carId) {
+      const found = await api.activeBookings([carId]);
+      return found.get(carId) ?? null;
+    },
+    async activeBookings(carIds) {
+      const out = new Map<string, Booking>();
+      if (carIds.length === 0) return out;
+      const ids = await redis.hmget('res:cars', ...carIds);
+      const present = ids.flatMap((id, i) => (id ? [[carIds[i], id] as const] : []));
+      if (present.length === 0) return out;
+      const raws = await redis.hmget('res:bookings', ...present.map(([, id]) => id));
+      raws.forEach((raw, i) => {
+        const b = raw ? booking(JSON.parse(raw)) : null;
+        if (b && (b.status === 'held' || b.status === 'queued' || b.status === 'charging')) out.set(present[i][0], b);
+      });
+      return out;
+    },
+    async queue(limit = -1): Promise<QueueEntry[]> {
+      const ids = await redis.zrange('res:queue', 0, String(limit < 0 ? -1 : limit - 1));
+      if (ids.length === 0) return [];
+      const raws = await redis.hmget('res:bookings', ...ids);
+      return raws.flatMap((raw, i) => (raw ? [{ position: i + 1, booking: booking(JSON.parse(raw)) }] : []));
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+  return api;
+}
+
+// ---- decoding the scripts' JSON (cjson encodes an empty array as {} and omits nil fields) ----
+
+interface RawTransitions {
+  transitions: unknown;
+}
+interface RawReserve extends RawTransitions {
+  status: 'confirmed' | 'queued' | 'duplicate' | 'failed';
+  stationId?: string;
+  expiresAt?: number;
+  position?: number;
+  booking?: unknown;
+  existing?: unknown;
+  replayed?: boolean;
+  reason?: string;
+}
+interface RawMutation extends RawTransitions {
+  ok: boolean;
+  reason?: string;
+  booking?: unknown;
+}
+
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+function booking(raw: unknown): Booking {
+  const r = raw as Record<string, unknown>;
+  return {
+    bookingId: String(r.bookingId),
+    carId: String(r.carId),
+    status: r.status as BookingStatus,
+    stationId: typeof r.stationId === 'string' ? r.stationId : null,
+    candidates: list(r.candidates) as Candidate[],
+    holdMs: Number(r.holdMs),
+    battery: Number(r.battery),
+    critical: r.critical === true,
+    createdAt: Number(r.createdAt),
+    updatedAt: Number(r.updatedAt),
+    queuedAt: num(r.queuedAt),
+    confirmedAt: num(r.confirmedAt),
+    expiresAt: num(r.expiresAt),
+    chargingStartedAt: num(r.chargingStartedAt),
+    endedAt: num(r.endedAt),
+    endReason: typeof r.endReason === 'string' ? r.endReason : null,
+  };
+}
+
+function transitions(raw: unknown): Transition[] {
+  return list(raw).map((t) => {
+    const r = t as Record<string, unknown>;
+    const base = { at: Number(r.at), booking: booking(r.booking) };
+    if (r.type === 'confirmed') return { type: 'confirmed', ...base, promoted: r.promoted === true };
+    if (r.type === 'queued') return { type: 'queued', ...base, position: Number(r.position) };
+    return { type: r.type as 'expired' | 'cancelled' | 'charging_started' | 'charging_completed', ...base };
+  });
+}
+
+function reserveResult(raw: RawReserve): ReserveResult {
+  const ts = transitions(raw.transitions);
+  switch (raw.status) {
+    case 'confirmed':
+      return { status: 'confirmed', stationId: raw.stationId!, expiresAt: raw.expiresAt!, booking: booking(raw.booking), replayed: raw.replayed === true, transitions: ts };
+    case 'queued':
+      return { status: 'queued', position: raw.position!, booking: booking(raw.booking), replayed: raw.replayed === true, transitions: ts };
+    case 'duplicate':
+      return { status: 'duplicate', existing: booking(raw.existing), transitions: ts };
+    default:
+      return { status: 'failed', reason: raw.reason ?? 'unknown', transitions: ts };
+  }
+}
+
+function mutation(raw: RawMutation): MutationResult {
+  const out: MutationResult = { ok: raw.ok, transitions: transitions(raw.transitions) };
+  if (raw.reason) out.reason = raw.reason;
+  if (raw.booking) out.booking = booking(raw.booking);
+  return out;
+}

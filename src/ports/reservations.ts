@@ -1,0 +1,134 @@
+import type { Station } from './fleet-state.js';
+
+/**
+ * Port reservations, the urgency queue and charging sessions: the coordination state that must
+ * be atomic across every ingestion instance. Kept apart from FleetState on purpose: it has
+ * different consistency needs (every change is one Lua script in Redis) and its own contract suite.
+ *
+ * Time: every mutation takes the caller's `nowMs`, and the adapter keeps a monotonic clock
+ * (effective now = max(nowMs, the latest now it has seen)), so transitions carry timestamps that
+ * follow the order in which they really happened even when instances' clocks disagree slightly.
+ */
+
+/** A station the car can reach, with its policy score (lower is better) and the hold it would get there. */
+export interface Candidate {
+  stationId: string;
+  score: number;
+  /** Hold duration if this station is the one confirmed (drive time + grace); defaults to the request's holdMs. */
+  holdMs?: number;
+}
+
+export interface ReserveRequest {
+  bookingId: string;
+  carId: string;
+  /** Best first. Unknown station ids are ignored. */
+  candidates: Candidate[];
+  holdMs: number;
+  nowMs: number;
+  /** Battery percent when asking: lower battery is served first in the queue. */
+  battery: number;
+  /** Below the critical level (15 % by default): ahead of every non-critical car. */
+  critical: boolean;
+}
+
+export type BookingStatus = 'held' | 'queued' | 'charging' | 'expired' | 'cancelled' | 'completed';
+export const activeStatuses: ReadonlySet<BookingStatus> = new Set(['held', 'queued', 'charging']);
+
+export interface Booking {
+  bookingId: string;
+  carId: string;
+  status: BookingStatus;
+  /** The station holding a port for the car (null while queued). */
+  stationId: string | null;
+  candidates: Candidate[];
+  holdMs: number;
+  battery: number;
+  critical: boolean;
+  createdAt: number;
+  updatedAt: number;
+  queuedAt: number | null;
+  confirmedAt: number | null;
+  /** When the hold lapses (held only). */
+  expiresAt: number | null;
+  chargingStartedAt: number | null;
+  endedAt: number | null;
+  /** Why it ended: expired, cancelled:<reason>, completed:<reason>. */
+  endReason: string | null;
+}
+
+/** What changed, in order, so the caller can emit one event per transition. */
+export type Transition =
+  | { type: 'confirmed'; at: number; booking: Booking; promoted: boolean }
+  | { type: 'queued'; at: number; booking: Booking; position: number }
+  | { type: 'expired'; at: number; booking: Booking }
+  | { type: 'cancelled'; at: number; booking: Booking }
+  | { type: 'charging_started'; at: number; booking: Booking }
+  | { type: 'charging_completed'; at: number; booking: Booking };
+
+export type ReserveResult = (
+  | { status: 'confirmed'; stationId: string; expiresAt: number; booking: Booking; replayed: boolean }
+  | { status: 'queued'; position: number; booking: Booking; replayed: boolean }
+  /** The car already has another active booking, or this bookingId already ran its course. */
+  | { status: 'duplicate'; existing: Booking }
+  /** No candidate names a known station. */
+  | { status: 'failed'; reason: string }
+) & { transitions: Transition[] };
+
+export interface MutationResult {
+  /** False when there was nothing to do (unknown booking, wrong station…); `reason` says why. */
+  ok: boolean;
+  reason?: string;
+  booking?: Booking;
+  transitions: Transition[];
+}
+
+export interface ExpireResult {
+  expired: Booking[];
+  transitions: Transition[];
+}
+
+export interface StationStatus {
+  id: string;
+  ports: number;
+  holds: number;
+  charging: number;
+  /** Queued cars that can reach this station. */
+  queueLength: number;
+}
+
+export interface QueueEntry {
+  position: number;
+  booking: Booking;
+}
+
+export interface Reservations {
+  readonly kind: 'memory' | 'redis';
+  /** Sets each station's port count (stations not listed keep their state), then promotes into new capacity. */
+  loadStations(stations: Station[], nowMs?: number): Promise<Transition[]>;
+  /** Atomically takes a free port at the best candidate that has one, else queues the car. Idempotent on bookingId. */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Cancels the booking (by booking id or car id), frees its port at once and promotes. */
+  cancel(target: { bookingId: string } | { carId: string }, nowMs: number, reason?: string): Promise<MutationResult>;
+  /** The car arrived: its hold at `stationId` becomes a charging session. */
+  startCharging(carId: string, stationId: string, nowMs: number): Promise<MutationResult>;
+  /** Ends the car's session, frees the port and promotes. */
+  completeCharging(carId: string, nowMs: number, reason?: string): Promise<MutationResult>;
+  /** Expires up to `limit` holds due at nowMs (safe in every instance at once). */
+  expireDue(nowMs: number, limit?: number): Promise<ExpireResult>;
+  /** Gives free ports at the station to the most urgent queued cars that can reach it. */
+  promote(stationId: string, nowMs: number): Promise<Transition[]>;
+  stationStatus(): Promise<StationStatus[]>;
+  booking(bookingId: string): Promise<Booking | null>;
+  activeBookingForCar(carId: string): Promise<Booking | null>;
+  /** Active bookings for many cars in one round trip (cars without one are absent). */
+  activeBookings(carIds: string[]): Promise<Map<string, Booking>>;
+  /** The queue in service order (most urgent first). */
+  queue(limit?: number): Promise<QueueEntry[]>;
+  close(): Promise<void>;
+}
+
+/** Queue order: critical first, then lowest battery, then longest waiting (enqueue sequence). */
+export function urgencyRank(critical: boolean, battery: number): number {
+  const pct = Math.min(100, Math.max(0, battery));
+  return (critical ? 0 : 10_001) + Math.round(pct * 100);
+}

@@ -1,0 +1,225 @@
+import { afterAll, beforeEach, expect, it } from 'vitest';
+import { gridStations } from '../../src/domain/stations.js';
+import type { Station } from '../../src/ports/fleet-state.js';
+import { urgencyRank, type Candidate, type Reservations, type ReserveRequest } from '../../src/ports/reservations.js';
+
+/** A fresh, empty Reservations plus a second handle on the same state (another connection for Redis). */
+export interface ReservationsFixture {
+  primary: Reservations;
+  secondary: Reservations;
+  close(): Promise<void>;
+}
+
+const T0 = 1_764_000_000_000;
+const st = (id: string, ports: number): Station => ({ id, name: id, lat: 40.75, lon: -73.98, ports, powerKw: 150 });
+const cands = (...ids: string[]): Candidate[] => ids.map((stationId, i) => ({ stationId, score: i }));
+
+function req(bookingId: string, carId: string, candidates: Candidate[], over: Partial<ReserveRequest> = {}): ReserveRequest {
+  return { bookingId, carId, candidates, holdMs: 60_000, nowMs: T0, battery: 25, critical: false, ...over };
+}
+
+/** The shared contract: every Reservations adapter must pass it. */
+export function reservationsContract(make: () => Promise<ReservationsFixture>): void {
+  let fx: ReservationsFixture;
+  let r: Reservations;
+  const opened: ReservationsFixture[] = [];
+
+  beforeEach(async () => {
+    fx = await make();
+    opened.push(fx);
+    r = fx.primary;
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((f) => f.close()));
+  });
+
+  it('never gives more ports than a station has, and queues the rest', async () => {
+    await r.loadStations([st('A', 2)], T0);
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await r.reserve(req(`b${i}`, `car${i}`, cands('A'))));
+    expect(results.map((x) => x.status)).toEqual(['confirmed', 'confirmed', 'queued', 'queued', 'queued']);
+    expect(await r.stationStatus()).toEqual([{ id: 'A', ports: 2, holds: 2, charging: 0, queueLength: 3 }]);
+    const first = results[0];
+    expect(first.status === 'confirmed' && first.expiresAt).toBe(T0 + 60_000);
+    expect(results[0].transitions.map((t) => t.type)).toEqual(['confirmed']);
+    expect(results[2].transitions.map((t) => t.type)).toEqual(['queued']);
+  });
+
+  it('takes the best candidate that has a free port, with that candidate’s hold', async () => {
+    await r.loadStations([st('A', 1), st('B', 1)], T0);
+    await r.reserve(req('b0', 'car0', cands('A')));
+    const res = await r.reserve(req('b1', 'car1', [{ stationId: 'A', score: 1 }, { stationId: 'B', score: 2, holdMs: 5_000 }]));
+    expect(res).toMatchObject({ status: 'confirmed', stationId: 'B', expiresAt: T0 + 5_000 });
+  });
+
+  it('is idempotent on bookingId: a retry, even concurrent, takes one port', async () => {
+    await r.loadStations([st('A', 3)], T0);
+    const retries = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? fx.secondary : r).reserve(req('b1', 'car1', cands('A')))));
+    expect(retries.every((x) => x.status === 'confirmed' && x.stationId === 'A')).toBe(true);
+    expect(retries.filter((x) => x.status === 'confirmed' && !x.replayed)).toHaveLength(1);
+    expect(retries.flatMap((x) => x.transitions)).toHaveLength(1);
+    expect((await r.stationStatus())[0].holds).toBe(1);
+  });
+
+  it('allows one active booking per car', async () => {
+    await r.loadStations([st('A', 3)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    const second = await r.reserve(req('b2', 'car1', cands('A')));
+    expect(second.status).toBe('duplicate');
+    expect(second.status === 'duplicate' && second.existing.bookingId).toBe('b1');
+    expect((await r.stationStatus())[0].holds).toBe(1);
+    expect((await r.activeBookingForCar('car1'))?.bookingId).toBe('b1');
+  });
+
+  it('fails a request naming no known station', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    expect(await r.reserve(req('b1', 'car1', cands('NOPE')))).toMatchObject({ status: 'failed', reason: 'no_known_station' });
+    expect(await r.activeBookingForCar('car1')).toBeNull();
+  });
+
+  it('orders the queue: critical first, then lowest battery, then longest waiting', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('hold', 'holder', cands('A')));
+    const waiting: [string, number, boolean][] = [['c1', 25, false], ['c2', 10, true], ['c3', 20, false], ['c4', 20, false], ['c5', 14, true], ['c6', 16, false]];
+    for (const [i, [car, battery, critical]] of waiting.entries()) {
+      await r.reserve(req(`b-${car}`, car, cands('A'), { battery, critical, nowMs: T0 + i }));
+    }
+    const q = await r.queue();
+    expect(q.map((e) => e.booking.carId)).toEqual(['c2', 'c5', 'c6', 'c3', 'c4', 'c1']);
+    expect(q.map((e) => e.position)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(urgencyRank(true, 14)).toBeLessThan(urgencyRank(false, 0));
+  });
+
+  it('a retry while queued refreshes urgency but keeps the place in time', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('hold', 'holder', cands('A')));
+    await r.reserve(req('b1', 'car1', cands('A'), { battery: 20 }));
+    await r.reserve(req('b2', 'car2', cands('A'), { battery: 20 }));
+    const again = await r.reserve(req('b2', 'car2', cands('A'), { battery: 12, critical: true }));
+    expect(again).toMatchObject({ status: 'queued', position: 1, replayed: true });
+    expect(again.transitions).toEqual([]);
+    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['car2', 'car1']);
+  });
+
+  it('cancel frees the port at once and promotes the most urgent car that can reach it', async () => {
+    await r.loadStations([st('A', 1), st('B', 1)], T0);
+    await r.reserve(req('ha', 'holderA', cands('A')));
+    await r.reserve(req('hb', 'holderB', cands('B')));
+    await r.reserve(req('q1', 'onlyB', cands('B'), { battery: 5, critical: true, nowMs: T0 + 1 }));
+    await r.reserve(req('q2', 'both', cands('A', 'B'), { battery: 20, nowMs: T0 + 2 }));
+    const res = await r.cancel({ bookingId: 'ha' }, T0 + 10);
+    expect(res.ok).toBe(true);
+    expect(res.transitions.map((t) => [t.type, t.booking.carId, t.booking.stationId])).toEqual([
+      ['cancelled', 'holderA', 'A'],
+      ['confirmed', 'both', 'A'],
+    ]);
+    const promoted = res.transitions[1];
+    expect(promoted.type === 'confirmed' && promoted.promoted).toBe(true);
+    expect(promoted.booking.expiresAt).toBe(T0 + 10 + 60_000);
+    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['onlyB']);
+    expect((await r.stationStatus()).find((s) => s.id === 'A')).toMatchObject({ holds: 1, queueLength: 0 });
+    expect((await r.booking('ha'))?.status).toBe('cancelled');
+    expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
+  });
+
+  it('cancel by car id removes a queued car from the queue', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('h', 'holder', cands('A')));
+    await r.reserve(req('q', 'waiting', cands('A')));
+    const res = await r.cancel({ carId: 'waiting' }, T0 + 1, 'drove_off');
+    expect(res.transitions.map((t) => t.type)).toEqual(['cancelled']);
+    expect(res.booking?.endReason).toBe('cancelled:drove_off');
+    expect(await r.queue()).toEqual([]);
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 1, queueLength: 0 });
+    expect((await r.reserve(req('q-again', 'waiting', cands('A')))).status).toBe('queued');
+  });
+
+  it('charging keeps the port until completion, then the next car is promoted', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await r.reserve(req('b2', 'car2', cands('A')));
+    expect(await r.startCharging('car1', 'B', T0 + 1)).toMatchObject({ ok: false, reason: 'wrong_station' });
+    expect(await r.startCharging('nobody', 'A', T0 + 1)).toMatchObject({ ok: false, reason: 'no_booking' });
+    const started = await r.startCharging('car1', 'A', T0 + 5);
+    expect(started.transitions.map((t) => t.type)).toEqual(['charging_started']);
+    expect(started.booking).toMatchObject({ status: 'charging', chargingStartedAt: T0 + 5, expiresAt: null });
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 0, charging: 1, queueLength: 1 });
+    expect((await r.expireDue(T0 + 3_600_000)).expired).toEqual([]); // a charging car never expires
+    const done = await r.completeCharging('car1', T0 + 3_600_001);
+    expect(done.transitions.map((t) => [t.type, t.booking.carId])).toEqual([['charging_completed', 'car1'], ['confirmed', 'car2']]);
+    expect(done.booking).toMatchObject({ status: 'completed', chargingStartedAt: T0 + 5, endedAt: T0 + 3_600_001 });
+    expect((await r.completeCharging('car1', T0 + 3_600_002)).ok).toBe(false);
+  });
+
+  it('expires due holds in the sweep, frees the port and promotes', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A'), { holdMs: 1_000 }));
+    await r.reserve(req('b2', 'car2', cands('A'), { holdMs: 1_000 }));
+    expect((await r.expireDue(T0 + 999)).expired).toEqual([]);
+    const swept = await r.expireDue(T0 + 1_000);
+    expect(swept.expired.map((b) => b.bookingId)).toEqual(['b1']);
+    expect(swept.transitions.map((t) => [t.type, t.booking.carId])).toEqual([['expired', 'car1'], ['confirmed', 'car2']]);
+    expect(swept.transitions[1].booking.expiresAt).toBe(T0 + 2_000);
+    expect(await r.activeBookingForCar('car1')).toBeNull();
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 1, queueLength: 0 });
+  });
+
+  it('keeps a monotonic clock so transitions are ordered even when callers’ clocks disagree', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A'), { nowMs: T0 + 500 }));
+    const late = await r.cancel({ bookingId: 'b1' }, T0 + 100); // a caller whose clock is behind
+    expect(late.transitions[0].at).toBe(T0 + 500);
+  });
+
+  it('loading more ports promotes queued cars into them', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await r.reserve(req('b2', 'car2', cands('A')));
+    const t = await r.loadStations([st('A', 2)], T0 + 1);
+    expect(t.map((x) => [x.type, x.booking.carId])).toEqual([['confirmed', 'car2']]);
+    expect((await r.stationStatus())[0]).toMatchObject({ ports: 2, holds: 2 });
+  });
+
+  it('activeBookings returns only cars with an active booking', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await r.reserve(req('b2', 'car2', cands('A')));
+    await r.reserve(req('b3', 'car3', cands('A')));
+    await r.cancel({ carId: 'car3' }, T0 + 1);
+    const m = await r.activeBookings(['car1', 'car2', 'car3', 'car4']);
+    expect([...m.keys()].sort()).toEqual(['car1', 'car2']);
+    expect(m.get('car2')?.status).toBe('queued');
+  });
+
+  it('the herd: 1,000 concurrent requests from two clients on 10 stations × 2 ports confirm exactly 20', async () => {
+    const stations = gridStations(10, 2);
+    await r.loadStations(stations, T0);
+    const all = stations.map((s, i) => ({ stationId: s.id, score: i }));
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => {
+        const rotated = [...all.slice(i % 10), ...all.slice(0, i % 10)];
+        const battery = 5 + (i % 25);
+        return (i % 2 ? fx.secondary : r).reserve(req(`herd-${i}`, `CAR-${i}`, rotated, { battery, critical: battery < 15, nowMs: T0 + i }));
+      }),
+    );
+    expect(results.filter((x) => x.status === 'confirmed')).toHaveLength(20);
+    expect(results.filter((x) => x.status === 'queued')).toHaveLength(980);
+    const status = await r.stationStatus();
+    expect(status.every((s) => s.holds === 2 && s.charging === 0 && s.queueLength === 980)).toBe(true);
+    const q = await r.queue();
+    expect(q).toHaveLength(980);
+    const ranks = q.map((e) => urgencyRank(e.booking.critical, e.booking.battery));
+    expect(ranks).toEqual([...ranks].sort((a, b) => a - b));
+
+    // Both instances sweep at once: every hold expires exactly once and every port is refilled exactly once.
+    const [e1, e2] = await Promise.all([r.expireDue(T0 + 120_000, 1000), fx.secondary.expireDue(T0 + 120_000, 1000)]);
+    expect(e1.expired.length + e2.expired.length).toBe(20);
+    const promoted = [...e1.transitions, ...e2.transitions].filter((t) => t.type === 'confirmed');
+    expect(promoted).toHaveLength(20);
+    expect(new Set(promoted.map((t) => t.booking.carId)).size).toBe(20);
+    // The promoted are the 20 most urgent queued cars.
+    expect(new Set(promoted.map((t) => t.booking.carId))).toEqual(new Set(q.slice(0, 20).map((e) => e.booking.carId)));
+    expect((await r.stationStatus()).every((s) => s.holds === 2)).toBe(true);
+    expect(await r.queue()).toHaveLength(960);
+  });
+}

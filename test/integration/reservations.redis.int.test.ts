@@ -1,0 +1,35 @@
+import { Redis } from 'ioredis';
+import { createRedisReservations } from '../../src/adapters/redis/redis-reservations.js';
+import { reservationsContract } from '../contract/reservations.contract.js';
+import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+
+const probe = async (): Promise<void> => {
+  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } finally {
+    redis.disconnect();
+  }
+};
+
+await describeWithEngine('redis', probe, 'Reservations contract', () => {
+  reservationsContract(async () => {
+    const namespace = testNamespace('res');
+    // Two connections on one namespace: two ingestion instances sharing Redis.
+    const primary = await createRedisReservations({ url: infra.redisUrl, namespace });
+    const secondary = await createRedisReservations({ url: infra.redisUrl, namespace });
+    return {
+      primary,
+      secondary,
+      async close() {
+        const keys = await primary.redis.keys(`${namespace}:*`);
+        // KEYS returns full names; delete through a client without the prefix.
+        const raw = new Redis(infra.redisUrl);
+        if (keys.length) await raw.del(...keys);
+        raw.disconnect();
+        await Promise.all([primary.close(), secondary.close()]);
+      },
+    };
+  });
+});
