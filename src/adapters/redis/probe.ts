@@ -1,0 +1,38 @@
+import { Redis } from 'ioredis';
+
+/** One-shot health check for `greenlane doctor`: PING, then the server version from INFO. */
+export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string; latencyMs: number }> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null, // one attempt: doctor reports, it does not wait
+  });
+  // connect() rejects with a bare "Connection is closed."; the 'error' event has the cause (ECONNREFUSED…).
+  let cause: Error | undefined;
+  redis.on('error', (err: Error) => (cause ??= err));
+  try {
+    await redis.connect();
+    const pong = await redis.ping();
+    const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+    return { ok: pong === 'PONG', detail: `Redis ${version}, PING ${pong}`, latencyMs: elapsed() };
+  } catch (err) {
+    return { ok: false, detail: `${redactUrl(url)}: ${(cause ?? (err as Error)).message}`, latencyMs: elapsed() };
+  } finally {
+    redis.disconnect();
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '****';
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
