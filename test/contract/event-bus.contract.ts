@@ -147,6 +147,31 @@ export function eventBusContract(makeBus: () => Promise<EventBus>, topicPrefix: 
     expect(later.map((r) => JSON.parse(r.value).tag)).toEqual(['after', 'after', 'after']);
   });
 
+  it('stops promptly while a handler keeps failing, leaving its records for the next consumer', async () => {
+    const bus = await open();
+    const { topic, groupId } = await scenario(bus);
+    await bus.publish(topic, records(10, 1));
+    let attempts = 0;
+    const failing = await bus.subscribe({
+      topic,
+      groupId,
+      handleBatch: async () => {
+        attempts++;
+        throw new Error('always fails');
+      },
+    });
+    await waitFor('a retry', () => attempts >= 2);
+    const started = Date.now();
+    await failing.stop();
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const got: ConsumedRecord[] = [];
+    const next = await bus.subscribe({ topic, groupId, handleBatch: async (batch) => void got.push(...batch) });
+    await waitFor('the 10 uncommitted records', () => got.length >= 10);
+    await next.stop();
+    expect(got.map((r) => JSON.parse(r.value).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it('reports lag for records not yet handled, and none once they are', async () => {
     const bus = await open();
     const { topic, groupId } = await scenario(bus);

@@ -1,0 +1,259 @@
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from 'kafkajs';
+import type { Logger } from 'pino';
+import { EngineUnreachableError } from '../../cli/errors.js';
+import { silentLogger } from '../../observability/logger.js';
+import type { ConsumedRecord, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.js';
+
+export interface KafkaConsumerTuning {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  /** How long a fetch waits for data; bounds end-to-end latency on a quiet topic. */
+  maxWaitTimeMs?: number;
+}
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  clientId?: string;
+  logger?: Logger;
+  /** Upper bound for connecting the producer; an unreachable broker fails within it. */
+  connectTimeoutMs?: number;
+  /** Partitions for topics created by ensureTopics (default 3). */
+  topicPartitions?: number;
+  /** Idempotent producer (acks -1, one request in flight per broker). Default true. */
+  idempotent?: boolean;
+  consumer?: KafkaConsumerTuning;
+}
+
+const DEFAULT_CONSUMER: Required<KafkaConsumerTuning> = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 500 };
+const DEFAULT_MAX_BATCH = 500;
+const MAX_BACKOFF_MS = 2_000;
+
+/** kafkajs warns about this on every idempotent producer with bounded retries; we bound them on purpose. */
+const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+/**
+ * Kafka through kafkajs. The producer is connected before this resolves (EngineUnreachableError
+ * otherwise). Consumers commit only after handleBatch resolves; a throwing handler gets the same
+ * records again, in place, after a short backoff.
+ */
+export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<EventBus> {
+  const logger = opts.logger ?? silentLogger;
+  const address = opts.brokers.join(',');
+  const idempotent = opts.idempotent ?? true;
+  const tuning = { ...DEFAULT_CONSUMER, ...opts.consumer };
+  // While the factory connects, failures surface once as EngineUnreachableError, not as a retry log per attempt.
+  const phase = { connecting: true };
+  const kafka = new Kafka({
+    clientId: opts.clientId ?? 'greenlane',
+    brokers: opts.brokers,
+    connectionTimeout: 3_000,
+    logLevel: logLevel.INFO,
+    logCreator: pinoLogCreator(logger, phase),
+    // Short retries so an unreachable broker fails within seconds rather than minutes.
+    retry: { initialRetryTime: 250, maxRetryTime: 2_000, retries: 5 },
+  });
+  const producer = kafka.producer({
+    idempotent,
+    maxInFlightRequests: idempotent ? 1 : undefined,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    // Bounded, so a publish to a dead cluster rejects (~25 s) instead of hanging forever.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 8 },
+  });
+  await connectOrThrow(() => producer.connect(), () => producer.disconnect(), address, opts.connectTimeoutMs ?? 10_000);
+  phase.connecting = false;
+
+  let admin: Promise<Admin> | undefined;
+  const adminClient = (): Promise<Admin> => {
+    admin ??= (async () => {
+      const client = kafka.admin();
+      await connectOrThrow(() => client.connect(), () => client.disconnect(), address, opts.connectTimeoutMs ?? 10_000);
+      return client;
+    })().catch((err) => {
+      admin = undefined;
+      throw err;
+    });
+    return admin;
+  };
+  const subscriptions = new Set<Subscription>();
+
+  return {
+    kind: 'kafka',
+
+    async publish(topic, records) {
+      if (records.length === 0) return;
+      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value })) });
+    },
+
+    async subscribe(sub) {
+      const subscription = await startConsumer(kafka, sub, { logger, tuning, address, admin: adminClient });
+      subscriptions.add(subscription);
+      return {
+        lag: subscription.lag,
+        stop: async () => {
+          subscriptions.delete(subscription);
+          await subscription.stop();
+        },
+      };
+    },
+
+    async ensureTopics(topics) {
+      const client = await adminClient();
+      const numPartitions = opts.topicPartitions ?? 3;
+      for (const topic of topics) {
+        try {
+          await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+        } catch (err) {
+          // Another process may have created it between our metadata read and the request.
+          if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+        }
+      }
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.stop()));
+      subscriptions.clear();
+      await producer.disconnect();
+      if (admin) await (await admin.catch(() => undefined))?.disconnect();
+    },
+  };
+}
+
+interface ConsumerContext {
+  logger: Logger;
+  tuning: Required<KafkaConsumerTuning>;
+  address: string;
+  admin: () => Promise<Admin>;
+}
+
+async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerContext): Promise<Subscription> {
+  const fromBeginning = sub.fromBeginning ?? true;
+  const consumer = kafka.consumer({
+    groupId: sub.groupId,
+    sessionTimeout: ctx.tuning.sessionTimeoutMs,
+    heartbeatInterval: ctx.tuning.heartbeatIntervalMs,
+    maxWaitTimeInMs: ctx.tuning.maxWaitTimeMs,
+    allowAutoTopicCreation: false,
+  });
+  await connectOrThrow(() => consumer.connect(), () => consumer.disconnect(), ctx.address, 10_000);
+  const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000);
+  await consumer.subscribe({ topics: [sub.topic], fromBeginning });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: (payload) => consumeBatch(payload, sub, ctx.logger),
+  });
+  await joined.catch((err) => ctx.logger.warn({ err, topic: sub.topic, groupId: sub.groupId }, 'consumer has not joined its group yet'));
+
+  let stopping: Promise<void> | undefined;
+  return {
+    // disconnect() stops fetching, waits for the in-flight eachBatch (which commits) and leaves the group.
+    stop: () => (stopping ??= consumer.disconnect()),
+    lag: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
+  };
+}
+
+/** Resolves on the consumer's first GROUP_JOIN so callers start in a stable group. */
+function waitForJoin(consumer: Consumer, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`no group join within ${timeoutMs} ms`)), timeoutMs);
+    const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => done());
+    const removeCrash = consumer.on(consumer.events.CRASH, (event) => done(event.payload.error));
+    function done(err?: Error): void {
+      clearTimeout(timer);
+      removeJoin();
+      removeCrash();
+      if (err) reject(err);
+      else resolve();
+    }
+  });
+}
+
+/** Hands the fetched batch over in chunks of maxBatch; resolves and commits each chunk only after it is handled. */
+async function consumeBatch(payload: EachBatchPayload, sub: SubscribeOptions, logger: Logger): Promise<void> {
+  const { batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale } = payload;
+  const maxBatch = Math.max(1, sub.maxBatch ?? DEFAULT_MAX_BATCH);
+  for (let start = 0; start < batch.messages.length; start += maxBatch) {
+    if (!isRunning() || isStale()) return;
+    const records = batch.messages.slice(start, start + maxBatch).map((m) => toConsumed(batch.topic, batch.partition, m));
+    const handled = await handleUntilDone(records, sub, payload, logger);
+    // Not handled means we are stopping or lost the partition: leave it uncommitted for the next owner.
+    if (!handled) return;
+    resolveOffset(records[records.length - 1].offset);
+    await commitOffsetsIfNecessary(uncommittedOffsets());
+    await heartbeat();
+  }
+}
+
+/**
+ * Retries a throwing handler in place with backoff (heartbeating so the group keeps us), which
+ * redelivers exactly the same records. Gives up only when the consumer stops or is rebalanced.
+ */
+async function handleUntilDone(records: ConsumedRecord[], sub: SubscribeOptions, payload: EachBatchPayload, logger: Logger): Promise<boolean> {
+  let backoff = 100;
+  for (;;) {
+    try {
+      await sub.handleBatch(records);
+      return true;
+    } catch (err) {
+      const { topic, partition, offset } = records[0];
+      logger.warn({ err, topic, partition, offset, groupId: sub.groupId, backoffMs: backoff }, 'handleBatch failed; redelivering');
+      await sleep(backoff);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      if (!payload.isRunning() || payload.isStale()) return false;
+      await payload.heartbeat();
+    }
+  }
+}
+
+function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
+  return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '' };
+}
+
+/** Records between the group's committed offsets and the partition heads. */
+async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: string, fromBeginning: boolean): Promise<number | undefined> {
+  try {
+    const client = await admin();
+    const [heads, [committed]] = await Promise.all([client.fetchTopicOffsets(topic), client.fetchOffsets({ groupId, topics: [topic] })]);
+    const committedBy = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+    return heads.reduce((sum, head) => {
+      const at = committedBy.get(head.partition) ?? -1;
+      // No commit yet: the group starts at the low watermark (earliest) or at the head (latest).
+      const from = at >= 0 ? at : fromBeginning ? Number(head.low) : Number(head.high);
+      return sum + Math.max(0, Number(head.high) - from);
+    }, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+async function connectOrThrow(connect: () => Promise<void>, disconnect: () => Promise<void>, address: string, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([connect(), timeout]);
+  } catch (err) {
+    await disconnect().catch(() => {});
+    throw new EngineUnreachableError('Kafka', address, err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Routes kafkajs logs to pino; its chatty INFO becomes debug, and its ERRORs (mostly retried) warn. */
+function pinoLogCreator(logger: Logger, phase: { connecting: boolean }) {
+  return () =>
+    ({ namespace, level, log }: LogEntry): void => {
+      const { message, timestamp: _timestamp, ...extra } = log;
+      const fields = { kafkajs: namespace, ...extra };
+      if (phase.connecting || EXPECTED_WARNINGS.some((w) => message.startsWith(w))) logger.debug(fields, message);
+      else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
+      else if (level === logLevel.INFO) logger.debug(fields, message);
+      else logger.trace(fields, message);
+    };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
