@@ -18,8 +18,9 @@ describe('Store contract [pglite, in memory]', () => {
 });
 
 describe('PGlite store on disk', () => {
-  it('keeps rows across close and reopen of the data dir', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'greenlane-pglite-'));
+  it('creates a missing data dir and keeps rows across close and reopen', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'greenlane-pglite-'));
+    const dataDir = join(parent, 'nested', 'pglite');
     try {
       const first = await createPgliteStore({ dataDir });
       expect(await first.migrate()).toEqual(['001-core']);
@@ -32,7 +33,7 @@ describe('PGlite store on disk', () => {
       expect(await again.countTelemetry()).toBe(1);
       await again.close();
     } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });

@@ -1,4 +1,5 @@
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../../observability/logger.js';
 import type { Store } from '../../ports/store.js';
@@ -25,6 +26,8 @@ export async function acquirePglite(dataDir: string | undefined): Promise<{ db: 
   const key = dataDir === undefined ? 'memory://' : resolve(dataDir);
   let entry = instances.get(key);
   if (!entry) {
+    // PGlite creates only the last path segment; a fresh data dir needs its parents.
+    if (dataDir !== undefined) mkdirSync(key, { recursive: true });
     entry = { db: PGlite.create(dataDir === undefined ? undefined : key), refs: 0 };
     instances.set(key, entry);
   }
