@@ -1,8 +1,28 @@
 import Config from './config.js';
 import Doctor from './doctor.js';
+import Grid from './grid.js';
+import InfraDown from './infra/down.js';
+import InfraLogs from './infra/logs.js';
+import InfraStatus from './infra/status.js';
+import InfraUp from './infra/up.js';
+import Ingestion from './ingestion.js';
+import Price from './price.js';
+import Sim from './sim.js';
+import Tail from './tail.js';
+import Worker from './worker.js';
 
 /** Explicit command registry (oclif "explicit" strategy): id → class. Keep sorted. */
 export const COMMANDS = {
   config: Config,
   doctor: Doctor,
+  grid: Grid,
+  'infra:down': InfraDown,
+  'infra:logs': InfraLogs,
+  'infra:status': InfraStatus,
+  'infra:up': InfraUp,
+  ingestion: Ingestion,
+  price: Price,
+  sim: Sim,
+  tail: Tail,
+  worker: Worker,
 };
