@@ -135,6 +135,9 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
     allowAutoTopicCreation: false,
   });
   await connectOrThrow(() => consumer.connect(), () => consumer.disconnect(), ctx.address, 10_000);
+  consumer.on(consumer.events.CRASH, ({ payload }) =>
+    ctx.logger.error({ err: payload.error, restart: payload.restart, topic: sub.topic, groupId: sub.groupId }, 'kafka consumer crashed'),
+  );
   const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000);
   await consumer.subscribe({ topics: [sub.topic], fromBeginning });
   await consumer.run({
