@@ -51,6 +51,8 @@ export interface Booking {
   /** When the hold lapses (held only). */
   expiresAt: number | null;
   chargingStartedAt: number | null;
+  /** Battery percent when charging started (kept here so any instance can close the session). */
+  startBattery: number | null;
   endedAt: number | null;
   /** Why it ended: expired, cancelled:<reason>, completed:<reason>. */
   endReason: string | null;
@@ -109,8 +111,8 @@ export interface Reservations {
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Cancels the booking (by booking id or car id), frees its port at once and promotes. */
   cancel(target: { bookingId: string } | { carId: string }, nowMs: number, reason?: string): Promise<MutationResult>;
-  /** The car arrived: its hold at `stationId` becomes a charging session. */
-  startCharging(carId: string, stationId: string, nowMs: number): Promise<MutationResult>;
+  /** The car arrived: its hold at `stationId` becomes a charging session (battery: its percent on arrival). */
+  startCharging(carId: string, stationId: string, nowMs: number, battery?: number): Promise<MutationResult>;
   /** Ends the car's session, frees the port and promotes. */
   completeCharging(carId: string, nowMs: number, reason?: string): Promise<MutationResult>;
   /** Expires up to `limit` holds due at nowMs (safe in every instance at once). */

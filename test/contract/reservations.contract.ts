@@ -140,9 +140,9 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     await r.reserve(req('b2', 'car2', cands('A')));
     expect(await r.startCharging('car1', 'B', T0 + 1)).toMatchObject({ ok: false, reason: 'wrong_station' });
     expect(await r.startCharging('nobody', 'A', T0 + 1)).toMatchObject({ ok: false, reason: 'no_booking' });
-    const started = await r.startCharging('car1', 'A', T0 + 5);
+    const started = await r.startCharging('car1', 'A', T0 + 5, 12.5);
     expect(started.transitions.map((t) => t.type)).toEqual(['charging_started']);
-    expect(started.booking).toMatchObject({ status: 'charging', chargingStartedAt: T0 + 5, expiresAt: null });
+    expect(started.booking).toMatchObject({ status: 'charging', chargingStartedAt: T0 + 5, startBattery: 12.5, expiresAt: null });
     expect((await r.stationStatus())[0]).toMatchObject({ holds: 0, charging: 1, queueLength: 1 });
     expect((await r.expireDue(T0 + 3_600_000)).expired).toEqual([]); // a charging car never expires
     const done = await r.completeCharging('car1', T0 + 3_600_001);

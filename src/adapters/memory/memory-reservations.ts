@@ -106,7 +106,7 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
       battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
-      expiresAt: null, chargingStartedAt: null, endedAt: null, endReason: null,
+      expiresAt: null, chargingStartedAt: null, startBattery: null, endedAt: null, endReason: null,
     };
     bookings.set(b.bookingId, b);
     activeByCar.set(b.carId, b.bookingId);
@@ -153,7 +153,7 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
       const transitions = endAndPromote(b, 'cancelled', now, `cancelled:${reason}`);
       return { ok: true, booking: copy(b), transitions };
     },
-    async startCharging(carId, stationId, nowMs) {
+    async startCharging(carId, stationId, nowMs, battery) {
       const now = tick(nowMs);
       const id = activeByCar.get(carId);
       const b = id ? bookings.get(id) : undefined;
@@ -165,7 +165,7 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
       slot.holds--;
       slot.charging++;
       holdsByExpiry.delete(b.bookingId);
-      Object.assign(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, updatedAt: now });
+      Object.assign(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, startBattery: battery ?? null, updatedAt: now });
       return { ok: true, booking: copy(b), transitions: [{ type: 'charging_started', at: now, booking: copy(b) }] };
     },
     async completeCharging(carId, nowMs, reason = 'target_reached') {

@@ -106,8 +106,8 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
       const [by, id] = 'bookingId' in target ? ['booking', target.bookingId] : ['car', target.carId];
       return mutation((await run('glCancel', by, id, nowMs, reason)) as RawMutation);
     },
-    async startCharging(carId, stationId, nowMs) {
-      return mutation((await run('glStartCharging', carId, stationId, nowMs)) as RawMutation);
+    async startCharging(carId, stationId, nowMs, battery) {
+      return mutation((await run('glStartCharging', carId, stationId, nowMs, battery ?? '')) as RawMutation);
     },
     async completeCharging(carId, nowMs, reason = 'target_reached') {
       return mutation((await run('glCompleteCharging', carId, nowMs, reason)) as RawMutation);
@@ -197,6 +197,7 @@ function booking(raw: unknown): Booking {
     confirmedAt: num(r.confirmedAt),
     expiresAt: num(r.expiresAt),
     chargingStartedAt: num(r.chargingStartedAt),
+    startBattery: num(r.startBattery),
     endedAt: num(r.endedAt),
     endReason: typeof r.endReason === 'string' ? r.endReason : null,
   };

@@ -1,4 +1,4 @@
--- ARGV: prefix, carId, stationId, nowMs
+-- ARGV: prefix, carId, stationId, nowMs, battery ('' when unknown)
 local now = tick(tonumber(ARGV[4]))
 local b = active_for_car(ARGV[2])
 if not b then return cjson.encode({ ok = false, reason = 'no_booking' }) end
@@ -11,6 +11,7 @@ redis.call('ZREM', K_EXPIRY, b.bookingId)
 b.status = 'charging'
 b.expiresAt = nil
 b.chargingStartedAt = now
+b.startBattery = tonumber(ARGV[5])
 b.updatedAt = now
 save(b)
 return cjson.encode({ ok = true, booking = b, transitions = { { type = 'charging_started', at = now, booking = b } } })

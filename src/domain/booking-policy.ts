@@ -1,0 +1,216 @@
+import type { Station } from '../ports/fleet-state.js';
+import type { PricePoint } from '../ports/price-source.js';
+import type { Candidate, StationStatus } from '../ports/reservations.js';
+import { chargeRateKw, energyKwh } from './charging.js';
+import { haversineKm } from './geo.js';
+
+/** The pack properties the policy needs (src/domain/battery.ts PackModel fits), plus the car's charge limit. */
+export interface PackLike {
+  capacityKwh: number;
+  whPerKm: number;
+  /** The most the car accepts, kW. */
+  maxChargeKw?: number;
+}
+
+export interface PolicyParams {
+  /** A car asks for charge below this battery percent. */
+  requestThresholdPct: number;
+  /** Below this a car is critical: ahead of every other car, never deferred. */
+  criticalPct: number;
+  targetPct: number;
+  /** Average urban speed for drive-time estimates. */
+  avgSpeedKmh: number;
+  /** Street distance over great-circle distance (Manhattan's grid is ~1.3). */
+  roadFactor: number;
+  /** Battery kept back when judging reach, percent points. */
+  reserveMarginPct: number;
+  /** Hold = drive time + grace, capped. */
+  graceMs: number;
+  maxHoldMs: number;
+  minHoldMs: number;
+  /** Average session length used for the expected wait. */
+  avgSessionMin: number;
+  /** Stations offered to the reservation, best first. */
+  maxCandidates: number;
+  /** How many minutes of time a dollar is worth in the score (price → minutes). */
+  minutesPerDollar: number;
+  carMaxKw: number;
+  deferral: DeferralParams;
+}
+
+export interface DeferralParams {
+  enabled: boolean;
+  /** Only defer when the saving is at least this, $/kWh. */
+  minSavingsPerKwh: number;
+  /** Look no further ahead than this. */
+  maxDeferHours: number;
+  /** Expected drain while waiting for the window, percent per hour. */
+  drainPctPerHour: number;
+  /** Battery that must remain (above critical) when the window opens, percent points. */
+  safetyMarginPct: number;
+  /** Zone for the "deferred to HH:MM" text: 'UTC', 'local' or an IANA name. */
+  timeZone: string;
+}
+
+export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
+  requestThresholdPct: 30,
+  criticalPct: 15,
+  targetPct: 80,
+  avgSpeedKmh: 25,
+  roadFactor: 1.3,
+  reserveMarginPct: 2,
+  graceMs: 5 * 60_000,
+  maxHoldMs: 20 * 60_000,
+  minHoldMs: 60_000,
+  avgSessionMin: 30,
+  maxCandidates: 5,
+  minutesPerDollar: 2,
+  carMaxKw: 150,
+  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 6, safetyMarginPct: 5, timeZone: 'UTC' },
+});
+
+export function resolvePolicy(partial: Partial<Omit<PolicyParams, 'deferral'>> & { deferral?: Partial<DeferralParams> } = {}): PolicyParams {
+  return { ...defaultPolicy, ...partial, deferral: { ...defaultPolicy.deferral, ...partial.deferral } };
+}
+
+/** Range left, km: battery% × capacity / consumption, minus the reserve margin. */
+export function reachKm(pack: PackLike, batteryPct: number, reserveMarginPct = 0): number {
+  const usable = Math.max(0, batteryPct - reserveMarginPct);
+  return ((usable / 100) * pack.capacityKwh * 1000) / pack.whPerKm;
+}
+
+export function roadKm(straightKm: number, p: Pick<PolicyParams, 'roadFactor'> = defaultPolicy): number {
+  return straightKm * p.roadFactor;
+}
+
+export function driveMs(straightKm: number, p: Pick<PolicyParams, 'roadFactor' | 'avgSpeedKmh'> = defaultPolicy): number {
+  return (roadKm(straightKm, p) / p.avgSpeedKmh) * 3_600_000;
+}
+
+/** How long a port is held for the car: the drive plus a grace, within [minHold, maxHold]. */
+export function holdMsFor(straightKm: number, p: Pick<PolicyParams, 'roadFactor' | 'avgSpeedKmh' | 'graceMs' | 'maxHoldMs' | 'minHoldMs'> = defaultPolicy): number {
+  return Math.round(Math.min(p.maxHoldMs, Math.max(p.minHoldMs, driveMs(straightKm, p) + p.graceMs)));
+}
+
+/** Minutes until a port is likely free: none when one is free now, else (queue + 1) sessions shared by the ports. */
+export function expectedWaitMin(status: StationStatus | undefined, avgSessionMin: number): number {
+  if (!status || status.ports <= 0) return 0;
+  if (status.holds + status.charging < status.ports) return 0;
+  return ((status.queueLength + 1) * avgSessionMin) / status.ports;
+}
+
+export interface CarPosition {
+  lat: number;
+  lon: number;
+  battery: number;
+}
+
+export interface ScoredStation {
+  station: Station;
+  distanceKm: number;
+  driveMin: number;
+  waitMin: number;
+  chargeMin: number;
+  pricePerKwh: number;
+  /** Minutes-equivalent; lower is better. */
+  score: number;
+  holdMs: number;
+  free: boolean;
+}
+
+/**
+ * Stations the car can reach on its remaining range, scored by drive time + expected wait +
+ * charge time + price (as minutes), best first. Distances may come precomputed (GEOSEARCH).
+ */
+export function scoreStations(opts: {
+  car: CarPosition;
+  stations: (Station | { station: Station; distanceKm: number })[];
+  status?: Map<string, StationStatus>;
+  pack: PackLike;
+  price?: (stationId: string) => number;
+  params?: PolicyParams;
+}): ScoredStation[] {
+  const p = opts.params ?? defaultPolicy;
+  const reach = reachKm(opts.pack, opts.car.battery, p.reserveMarginPct);
+  const kwhNeeded = energyKwh(opts.pack.capacityKwh, opts.car.battery, p.targetPct);
+  const carMax = opts.pack.maxChargeKw ?? p.carMaxKw;
+  return opts.stations
+    .map((s) => ('station' in s ? s : { station: s, distanceKm: haversineKm(opts.car, s) }))
+    .filter(({ distanceKm }) => roadKm(distanceKm, p) <= reach)
+    .map(({ station, distanceKm }): ScoredStation => {
+      const status = opts.status?.get(station.id);
+      const driveMin = driveMs(distanceKm, p) / 60_000;
+      const waitMin = expectedWaitMin(status, p.avgSessionMin);
+      const chargeMin = (kwhNeeded / Math.max(0.1, chargeRateKw(station.powerKw, carMax))) * 60;
+      const pricePerKwh = opts.price?.(station.id) ?? 0;
+      const score = driveMin + waitMin + chargeMin + pricePerKwh * kwhNeeded * p.minutesPerDollar;
+      const free = !status || status.holds + status.charging < status.ports;
+      return { station, distanceKm, driveMin, waitMin, chargeMin, pricePerKwh, score, holdMs: holdMsFor(distanceKm, p), free };
+    })
+    .sort((a, b) => a.score - b.score || a.distanceKm - b.distanceKm);
+}
+
+/** The reservation's candidate list: the best `maxCandidates` reachable stations, each with its own hold. */
+export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
+  return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
+}
+
+export function isCritical(battery: number, p: Pick<PolicyParams, 'criticalPct'> = defaultPolicy): boolean {
+  return battery < p.criticalPct;
+}
+
+export function wantsCharge(battery: number, p: Pick<PolicyParams, 'requestThresholdPct'> = defaultPolicy): boolean {
+  return battery < p.requestThresholdPct;
+}
+
+export interface Deferral {
+  deferUntil: number;
+  pricePerKwh: number;
+  savingsPerKwh: number;
+  /** Human text, e.g. "deferred to 02:15, saves $0.11/kWh". */
+  reason: string;
+}
+
+/**
+ * Price-aware charging: a car above the critical level may wait for a cheaper window if, at the
+ * expected drain, it still has the safety margin above critical when the window opens. Picks the
+ * cheapest reachable window (earliest on ties); null when charging now is as good or deferral is unsafe.
+ */
+export function planDeferral(opts: { battery: number; nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: PolicyParams }): Deferral | null {
+  const p = opts.params ?? defaultPolicy;
+  const d = p.deferral;
+  if (!d.enabled || opts.battery < p.criticalPct) return null;
+  const horizonMs = opts.nowMs + d.maxDeferHours * 3_600_000;
+  let best: PricePoint | null = null;
+  for (const point of opts.forecast) {
+    if (point.timestamp <= opts.nowMs || point.timestamp > horizonMs) continue;
+    const hours = (point.timestamp - opts.nowMs) / 3_600_000;
+    const batteryThen = opts.battery - d.drainPctPerHour * hours;
+    if (batteryThen < p.criticalPct + d.safetyMarginPct) continue;
+    if (!best || point.price_per_kwh < best.price_per_kwh) best = point;
+  }
+  if (!best) return null;
+  const savings = round(opts.currentPrice - best.price_per_kwh, 4);
+  if (savings < d.minSavingsPerKwh) return null;
+  return {
+    deferUntil: best.timestamp,
+    pricePerKwh: best.price_per_kwh,
+    savingsPerKwh: savings,
+    reason: `deferred to ${clockTime(best.timestamp, d.timeZone)}, saves $${savings.toFixed(2)}/kWh`,
+  };
+}
+
+/** HH:MM in a zone ('local' = the machine's); falls back to UTC for zones Intl does not know. */
+export function clockTime(ms: number, timeZone = 'UTC'): string {
+  const fmt = (tz?: string) => new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz }).format(ms);
+  try {
+    return fmt(timeZone === 'local' ? undefined : timeZone);
+  } catch {
+    return fmt('UTC');
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

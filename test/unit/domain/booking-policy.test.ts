@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import {
+  candidatesFor,
+  clockTime,
+  defaultPolicy,
+  expectedWaitMin,
+  holdMsFor,
+  isCritical,
+  planDeferral,
+  reachKm,
+  resolvePolicy,
+  scoreStations,
+  wantsCharge,
+} from '../../../src/domain/booking-policy.js';
+import type { Station } from '../../../src/ports/fleet-state.js';
+import type { PricePoint } from '../../../src/ports/price-source.js';
+
+const pack = { capacityKwh: 75, whPerKm: 180, maxChargeKw: 150 };
+const station = (id: string, lat: number, lon: number, ports = 2, powerKw = 150): Station => ({ id, name: id, lat, lon, ports, powerKw });
+const H = 3_600_000;
+const point = (timestamp: number, price: number): PricePoint => ({ timestamp, price_per_kwh: price, grid_load: 'Low', energy_source: 'Grid', hour: 0 });
+
+describe('booking policy', () => {
+  it('range is battery × capacity / consumption', () => {
+    expect(reachKm(pack, 30)).toBeCloseTo(125);
+    expect(reachKm(pack, 1, 2)).toBe(0);
+  });
+
+  it('thresholds: request below 30 %, critical below 15 %', () => {
+    expect([wantsCharge(29.9), wantsCharge(30)]).toEqual([true, false]);
+    expect([isCritical(14.9), isCritical(15)]).toEqual([true, false]);
+  });
+
+  it('hold = drive time + grace, capped at 20 minutes', () => {
+    // 1 km straight → 1.3 km road at 25 km/h = 3.12 min, + 5 min grace.
+    expect(holdMsFor(1)).toBeCloseTo(8.12 * 60_000, -2);
+    expect(holdMsFor(50)).toBe(20 * 60_000);
+    expect(holdMsFor(0)).toBe(5 * 60_000);
+  });
+
+  it('expected wait grows with the queue and shrinks with ports', () => {
+    expect(expectedWaitMin({ id: 'a', ports: 2, holds: 1, charging: 0, queueLength: 0 }, 30)).toBe(0);
+    expect(expectedWaitMin({ id: 'a', ports: 2, holds: 2, charging: 0, queueLength: 3 }, 30)).toBe(60);
+    expect(expectedWaitMin({ id: 'a', ports: 4, holds: 2, charging: 2, queueLength: 3 }, 30)).toBe(30);
+  });
+
+  it('keeps only reachable stations and ranks by drive time, wait and charge speed', () => {
+    const car = { lat: 40.75, lon: -73.99, battery: 25 };
+    const near = station('near', 40.751, -73.99);
+    const nearButFull = station('full', 40.7505, -73.99);
+    const slow = station('slow', 40.752, -73.99, 2, 50);
+    const far = station('far', 41.9, -73.99); // ~128 km: beyond 25 % of 75 kWh at 180 Wh/km
+    const status = new Map([['full', { id: 'full', ports: 2, holds: 2, charging: 0, queueLength: 4 }]]);
+    const scored = scoreStations({ car, stations: [far, slow, nearButFull, near], status, pack });
+    expect(scored.map((s) => s.station.id)).toEqual(['near', 'slow', 'full']);
+    expect(scored[2].free).toBe(false);
+    const cands = candidatesFor(scored, { maxCandidates: 2 });
+    expect(cands.map((c) => c.stationId)).toEqual(['near', 'slow']);
+    expect(cands[0].holdMs).toBe(scored[0].holdMs);
+  });
+
+  it('an almost empty car reaches only what its range allows', () => {
+    const scored = scoreStations({ car: { lat: 40.75, lon: -73.99, battery: 2.5 }, stations: [station('a', 40.755, -73.99), station('b', 40.8, -73.99)], pack });
+    // 0.5 % usable of 75 kWh = 2.08 km: a (0.56 km × 1.3) is in, b (5.6 km) is not.
+    expect(scored.map((s) => s.station.id)).toEqual(['a']);
+  });
+
+  it('defers a healthy car to the cheapest safe window and says why', () => {
+    const now = Date.UTC(2026, 0, 1, 18, 0);
+    const forecast = [point(now + H, 0.3), point(now + 2 * H, 0.2), point(now + 8 * H, 0.1)];
+    const params = resolvePolicy({ deferral: { drainPctPerHour: 4, safetyMarginPct: 5 } });
+    const d = planDeferral({ battery: 29, nowMs: now, currentPrice: 0.4, forecast, params });
+    // At 4 %/h: 20:00 leaves 21 % (≥ 15 + 5), 02:00 would leave −3 %: the 20:00 window is the cheapest safe one.
+    expect(d).toMatchObject({ deferUntil: now + 2 * H, pricePerKwh: 0.2, savingsPerKwh: 0.2, reason: 'deferred to 20:00, saves $0.20/kWh' });
+  });
+
+  it('never defers a critical car, nor for a tiny saving', () => {
+    const now = Date.UTC(2026, 0, 1, 18, 0);
+    const forecast = [point(now + H, 0.38)];
+    expect(planDeferral({ battery: 14, nowMs: now, currentPrice: 0.4, forecast: [point(now + H, 0.1)] })).toBeNull();
+    expect(planDeferral({ battery: 29, nowMs: now, currentPrice: 0.4, forecast })).toBeNull();
+    expect(planDeferral({ battery: 29, nowMs: now, currentPrice: 0.4, forecast: [point(now + H, 0.1)], params: resolvePolicy({ deferral: { enabled: false } }) })).toBeNull();
+  });
+
+  it('formats window times in the configured zone', () => {
+    expect(clockTime(Date.UTC(2026, 0, 1, 2, 15))).toBe('02:15');
+    expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'America/New_York')).toBe('21:15');
+    expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'Not/AZone')).toBe('02:15');
+    expect(defaultPolicy.maxHoldMs).toBe(20 * 60_000);
+  });
+});
