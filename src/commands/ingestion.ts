@@ -1,0 +1,73 @@
+import { Flags } from '@oclif/core';
+import { createEngines } from '../adapters/index.js';
+import { BaseCommand } from '../cli/base-command.js';
+import { ConfigError } from '../cli/errors.js';
+import { engineFlags } from '../cli/flags.js';
+import { untilSignal } from '../cli/shutdown.js';
+import { envName } from '../config/schema.js';
+import { devTokenPath, resolveTokens } from '../config/token.js';
+import { createLogger } from '../observability/logger.js';
+import { createRegistry, serveMetrics } from '../observability/metrics.js';
+import { createIngestion, type IngestionStats } from '../services/ingestion.js';
+
+/** Ingestion serves /metrics on the configured base metrics port (the worker uses +2). */
+export const INGESTION_METRICS_OFFSET = 0;
+
+export default class Ingestion extends BaseCommand<typeof Ingestion> {
+  static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';
+  static override description = [
+    'Accepts StreamTelemetry (one stream per car, the original RPC) and StreamTelemetryBatch, authenticated by the x-api-token metadata.',
+    'Every message is validated; a bad one is answered with BOOKING_FAILED naming the field and the stream goes on.',
+    'Accepted telemetry is written in batches to fleet state (Redis GEO + hashes) and to the fleet-events topic (key car_id);',
+    'when they slow down, streams are paused until they catch up. Run several instances to scale out (external mode).',
+    'External mode requires GREENLANE_API_TOKENS. Embedded mode (no engine configured) keeps everything in this process and accepts',
+    'the dev token from the data dir; `greenlane up` is usually what you want there.',
+  ].join('\n');
+  static override examples = [
+    'GREENLANE_API_TOKENS=$(openssl rand -hex 32) GREENLANE_KAFKA_BROKERS=127.0.0.1:19092 GREENLANE_REDIS_URL=redis://127.0.0.1:6379 <%= config.bin %> ingestion',
+    '<%= config.bin %> ingestion --grpc-port 50052 --metrics-port 0',
+  ];
+  static override flags = {
+    ...engineFlags,
+    'grpc-port': Flags.integer({ summary: 'Port to listen on.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
+    'grpc-host': Flags.string({ summary: 'Address to bind.', env: 'GREENLANE_GRPC_HOST' }),
+    'metrics-port': Flags.integer({ summary: 'Port for /metrics, /health and /ready (0 picks a free one).', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
+  };
+
+  async run(): Promise<IngestionStats & { port: number }> {
+    const { config, mode } = this.cfg;
+    const missing = mode === 'external' ? (['kafkaBrokers', 'redisUrl'] as const).filter((k) => !config[k] || !config[k]!.length) : [];
+    if (missing.length)
+      throw new ConfigError(`External ingestion needs Kafka and Redis; missing ${missing.map(envName).join(', ')}`, [
+        'Set them (e.g. after `greenlane infra up`), or unset every engine setting to run embedded.',
+      ]);
+    const tokens = resolveTokens(config, mode);
+    const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'ingestion' });
+    const registry = createRegistry();
+    const engines = await createEngines(config, { need: ['bus', 'fleet'], logger, clientId: 'greenlane-ingestion' });
+    try {
+      const ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger, registry, namespace: config.namespace });
+      await ingestion.start();
+      const metricsPort = config.metricsPort === 0 ? 0 : config.metricsPort + INGESTION_METRICS_OFFSET;
+      const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => ingestion.ready(), flag: '--metrics-port' });
+      const metricsAddr = metrics.address();
+      this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${engines.bus!.kind}, fleet state ${engines.fleet!.kind}).`);
+      this.say(`Metrics on :${typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : metricsPort}/metrics.`);
+      if (mode === 'embedded') {
+        this.say(`Embedded: events stay in this process and nothing is persisted; \`greenlane up\` runs the whole stack. Dev token: ${devTokenPath(config.dataDir)}`);
+      }
+      this.say('Ctrl-C drains and stops.');
+      const { signal, dispose } = untilSignal();
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      dispose();
+      await ingestion.stop();
+      metrics.close();
+      const stats = ingestion.stats();
+      this.say(`Stopped: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.published} written.`);
+      return { ...stats, port: ingestion.port };
+    } finally {
+      await engines.close();
+    }
+  }
+}
