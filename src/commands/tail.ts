@@ -1,0 +1,88 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { clientFlags, engineFlags } from '../cli/flags.js';
+import { untilSignal } from '../cli/shutdown.js';
+import { clientToken } from '../config/token.js';
+import { createEngines } from '../adapters/index.js';
+import { createFleetClient } from '../grpc/client.js';
+import { createLogger, silentLogger } from '../observability/logger.js';
+import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
+import { createKafkaSource } from '../tui/sources/kafka-source.js';
+import { createServerSource } from '../tui/sources/server-source.js';
+import { createStationsFileCatalog, defaultStationsFile } from '../tui/sources/stations-file.js';
+import { createSyntheticSource } from '../tui/sources/synthetic-source.js';
+import type { EventSource } from '../tui/sources/types.js';
+import { runTail, type TailOutput } from '../tui/run-tail.js';
+
+export default class Tail extends BaseCommand<typeof Tail> {
+  static override summary = 'Watch the fleet live: a terminal dashboard over the fleet-events stream.';
+  static override description = [
+    'External mode tails the Kafka fleet-events topic with its own consumer group (latest offset unless --from-beginning);',
+    'embedded mode watches the running `greenlane up` server over gRPC. --source overrides the detection.',
+    'Keys: n nearest stations · c critical only · / filter by car · p pause · ? help · q quit.',
+    'When stdout is not a terminal (or with --plain) it prints one line per event; --json prints NDJSON.',
+    'The session summary goes to stdout after the dashboard, to stderr in plain and NDJSON modes.',
+  ].join(' ');
+  static override examples = [
+    '<%= config.bin %> tail',
+    '<%= config.bin %> tail --source kafka --from-beginning',
+    '<%= config.bin %> tail --plain --limit 100',
+    '<%= config.bin %> tail --json --duration 10 | jq .battery',
+    '<%= config.bin %> tail --source synthetic --rate 10000',
+  ];
+  // --json streams NDJSON while running rather than printing run()'s result at the end.
+  static override enableJsonFlag = false;
+  static override flags = {
+    ...engineFlags,
+    ...clientFlags,
+    source: Flags.option({ options: ['kafka', 'server', 'synthetic'] as const, summary: 'Where events come from (default: kafka in external mode, server in embedded mode).', env: 'GREENLANE_TAIL_SOURCE' })(),
+    'from-beginning': Flags.boolean({ summary: 'Kafka: replay the topic from the earliest offset.', env: 'GREENLANE_TAIL_FROM_BEGINNING', default: false }),
+    plain: Flags.boolean({ summary: 'One line per event (the original format), no dashboard.', env: 'GREENLANE_TAIL_PLAIN', default: false, exclusive: ['json'] }),
+    json: Flags.boolean({ summary: 'NDJSON: one event object per line.', env: 'GREENLANE_TAIL_JSON', default: false }),
+    limit: Flags.integer({ summary: 'Stop after this many events.', env: 'GREENLANE_TAIL_LIMIT', min: 1 }),
+    duration: Flags.integer({ summary: 'Stop after this many seconds.', env: 'GREENLANE_TAIL_DURATION', min: 1 }),
+    'grid-url': Flags.string({ summary: 'Grid price service base URL (price panel).', env: 'GREENLANE_GRID_URL' }),
+    'stations-file': Flags.string({ summary: 'Stations JSON for the map, stations panel and nearest queries.', env: 'GREENLANE_STATIONS_FILE' }),
+    'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
+    rate: Flags.integer({ summary: 'Synthetic source: events per second.', env: 'GREENLANE_TAIL_RATE', default: 1000, min: 1 }),
+    cars: Flags.integer({ summary: 'Synthetic source: number of cars.', env: 'GREENLANE_TAIL_CARS', default: 100, min: 1 }),
+  };
+
+  async run(): Promise<void> {
+    const { config, mode } = this.cfg;
+    const f = this.flags;
+    const output: TailOutput = f.json ? 'json' : f.plain || !process.stdout.isTTY || !process.stdin.isTTY ? 'plain' : 'tui';
+    const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
+    const stationsFile = config.stationsFile ?? defaultStationsFile();
+    const stations = createStationsFileCatalog(stationsFile);
+    const kind = f.source ?? (mode === 'external' ? 'kafka' : 'server');
+
+    let events: EventSource;
+    if (kind === 'kafka') {
+      if (!config.kafkaBrokers?.length) this.error('--source kafka needs Kafka brokers: set GREENLANE_KAFKA_BROKERS or --kafka-brokers.', { exit: 2 });
+      events = createKafkaSource({
+        namespace: config.namespace,
+        fromBeginning: f['from-beginning'],
+        brokersLabel: config.kafkaBrokers.join(','),
+        connectBus: async () => (await createEngines(config, { need: ['bus'], logger, clientId: 'greenlane-tail' })).bus!,
+      });
+    } else if (kind === 'server') {
+      events = createServerSource({ address: config.server, openClient: () => createFleetClient(config.server, clientToken(f.token, config.dataDir)) });
+    } else {
+      events = createSyntheticSource({ rate: f.rate, cars: f.cars, stations: await stations.list().catch(() => []) });
+    }
+
+    const stop = untilSignal();
+    try {
+      await runTail({
+        sources: { events, stations, prices: createGridPriceFeed(config.gridUrl) },
+        output,
+        limit: f.limit,
+        durationSec: f.duration,
+        signal: stop.signal,
+      });
+    } finally {
+      stop.dispose();
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import chalk, { Chalk } from 'chalk';
+import { render } from 'ink';
+import type { FleetEvent } from '../domain/events.js';
+import { App } from './components/App.js';
+import type { TailSources, SourceStatus } from './sources/types.js';
+import { createFleetStore, type FleetStore, type FleetStoreOptions } from './store/fleet-store.js';
+import { connectionText } from './components/Header.js';
+import { formatEventLine, formatSummary, summarize, type SessionSummary } from './store/format.js';
+
+export type TailOutput = 'tui' | 'plain' | 'json';
+
+export interface TailSessionOptions {
+  sources: TailSources;
+  output: TailOutput;
+  /** Stop after this many events. */
+  limit?: number;
+  /** Stop after this many seconds. */
+  durationSec?: number;
+  /** Stops the session (e.g. SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  stdout?: NodeJS.WriteStream;
+  stderr?: NodeJS.WriteStream;
+  stdin?: NodeJS.ReadStream;
+  priceRefreshMs?: number;
+  forecastHours?: number;
+  store?: FleetStoreOptions;
+  /** Colour plain lines (default: when stdout is a TTY). */
+  color?: boolean;
+}
+
+export interface TailResult extends SessionSummary {
+  reason: 'quit' | 'limit' | 'duration' | 'signal';
+}
+
+/**
+ * Runs one `greenlane tail` session: starts the sources, feeds the store, renders the TUI or
+ * writes plain/NDJSON lines, stops on q/limit/duration/signal and returns the session summary.
+ */
+export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const store = createFleetStore(opts.store);
+  const startedAt = Date.now();
+  let stop!: (reason: TailResult['reason']) => void;
+  const stopped = new Promise<TailResult['reason']>((r) => (stop = r));
+  let total = 0;
+
+  const writer = opts.output === 'tui' ? undefined : createLineWriter(stdout, opts.output, opts.color ?? Boolean(stdout.isTTY));
+  const onEvents = (events: FleetEvent[]): void | Promise<void> => {
+    if (opts.limit !== undefined) {
+      const room = opts.limit - total;
+      if (room <= 0) return;
+      if (events.length > room) events = events.slice(0, room);
+    }
+    total += events.length;
+    store.ingest(events);
+    const pending = writer?.write(events);
+    if (opts.limit !== undefined && total >= opts.limit) stop('limit');
+    return pending;
+  };
+  const onStatus = (s: SourceStatus) => {
+    store.setStatus(s);
+    if (writer && s.state !== 'connected' && s.state !== 'stopped') stderr.write(`${opts.sources.events.label}: ${connectionText(s)}\n`);
+    if (writer && s.state === 'connected') stderr.write(`${opts.sources.events.label}: connected\n`);
+  };
+
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  if (opts.durationSec !== undefined) timers.push(setTimeout(() => stop('duration'), opts.durationSec * 1000));
+  opts.signal?.addEventListener('abort', () => stop('signal'), { once: true });
+  if (opts.signal?.aborted) stop('signal');
+
+  void loadStations(opts.sources, store);
+  if (opts.sources.prices && opts.output === 'tui') {
+    const refresh = () => void refreshPrices(opts.sources, store, opts.forecastHours ?? 24);
+    refresh();
+    timers.push(setInterval(refresh, opts.priceRefreshMs ?? 60_000));
+  }
+
+  const ink =
+    opts.output === 'tui'
+      ? render(<App store={store} sourceLabel={opts.sources.events.label} showLag={opts.sources.events.kind === 'kafka'} onQuit={() => stop('quit')} />, {
+          stdout,
+          stderr,
+          // Ink spreads options over its defaults, so an undefined stdin would replace process.stdin.
+          stdin: opts.stdin ?? process.stdin,
+          exitOnCtrlC: false,
+          patchConsole: false,
+          maxFps: 10,
+        })
+      : undefined;
+
+  await opts.sources.events.start({ onEvents, onStatus, onInvalid: (n) => store.countInvalid(n), onLag: (lag) => store.setLag(lag) });
+  const reason = await stopped;
+  const endedAt = Date.now();
+  for (const t of timers) clearTimeout(t);
+  await opts.sources.events.stop();
+  await writer?.drained();
+  if (ink) {
+    store.flush();
+    ink.unmount();
+    await ink.waitUntilExit().catch(() => {});
+  }
+  store.dispose();
+  const summary = summarize(total, startedAt, endedAt);
+  // Plain and NDJSON keep stdout for events only; the summary goes to stderr there.
+  (opts.output === 'tui' ? stdout : stderr).write(formatSummary(summary) + '\n');
+  return { ...summary, reason };
+}
+
+/** Writes events as lines, honouring backpressure so a slow pipe slows the source, not memory. */
+function createLineWriter(stdout: NodeJS.WritableStream, output: 'plain' | 'json', color: boolean) {
+  const c = new Chalk({ level: color ? chalk.level || 1 : 0 });
+  let waiting: Promise<void> | undefined;
+  return {
+    write(events: FleetEvent[]): Promise<void> | undefined {
+      const text = events.map((e) => (output === 'json' ? JSON.stringify(e) : formatEventLine(e, c))).join('\n') + '\n';
+      if (stdout.write(text)) return undefined;
+      waiting ??= new Promise<void>((r) => stdout.once('drain', () => ((waiting = undefined), r())));
+      return waiting;
+    },
+    drained: () => waiting ?? Promise.resolve(),
+  };
+}
+
+async function loadStations(sources: TailSources, store: FleetStore) {
+  if (!sources.stations) return;
+  try {
+    store.setStations(await sources.stations.list());
+  } catch (err) {
+    store.note(`stations unavailable: ${(err as Error).message}`, 'warn');
+  }
+}
+
+async function refreshPrices(sources: TailSources, store: FleetStore, hours: number) {
+  const [current, forecast] = await Promise.allSettled([sources.prices!.current(), sources.prices!.forecast(hours)]);
+  const failed = [current, forecast].find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+  store.setPrices(
+    current.status === 'fulfilled' ? current.value : undefined,
+    forecast.status === 'fulfilled' ? forecast.value : undefined,
+    failed ? shortError(failed.reason) : undefined,
+  );
+}
+
+function shortError(err: unknown): string {
+  const e = err as Error & { cause?: { code?: string } };
+  return e.cause?.code ?? e.message ?? String(err);
+}

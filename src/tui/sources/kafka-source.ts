@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { TOPIC_EVENTS, topicName, type FleetEvent } from '../../domain/events.js';
+import type { EventBus, Subscription } from '../../ports/event-bus.js';
+import { parseFleetEvent } from './parse-event.js';
+import { createReconnectLoop, type Backoff, type Connection } from './reconnect.js';
+import type { EventSource, EventSourceHandlers } from './types.js';
+
+export interface KafkaSourceOptions {
+  /** Opens a connected bus (e.g. createKafkaEventBus); called again after a loss. */
+  connectBus: () => Promise<EventBus>;
+  namespace: string;
+  fromBeginning?: boolean;
+  /** Defaults to `live-ops-cli-<random>`: one group per session so every tail sees every event. */
+  groupId?: string;
+  brokersLabel?: string;
+  /** How often lag is polled; a failing poll is how a lost broker is noticed. */
+  lagIntervalMs?: number;
+  /** Consecutive failed lag polls that count as a lost connection. */
+  lagFailuresToReconnect?: number;
+  backoff?: Backoff;
+}
+
+export function sessionGroupId(): string {
+  return `live-ops-cli-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Tails fleet-events through the EventBus port. The bus has no connection callback, so health
+ * is probed with lag(): it talks to the broker, and repeated failures trigger a reconnect.
+ */
+export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { readonly groupId: string; readonly topic: string } {
+  const topic = topicName(opts.namespace, TOPIC_EVENTS);
+  const groupId = opts.groupId ?? sessionGroupId();
+  const lagEvery = opts.lagIntervalMs ?? 2_000;
+  const failuresToReconnect = opts.lagFailuresToReconnect ?? 2;
+  let loop: ReturnType<typeof createReconnectLoop> | undefined;
+
+  async function connect(h: EventSourceHandlers): Promise<Connection> {
+    const bus = await opts.connectBus();
+    let sub: Subscription | undefined;
+    try {
+      sub = await bus.subscribe({
+        topic,
+        groupId,
+        fromBeginning: opts.fromBeginning ?? false,
+        maxBatch: 1000,
+        handleBatch: async (records) => {
+          const events: FleetEvent[] = [];
+          let bad = 0;
+          for (const r of records) {
+            const e = parseFleetEvent(r.value);
+            if (e) events.push(e);
+            else bad++;
+          }
+          if (bad) h.onInvalid?.(bad);
+          if (events.length) await h.onEvents(events);
+        },
+      });
+    } catch (err) {
+      await bus.close().catch(() => {});
+      throw err;
+    }
+    return watchLag(bus, sub, h);
+  }
+
+  function watchLag(bus: EventBus, sub: Subscription, h: EventSourceHandlers): Connection {
+    let settle!: (e: Error | undefined) => void;
+    const closed = new Promise<Error | undefined>((r) => (settle = r));
+    let failures = 0;
+    const poll = setInterval(async () => {
+      try {
+        h.onLag?.(await withTimeout(sub.lag(), lagEvery * 2));
+        failures = 0;
+      } catch (err) {
+        h.onLag?.(undefined);
+        if (++failures >= failuresToReconnect) settle(err as Error);
+      }
+    }, lagEvery);
+    let closing: Promise<void> | undefined;
+    return {
+      closed,
+      close: () =>
+        (closing ??= (async () => {
+          clearInterval(poll);
+          settle(undefined);
+          await withTimeout(sub.stop(), 5_000).catch(() => {});
+          await withTimeout(bus.close(), 5_000).catch(() => {});
+        })()),
+    };
+  }
+
+  return {
+    kind: 'kafka',
+    label: `kafka ${opts.brokersLabel ?? ''} ${topic}`.replace(/\s+/g, ' ').trim(),
+    groupId,
+    topic,
+    async start(h) {
+      loop = createReconnectLoop({ connect: () => connect(h), onStatus: h.onStatus, backoff: opts.backoff });
+      loop.start();
+    },
+    async stop() {
+      await loop?.stop();
+    },
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}

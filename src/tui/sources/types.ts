@@ -1,0 +1,59 @@
+import type { FleetEvent } from '../../domain/events.js';
+import type { PricePoint } from '../../ports/price-source.js';
+import type { Station } from '../../ports/fleet-state.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+export interface SourceStatus {
+  state: ConnectionState;
+  /** Why the last connection failed or was lost. */
+  error?: string;
+  /** Consecutive failed attempts since the last success. */
+  attempt?: number;
+  /** When reconnecting: the delay before the next attempt. */
+  retryInMs?: number;
+}
+
+export interface EventSourceHandlers {
+  /**
+   * A batch of parsed events, in arrival order. A returned promise applies backpressure: the
+   * source fetches (Kafka) or reads (gRPC) no further until it settles.
+   */
+  onEvents(events: FleetEvent[]): void | Promise<void>;
+  onStatus(status: SourceStatus): void;
+  /** Records the source could not parse (counted, not shown). */
+  onInvalid?(count: number): void;
+  /** Consumer lag, where the source knows it (Kafka). */
+  onLag?(lag: number | undefined): void;
+}
+
+/**
+ * Where `greenlane tail` gets its events: Kafka, the server's WatchEvents RPC, or a synthetic
+ * generator. A source owns its reconnect loop and reports connection state; it never throws
+ * after start() resolves.
+ */
+export interface EventSource {
+  readonly kind: 'kafka' | 'server' | 'synthetic';
+  /** Short human description, e.g. "kafka 127.0.0.1:19092 fleet-events". */
+  readonly label: string;
+  start(handlers: EventSourceHandlers): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Grid prices for the price panel; failures are tolerated by the caller. */
+export interface PriceFeed {
+  current(): Promise<PricePoint>;
+  forecast(hours: number): Promise<PricePoint[]>;
+}
+
+/** The station list (a JSON file today, a stations RPC later). */
+export interface StationCatalog {
+  list(): Promise<Station[]>;
+}
+
+/** Everything the TUI reads from the outside world, behind one interface. */
+export interface TailSources {
+  events: EventSource;
+  prices?: PriceFeed;
+  stations?: StationCatalog;
+}

@@ -1,0 +1,74 @@
+import { haversineKm, type LatLon } from '../../domain/geo.js';
+import type { CarView, StationView } from './fleet-store.js';
+
+/** Manhattan streets are a grid: road distance ≈ 1.35 × straight line; ~24 km/h average in traffic. */
+export const ROAD_FACTOR = 1.35;
+export const CITY_SPEED_KMH = 24;
+
+export type NearestQuery = { kind: 'point'; lat: number; lon: number } | { kind: 'car'; carId: string };
+
+export interface NearestRow {
+  station: StationView;
+  distanceKm: number;
+  driveMinutes: number;
+  /** Free ports (ports − taken), or undefined when the total is unknown. */
+  freePorts?: number;
+  price?: number;
+}
+
+export type NearestAnswer =
+  | { ok: true; origin: LatLon; label: string; rows: NearestRow[] }
+  | { ok: false; error: string };
+
+/** "40.75,-73.98" (or with a space) → a point; anything else is a car id. */
+export function parseNearestQuery(text: string): NearestQuery | null {
+  const t = text.trim();
+  if (!t) return null;
+  const m = /^(-?\d+(?:\.\d+)?)\s*[,\s]\s*(-?\d+(?:\.\d+)?)$/.exec(t);
+  if (m) {
+    const lat = Number(m[1]);
+    const lon = Number(m[2]);
+    if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+    return { kind: 'point', lat, lon };
+  }
+  return { kind: 'car', carId: t.toUpperCase() };
+}
+
+/**
+ * Top stations by straight-line distance from a point or a car's last position seen in the
+ * stream, computed locally from the station list (until a nearest-stations RPC exists).
+ */
+export function answerNearest(
+  text: string,
+  deps: { stations: StationView[]; getCar: (id: string) => CarView | undefined; currentPrice?: number; limit?: number },
+): NearestAnswer {
+  const q = parseNearestQuery(text);
+  if (!q) return { ok: false, error: 'type "lat,lon" (e.g. 40.758,-73.985) or a car id (e.g. CAR-007)' };
+  let origin: LatLon;
+  let label: string;
+  if (q.kind === 'point') {
+    origin = { lat: q.lat, lon: q.lon };
+    label = `${q.lat.toFixed(4)}, ${q.lon.toFixed(4)}`;
+  } else {
+    const car = deps.getCar(q.carId);
+    if (!car) return { ok: false, error: `no position seen for ${q.carId} yet` };
+    origin = { lat: car.lat, lon: car.lon };
+    label = `${car.carId} at ${car.lat.toFixed(4)}, ${car.lon.toFixed(4)} (${car.battery.toFixed(1)}%)`;
+  }
+  const located = deps.stations.filter((s) => s.lat !== undefined && s.lon !== undefined);
+  if (!located.length) return { ok: false, error: 'no station positions known (load deploy/stations/*.json or set --stations-file)' };
+  const rows = located
+    .map((station) => {
+      const distanceKm = haversineKm(origin, { lat: station.lat!, lon: station.lon! });
+      return {
+        station,
+        distanceKm,
+        driveMinutes: ((distanceKm * ROAD_FACTOR) / CITY_SPEED_KMH) * 60,
+        freePorts: station.ports > 0 ? Math.max(0, station.ports - station.taken) : undefined,
+        price: station.priceRate ?? deps.currentPrice,
+      };
+    })
+    .sort((a, b) => a.distanceKm - b.distanceKm)
+    .slice(0, deps.limit ?? 5);
+  return { ok: true, origin, label, rows };
+}
