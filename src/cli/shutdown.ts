@@ -51,9 +51,10 @@ export function onShutdown(drain: ShutdownHandler, opts: ShutdownOptions = {}): 
 /** Resolves when the first SIGINT/SIGTERM arrives; for commands that run until interrupted. */
 export function untilSignal(): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
+  // process.on, not once: with no listener left, execa's signal-exit would re-raise the signal.
   const handler = () => ac.abort();
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   return {
     signal: ac.signal,
     dispose: () => {

@@ -9,6 +9,7 @@ import Ingestion from './ingestion.js';
 import Price from './price.js';
 import Sim from './sim.js';
 import Tail from './tail.js';
+import Up from './up.js';
 import Worker from './worker.js';
 
 /** Explicit command registry (oclif "explicit" strategy): id → class. Keep sorted. */
@@ -24,5 +25,6 @@ export const COMMANDS = {
   price: Price,
   sim: Sim,
   tail: Tail,
+  up: Up,
   worker: Worker,
 };

@@ -1,0 +1,105 @@
+import { Flags } from '@oclif/core';
+import chalk from 'chalk';
+import { BaseCommand } from '../cli/base-command.js';
+import { UsageError } from '../cli/errors.js';
+import { engineFlags } from '../cli/flags.js';
+import { onShutdown } from '../cli/shutdown.js';
+import { assertCompleteExternal } from '../config/load.js';
+import { devTokenPath } from '../config/token.js';
+import { createLogger } from '../observability/logger.js';
+import { createRegistry, serveMetrics } from '../observability/metrics.js';
+import { startStack } from '../services/stack.js';
+import { startSimulatedFleet } from '../services/sim-fleet.js';
+import { superviseServices } from '../services/supervisor.js';
+
+export default class Up extends BaseCommand<typeof Up> {
+  static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';
+  static override description = [
+    'With no engine configured, one process hosts every service over in-memory adapters and PGlite: nothing else to install.',
+    'With Kafka, Redis and PostgreSQL configured (flags, GREENLANE_* env or --infra docker), each service runs as its own child',
+    'process with prefixed logs; a crashed child is restarted with backoff. Ctrl-C drains everything in order; a second Ctrl-C forces.',
+  ].join('\n');
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up --sim 20',
+    '<%= config.bin %> up --sim 200 --speed 60',
+    '<%= config.bin %> up --infra docker',
+    'GREENLANE_KAFKA_BROKERS=127.0.0.1:19092 GREENLANE_REDIS_URL=redis://127.0.0.1:6379 GREENLANE_DATABASE_URL=postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane GREENLANE_API_TOKENS=$TOKEN <%= config.bin %> up',
+  ];
+  static override flags = {
+    ...engineFlags,
+    sim: Flags.integer({ summary: 'Also run this many simulated cars against the stack.', default: 0, min: 0, max: 100_000 }),
+    speed: Flags.integer({ summary: 'Simulated seconds per real second for --sim.', default: 1, min: 1, max: 3600 }),
+    seed: Flags.integer({ summary: 'Seed for --sim.', default: 1 }),
+    infra: Flags.option({ options: ['none', 'docker'] as const, summary: 'Start engines first: docker runs `greenlane infra up` and points the services at it.', default: 'none' })(),
+    'grpc-port': Flags.integer({ summary: 'Ingestion gRPC port.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
+    'grid-port': Flags.integer({ summary: 'Grid HTTP port.', env: 'GREENLANE_GRID_PORT', min: 0, max: 65535 }),
+    'metrics-port': Flags.integer({ summary: 'Base port for /metrics.', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    'data-dir': Flags.string({ summary: 'Where embedded state and the dev token live.', env: 'GREENLANE_DATA_DIR' }),
+    ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
+  };
+
+  async run(): Promise<{ mode: string; stopped: boolean }> {
+    if (this.flags.infra === 'docker') await this.startDockerInfra();
+    const loaded = this.cfg;
+    if (loaded.mode === 'external') {
+      assertCompleteExternal(loaded.config);
+      await superviseServices({ loaded, sim: this.flags.sim, speed: this.flags.speed, log: (m) => this.say(m) });
+      return { mode: 'external', stopped: true };
+    }
+    return this.runEmbedded();
+  }
+
+  private async runEmbedded(): Promise<{ mode: string; stopped: boolean }> {
+    const loaded = this.cfg;
+    const { config } = loaded;
+    const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
+    const registry = createRegistry();
+    this.say(chalk.dim('Starting the embedded stack (PGlite takes a few seconds on first start)…'));
+    const stack = await startStack({ loaded, logger, registry, services: ['grid', 'worker', 'ingestion'], ephemeralStore: this.flags.ephemeral });
+    const metrics = await serveMetrics({ registry, port: config.metricsPort, ready: () => Boolean(stack.ingestion?.ready() && stack.worker?.ready()), flag: '--metrics-port' }).catch(async (err) => {
+      await stack.stop();
+      throw err;
+    });
+    const fleet = this.flags.sim > 0 ? await startSimulatedFleet({ cars: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed, server: `127.0.0.1:${stack.ingestion!.port}`, dataDir: config.dataDir, logger, coordinator: stack.coordinator }) : undefined;
+    this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
+    await new Promise<void>((resolve) => {
+      onShutdown(
+        async () => {
+          await fleet?.stop();
+          await stack.stop();
+          metrics.close();
+          resolve();
+        },
+        { deadlineMs: 15_000, exit: () => resolve() },
+      );
+    });
+    return { mode: 'embedded', stopped: true };
+  }
+
+  private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {
+    const row = (k: string, v: string) => this.say(`  ${chalk.bold(k.padEnd(10))} ${v}`);
+    this.say(chalk.green('GreenLane is up (embedded).'));
+    row('gRPC', `127.0.0.1:${grpcPort}  (FleetService.StreamTelemetry, x-api-token)`);
+    row('grid', `${gridUrl}/api/pricing`);
+    row('metrics', `http://127.0.0.1:${metricsPort}/metrics`);
+    row('token', devTokenPath(dataDir));
+    this.say('\nNext, in another terminal:');
+    this.say('  npx greenlane sim --cars 50 --duration 30   # stream a fleet');
+    this.say('  npx greenlane tail                          # watch it live');
+    this.say('  npx greenlane stations list                 # occupancy and queues');
+    this.say(chalk.dim('Ctrl-C drains and stops; a second Ctrl-C forces.'));
+  }
+
+  private async startDockerInfra(): Promise<void> {
+    const { composeUp, waitHealthy } = await import('../adapters/docker/compose.js');
+    this.say('Starting engines with Docker Compose…');
+    await composeUp({});
+    await waitHealthy(120_000);
+    const env = process.env;
+    env.GREENLANE_KAFKA_BROKERS ??= '127.0.0.1:19092';
+    env.GREENLANE_REDIS_URL ??= 'redis://127.0.0.1:6379';
+    env.GREENLANE_DATABASE_URL ??= 'postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane';
+    if (!env.GREENLANE_API_TOKENS) throw new UsageError('--infra docker runs the services in external mode, which needs GREENLANE_API_TOKENS.', ['export GREENLANE_API_TOKENS=$(openssl rand -hex 32) and give clients the same value as GREENLANE_API_TOKEN.']);
+  }
+}

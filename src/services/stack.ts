@@ -1,0 +1,135 @@
+import type { Registry } from 'prom-client';
+import { createHttpPriceSource, createLocalPriceSource } from '../adapters/http-price-source.js';
+import { createEngines, type Engines } from '../adapters/index.js';
+import type { LoadedConfig } from '../config/load.js';
+import { resolveTokens } from '../config/token.js';
+import { TOPIC_EVENTS, topicName } from '../domain/events.js';
+import { readStationsFile } from '../domain/stations.js';
+import type { Logger } from '../observability/logger.js';
+import type { PriceSource } from '../ports/price-source.js';
+import type { Reservations } from '../ports/reservations.js';
+import { packagePath } from '../util/package-root.js';
+import { createCoordinator, toBookingResponse, type Coordinator } from './coordinator.js';
+import { createGrid, type Grid } from './grid.js';
+import { createIngestion, type Ingestion } from './ingestion.js';
+import { createWorker, type Worker } from './worker.js';
+
+export type ServiceName = 'grid' | 'ingestion' | 'worker';
+
+export interface StackOptions {
+  loaded: LoadedConfig;
+  logger: Logger;
+  registry: Registry;
+  services: ServiceName[];
+  /** Embedded only: keep PGlite in memory (smoke tests, benchmarks). */
+  ephemeralStore?: boolean;
+  /** Run the coordinator inside ingestion (default true). */
+  coordinator?: boolean;
+}
+
+export interface Stack {
+  engines: Engines;
+  grid?: Grid;
+  ingestion?: Ingestion;
+  coordinator?: Coordinator;
+  worker?: Worker;
+  reservations?: Reservations;
+  prices: PriceSource;
+  /** Stops in dependency order: ingestion, coordinator, worker (after draining the bus), grid, engines. */
+  stop(opts?: { drainMs?: number }): Promise<void>;
+}
+
+export const DEFAULT_STATIONS_FILE = () => packagePath('deploy', 'stations', 'manhattan.json');
+
+/**
+ * Composes the services of one process. Embedded mode: memory bus and fleet state, PGlite,
+ * local prices. External mode: the configured engines; each service may run in its own process.
+ */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const { config, mode } = opts.loaded;
+  const { logger, registry, services } = opts;
+  const has = (s: ServiceName) => services.includes(s);
+  const withCoordinator = has('ingestion') && opts.coordinator !== false;
+  const need = [...(has('ingestion') || has('worker') ? (['bus'] as const) : []), ...(has('ingestion') ? (['fleet'] as const) : []), ...(has('worker') ? (['store'] as const) : [])];
+  const tokens = has('ingestion') ? resolveTokens(config, mode) : [];
+  const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
+  const stack: Stack = { engines, prices: localOrRemotePrices(opts.loaded, logger), stop: async () => {} };
+  const started: (() => Promise<void>)[] = [];
+  try {
+    if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
+    if (has('grid')) {
+      stack.grid = createGrid({ port: config.gridPort, logger: logger.child({ service: 'grid' }), registry });
+      await stack.grid.start();
+      started.push(() => stack.grid!.stop());
+    }
+    if (has('worker')) {
+      stack.worker = createWorker({ bus: engines.bus!, store: engines.store!, prices: stack.prices, namespace: config.namespace, logger: logger.child({ service: 'worker' }), registry });
+      await stack.worker.start();
+      started.push(() => stack.worker!.stop());
+    }
+    if (has('ingestion')) {
+      stack.ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger: logger.child({ service: 'ingestion' }), registry, namespace: config.namespace });
+      if (withCoordinator) await attachCoordinator(stack, opts);
+      await stack.ingestion.start();
+      started.push(() => stack.ingestion!.stop());
+    }
+  } catch (err) {
+    for (const stop of started.reverse()) await stop().catch(() => {});
+    await stack.coordinator?.stop().catch(() => {});
+    await engines.close();
+    throw err;
+  }
+  stack.stop = (o) => stopStack(stack, o?.drainMs ?? 10_000);
+  return stack;
+}
+
+async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void> {
+  const { config } = opts.loaded;
+  const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
+  stack.reservations = config.redisUrl
+    ? await (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger })
+    : (await import('../adapters/memory/memory-reservations.js')).createMemoryReservations();
+  await stack.engines.fleet!.loadStations(stations);
+  const ingestion = stack.ingestion!;
+  stack.coordinator = createCoordinator({
+    reservations: stack.reservations,
+    fleet: stack.engines.fleet,
+    bus: stack.engines.bus!,
+    prices: stack.prices,
+    stations,
+    namespace: config.namespace,
+    logger: opts.logger,
+    registry: opts.registry,
+    deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
+  });
+  await stack.coordinator.start();
+  ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
+}
+
+function localOrRemotePrices(loaded: LoadedConfig, logger: Logger): PriceSource {
+  return loaded.mode === 'embedded' ? createLocalPriceSource() : createHttpPriceSource({ gridUrl: loaded.config.gridUrl, logger: logger.child({ service: 'prices' }) });
+}
+
+async function stopStack(stack: Stack, drainMs: number): Promise<void> {
+  await stack.ingestion?.stop();
+  await stack.coordinator?.stop();
+  if (stack.worker) {
+    await waitForDrain(stack, drainMs);
+    await stack.worker.stop();
+  }
+  await stack.grid?.stop();
+  (stack.prices as { close?: () => void }).close?.();
+  (stack.reservations as { close?: () => Promise<void> } | undefined)?.close?.();
+  await stack.engines.close();
+}
+
+/** Lets the worker catch up with what ingestion already acknowledged, within the deadline. */
+async function waitForDrain(stack: Stack, deadlineMs: number): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  const lagOf = (stack.worker as unknown as { lag?: () => Promise<number | undefined> }).lag;
+  while (Date.now() < until) {
+    const lag = lagOf ? await lagOf() : 0;
+    if (!lag) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
