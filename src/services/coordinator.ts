@@ -113,8 +113,12 @@ export interface CoordinatorDeps {
   registry?: Registry;
   pack?: PackLike;
   policy?: Parameters<typeof resolvePolicy>[0];
-  /** Reservation clock (a simulator may pass its own); defaults to Date.now. */
-  clock?: () => number;
+  /**
+   * Reservation clock; defaults to Date.now. 'event-time' follows the telemetry's own timestamps
+   * (a watermark that also advances with the wall clock), so a simulator running --speed 60 gets
+   * holds, expiry and session times in simulated time without telling the coordinator its speed.
+   */
+  clock?: (() => number) | 'event-time';
   /** Pushes a decision to the car's stream here; returns false when the car is not connected here. */
   deliver?: (carId: string, decision: Decision) => boolean | void;
   /** Identifies this instance in events (origin_instance) so it skips its own when routing. */
@@ -176,7 +180,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   const logger = (deps.logger ?? silentLogger).child({ service: 'coordinator' });
   const policy: PolicyParams = resolvePolicy(deps.policy);
   const pack: PackLike = deps.pack ?? { capacityKwh: 75, whPerKm: 180, maxChargeKw: policy.carMaxKw };
-  const clock = deps.clock ?? Date.now;
+  const watermark = { eventMs: 0, wallMs: 0 };
+  const clock = deps.clock === 'event-time' ? () => Math.max(Date.now(), watermark.eventMs + (Date.now() - watermark.wallMs)) : (deps.clock ?? Date.now);
   const instanceId = deps.instanceId ?? `coord-${randomUUID().slice(0, 8)}`;
   const topic = topicName(deps.namespace ?? '', TOPIC_EVENTS);
   const stationsById = new Map(deps.stations.map((s) => [s.id, s]));
@@ -539,6 +544,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       // The latest event per car is what matters; cars are independent, so handle them concurrently.
       const latest = new Map<string, TelemetryEvent>();
       for (const e of events) {
+        if (e.timestamp > watermark.eventMs) Object.assign(watermark, { eventMs: e.timestamp, wallMs: Date.now() });
         const prev = latest.get(e.car_id);
         if (!prev || prev.timestamp <= e.timestamp) latest.set(e.car_id, e);
       }

@@ -197,3 +197,19 @@ describe('coordinator', () => {
     expect((await h.coordinator.nearest(40.7499, -73.99, { limit: 1, available: true })).map((r) => r.station.id)).toEqual(['B']);
   });
 });
+
+describe('coordinator event-time clock', () => {
+  it('holds follow the telemetry timestamps of a sped-up simulation', async () => {
+    const bus = createMemoryEventBus();
+    buses.push(bus);
+    const delivered: Decision[] = [];
+    const c = createCoordinator({ reservations: createMemoryReservations(), bus, stations: [A], clock: 'event-time', sweepIntervalMs: 0, deliver: (_id, d) => void delivered.push(d), routeViaBus: false, policy: { deferral: { enabled: false } } });
+    await c.start();
+    running.push(c);
+    const simNow = Date.now() + 6 * 3_600_000; // the simulation runs hours ahead of the wall clock
+    await c.onTelemetry([telemetry('CAR-1', 40.751, -73.99, 20, simNow)]);
+    expect(delivered[0].expiresAt).toBeGreaterThan(simNow);
+    await c.onTelemetry([telemetry('CAR-2', 40.75, -73.99, 90, simNow + 30 * 60_000)]); // half an hour later in sim time
+    expect(await c.sweep()).toBe(1);
+  });
+});
