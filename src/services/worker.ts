@@ -135,7 +135,8 @@ export async function rowsForEvent(e: BookingEvent, priceAt: (t: number) => Prom
         status: str(e.status) ?? e.event_type.slice('booking_'.length),
         time: e.timestamp,
         expiresAt: num(e.expires_at),
-        reason: str(e.reason) ?? str(e.message),
+        // A failed booking may explain itself only in its human message.
+        reason: str(e.reason) ?? (e.event_type === 'booking_failed' ? str(e.message) : null),
       },
     };
   }
