@@ -8,6 +8,9 @@ import InfraUp from './infra/up.js';
 import Ingestion from './ingestion.js';
 import Price from './price.js';
 import Sim from './sim.js';
+import StationsList from './stations/list.js';
+import StationsLoad from './stations/load.js';
+import StationsNearest from './stations/nearest.js';
 import Tail from './tail.js';
 import Up from './up.js';
 import Worker from './worker.js';
@@ -24,6 +27,9 @@ export const COMMANDS = {
   ingestion: Ingestion,
   price: Price,
   sim: Sim,
+  'stations:list': StationsList,
+  'stations:load': StationsLoad,
+  'stations:nearest': StationsNearest,
   tail: Tail,
   up: Up,
   worker: Worker,
