@@ -8,6 +8,7 @@ import InfraUp from './infra/up.js';
 import Ingestion from './ingestion.js';
 import Price from './price.js';
 import Sim from './sim.js';
+import Smoke from './smoke.js';
 import StationsList from './stations/list.js';
 import StationsLoad from './stations/load.js';
 import StationsNearest from './stations/nearest.js';
@@ -27,6 +28,7 @@ export const COMMANDS = {
   ingestion: Ingestion,
   price: Price,
   sim: Sim,
+  smoke: Smoke,
   'stations:list': StationsList,
   'stations:load': StationsLoad,
   'stations:nearest': StationsNearest,
