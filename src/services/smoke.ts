@@ -51,7 +51,7 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   try {
     const seen = await watchTelemetry(stack, namespace);
     say(`Driving ${opts.cars} cars for ${opts.durationSec} s…`);
-    const fleet = await startSimulatedFleet({ cars: opts.cars, speed: 1, seed: 42, server: `127.0.0.1:${stack.ingestion!.port}`, dataDir: loaded.config.dataDir, logger: opts.logger, coordinator: stack.coordinator });
+    const fleet = await startSimulatedFleet({ cars: opts.cars, speed: 1, seed: 42, server: `127.0.0.1:${stack.ingestion!.port}`, dataDir: loaded.config.dataDir, token: stack.tokens[0], logger: opts.logger, coordinator: stack.coordinator });
     await new Promise((r) => setTimeout(r, opts.durationSec * 1000));
     const sim = await fleet.stop();
     const stats = stack.ingestion!.stats();

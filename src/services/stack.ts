@@ -35,6 +35,8 @@ export interface Stack {
   worker?: Worker;
   reservations?: Reservations;
   prices: PriceSource;
+  /** Tokens ingestion accepts (the first is what in-process clients present). */
+  tokens: string[];
   /** Stops in dependency order: ingestion, coordinator, worker (after draining the bus), grid, engines. */
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -53,7 +55,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const need = [...(has('ingestion') || has('worker') ? (['bus'] as const) : []), ...(has('ingestion') ? (['fleet'] as const) : []), ...(has('worker') ? (['store'] as const) : [])];
   const tokens = has('ingestion') ? resolveTokens(config, mode) : [];
   const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
-  const stack: Stack = { engines, prices: localOrRemotePrices(opts.loaded, logger), stop: async () => {} };
+  const stack: Stack = { engines, tokens, prices: createLocalPriceSource(), stop: async () => {} };
   const started: (() => Promise<void>)[] = [];
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
@@ -62,6 +64,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await stack.grid.start();
       started.push(() => stack.grid!.stop());
     }
+    stack.prices = pricesFor(opts.loaded, stack.grid?.url, logger);
     if (has('worker')) {
       stack.worker = createWorker({ bus: engines.bus!, store: engines.store!, prices: stack.prices, namespace: config.namespace, logger: logger.child({ service: 'worker' }), registry });
       await stack.worker.start();
@@ -106,8 +109,10 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
 }
 
-function localOrRemotePrices(loaded: LoadedConfig, logger: Logger): PriceSource {
-  return loaded.mode === 'embedded' ? createLocalPriceSource() : createHttpPriceSource({ gridUrl: loaded.config.gridUrl, logger: logger.child({ service: 'prices' }) });
+/** Embedded: the curve in-process. External: the grid over HTTP (this process's own grid when it hosts one). */
+function pricesFor(loaded: LoadedConfig, ownGridUrl: string | undefined, logger: Logger): PriceSource {
+  if (loaded.mode === 'embedded') return createLocalPriceSource();
+  return createHttpPriceSource({ gridUrl: ownGridUrl ?? loaded.config.gridUrl, logger: logger.child({ service: 'prices' }) });
 }
 
 async function stopStack(stack: Stack, drainMs: number): Promise<void> {

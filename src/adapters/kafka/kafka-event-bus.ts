@@ -99,7 +99,9 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
     async ensureTopics(topics) {
       const client = await adminClient();
       const numPartitions = opts.topicPartitions ?? 3;
-      for (const topic of topics) {
+      // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
+      const existing = new Set(await client.listTopics());
+      for (const topic of topics.filter((t) => !existing.has(t))) {
         try {
           await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
         } catch (err) {
