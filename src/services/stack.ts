@@ -131,9 +131,8 @@ async function stopStack(stack: Stack, drainMs: number): Promise<void> {
 /** Lets the worker catch up with what ingestion already acknowledged, within the deadline. */
 async function waitForDrain(stack: Stack, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs;
-  const lagOf = (stack.worker as unknown as { lag?: () => Promise<number | undefined> }).lag;
   while (Date.now() < until) {
-    const lag = lagOf ? await lagOf() : 0;
+    const lag = await stack.worker!.lag();
     if (!lag) return;
     await new Promise((r) => setTimeout(r, 100));
   }

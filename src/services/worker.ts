@@ -36,6 +36,8 @@ export interface Worker {
   stop(): Promise<void>;
   ready(): boolean;
   stats(): WorkerStats;
+  /** Records on fleet-events not yet persisted by this group (undefined before start or when unknown). */
+  lag(): Promise<number | undefined>;
 }
 
 /** What the worker publishes to fleet-events.dlq for a record it cannot use. */
@@ -179,7 +181,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const eventsTopic = topicName(deps.namespace, TOPIC_EVENTS);
   const dlqTopic = topicName(deps.namespace, TOPIC_DLQ);
   const log = deps.logger.child({ service: 'worker', groupId, topic: eventsTopic });
-  const metrics = workerMetrics(deps.registry);
+  const metrics = workerMetrics(deps.registry, () => subscription?.lag());
   const stats: WorkerStats = { batches: 0, failedBatches: 0, events: 0, telemetryRows: 0, bookingRows: 0, sessionRows: 0, dlq: 0, lastBatchAt: null, priceStale: false };
   let subscription: Subscription | undefined;
   let running = false;
@@ -284,10 +286,11 @@ export function createWorker(deps: WorkerDeps): Worker {
     stop,
     ready: () => running,
     stats: () => ({ ...stats, priceStale: Boolean(prices.stale) }),
+    lag: async () => subscription?.lag(),
   };
 }
 
-function workerMetrics(registry: Registry) {
+function workerMetrics(registry: Registry, lag: () => Promise<number | undefined> | undefined) {
   const get = <T>(name: string, make: () => T): T => (registry.getSingleMetric(name) as T | undefined) ?? make();
   const registers = [registry];
   return {
@@ -296,6 +299,15 @@ function workerMetrics(registry: Registry) {
     dlq: get('greenlane_worker_dlq_total', () => new Counter({ name: 'greenlane_worker_dlq_total', help: 'Records routed to the DLQ, by reason.', labelNames: ['reason'], registers })),
     failures: get('greenlane_worker_batch_failures_total', () => new Counter({ name: 'greenlane_worker_batch_failures_total', help: 'Batches that failed to persist and will be delivered again.', registers })),
     duration: get('greenlane_worker_batch_duration_seconds', () => new Histogram({ name: 'greenlane_worker_batch_duration_seconds', help: 'Time to price and persist one batch.', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers })),
+    lag: get('greenlane_worker_consumer_lag', () => new Gauge({
+      name: 'greenlane_worker_consumer_lag',
+      help: 'Records on fleet-events behind the pricing-worker-group commit (read at scrape time).',
+      registers,
+      async collect() {
+        const n = await lag();
+        if (n !== undefined) this.set(n);
+      },
+    })),
     stale: get('greenlane_worker_price_stale', () => new Gauge({ name: 'greenlane_worker_price_stale', help: '1 while prices come from a cached or local curve because the grid is unreachable.', registers })),
   };
 }
