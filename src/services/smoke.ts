@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { TOPIC_EVENTS, topicName, type TelemetryEvent } from '../domain/events.js';
 import type { Logger } from '../observability/logger.js';
 import type { Subscription } from '../ports/event-bus.js';
+import { dropNamespace } from './namespace-cleanup.js';
 import { startSimulatedFleet } from './sim-fleet.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -156,49 +157,4 @@ async function until<T>(check: () => T | undefined | false | Promise<T | undefin
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Removes what the smoke run created on the real engines. */
-async function dropNamespace(loaded: LoadedConfig, namespace: string, logger: Logger): Promise<void> {
-  const { config } = loaded;
-  const tasks: Promise<unknown>[] = [];
-  if (config.databaseUrl) {
-    tasks.push(
-      (async () => {
-        const pg = await import('pg');
-        const client = new pg.default.Client({ connectionString: config.databaseUrl });
-        await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${namespace}" CASCADE`).finally(() => client.end());
-      })(),
-    );
-  }
-  if (config.redisUrl) {
-    tasks.push(
-      (async () => {
-        const { Redis } = await import('ioredis');
-        const redis = new Redis(config.redisUrl!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-        await redis.connect();
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 1000);
-          if (keys.length) await redis.unlink(...keys);
-          cursor = next;
-        } while (cursor !== '0');
-        redis.disconnect();
-      })(),
-    );
-  }
-  if (config.kafkaBrokers?.length) {
-    tasks.push(
-      (async () => {
-        const { Kafka, logLevel } = await import('kafkajs');
-        const admin = new Kafka({ brokers: config.kafkaBrokers!, clientId: 'greenlane-smoke', logLevel: logLevel.NOTHING }).admin();
-        await admin.connect();
-        const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.`));
-        if (topics.length) await admin.deleteTopics({ topics });
-        await admin.disconnect();
-      })(),
-    );
-  }
-  for (const r of await Promise.allSettled(tasks)) if (r.status === 'rejected') logger.warn({ err: r.reason, namespace }, 'smoke cleanup failed');
 }
