@@ -7,11 +7,8 @@ import { untilSignal } from '../cli/shutdown.js';
 import { envName } from '../config/schema.js';
 import { devTokenPath, resolveTokens } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
-import { createRegistry, serveMetrics } from '../observability/metrics.js';
+import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import { createIngestion, type IngestionStats } from '../services/ingestion.js';
-
-/** Ingestion serves /metrics on the configured base metrics port (the worker uses +2). */
-export const INGESTION_METRICS_OFFSET = 0;
 
 export default class Ingestion extends BaseCommand<typeof Ingestion> {
   static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';
@@ -49,7 +46,7 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     try {
       const ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger, registry, namespace: config.namespace });
       await ingestion.start();
-      const metricsPort = config.metricsPort === 0 ? 0 : config.metricsPort + INGESTION_METRICS_OFFSET;
+      const metricsPort = metricsPortFor('ingestion', config.metricsPort);
       const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => ingestion.ready(), flag: '--metrics-port' });
       const metricsAddr = metrics.address();
       this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${engines.bus!.kind}, fleet state ${engines.fleet!.kind}).`);

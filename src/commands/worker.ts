@@ -7,11 +7,8 @@ import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { envName } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
-import { createRegistry, serveMetrics } from '../observability/metrics.js';
+import { createRegistry, METRICS_OFFSETS, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import { createWorker, type WorkerStats } from '../services/worker.js';
-
-/** The worker's /metrics listens on the configured base port plus this offset. */
-export const WORKER_METRICS_OFFSET = 2;
 
 export default class Worker extends BaseCommand<typeof Worker> {
   static override summary = 'Consume fleet-events, price each event and persist it to PostgreSQL (external mode).';
@@ -27,7 +24,7 @@ export default class Worker extends BaseCommand<typeof Worker> {
   static override flags = {
     ...engineFlags,
     'grid-url': Flags.string({ summary: 'Grid price service base URL.', env: 'GREENLANE_GRID_URL' }),
-    'metrics-port': Flags.integer({ summary: `Base metrics port; the worker serves /metrics on it + ${WORKER_METRICS_OFFSET}.`, env: 'GREENLANE_METRICS_PORT', min: 0, max: 65533 }),
+    'metrics-port': Flags.integer({ summary: `Base metrics port; the worker serves /metrics on it + ${METRICS_OFFSETS.worker}.`, env: 'GREENLANE_METRICS_PORT', min: 0, max: 65533 }),
   };
 
   async run(): Promise<WorkerStats> {
@@ -45,7 +42,7 @@ export default class Worker extends BaseCommand<typeof Worker> {
     const engines = await createEngines(config, { need: ['bus', 'store'], logger, clientId: 'greenlane-worker' });
     const prices = createHttpPriceSource({ gridUrl: config.gridUrl, logger });
     const worker = createWorker({ bus: engines.bus!, store: engines.store!, prices, namespace: config.namespace, logger, registry });
-    const metricsPort = config.metricsPort === 0 ? 0 : config.metricsPort + WORKER_METRICS_OFFSET;
+    const metricsPort = metricsPortFor('worker', config.metricsPort);
     try {
       if (!(await prices.refresh())) this.warn(`Grid at ${config.gridUrl} is unreachable: pricing from the local curve (flagged stale) until it answers.`);
       const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => worker.ready(), flag: '--metrics-port' });

@@ -2,6 +2,16 @@ import { createServer, type Server } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { asPortError } from '../cli/errors.js';
 
+/**
+ * Each service process serves /metrics on the base metrics port plus its offset (deploy/prometheus.yml
+ * scrapes the same). The coordinator runs inside ingestion; embedded `up` serves everything on the base port.
+ */
+export const METRICS_OFFSETS = { ingestion: 0, worker: 1 } as const;
+
+export function metricsPortFor(service: keyof typeof METRICS_OFFSETS, basePort: number): number {
+  return basePort === 0 ? 0 : basePort + METRICS_OFFSETS[service];
+}
+
 /** One registry per process; services register their metrics on it with greenlane_<service>_… names. */
 export function createRegistry(defaults = true): Registry {
   const registry = new Registry();

@@ -10,6 +10,7 @@ import { execa } from 'execa';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { requireInfra } from '../helpers/infra.js';
+import { metricsPortFor } from '../../src/observability/metrics.js';
 
 const deploy = resolve(import.meta.dirname, '..', '..', 'deploy');
 const composePath = join(deploy, 'docker-compose.yml');
@@ -86,9 +87,8 @@ describe('deploy/docker-compose.yml', () => {
     const prom = parse(readFileSync(join(deploy, 'prometheus.yml'), 'utf8')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
     const targets = Object.fromEntries(prom.scrape_configs.map((c) => [c.job_name, c.static_configs.flatMap((s) => s.targets)]));
     expect(targets).toMatchObject({
-      'greenlane-ingestion': ['host.docker.internal:9464'],
-      'greenlane-worker': ['host.docker.internal:9465'],
-      'greenlane-coordinator': ['host.docker.internal:9466'],
+      'greenlane-ingestion': [`host.docker.internal:${metricsPortFor('ingestion', 9464)}`],
+      'greenlane-worker': [`host.docker.internal:${metricsPortFor('worker', 9464)}`],
       'greenlane-grid': ['host.docker.internal:8081'],
     });
   });
