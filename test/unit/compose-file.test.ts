@@ -110,7 +110,7 @@ describe('deploy/docker-compose.yml', () => {
       'greenlane_coordinator_bookings_total',
       'greenlane_coordinator_station_holds',
       'greenlane_coordinator_station_sessions',
-      'greenlane_coordinator_queue_length',
+      'greenlane_coordinator_station_queue_length',
       'greenlane_grid_price_dollars_per_kwh',
       'greenlane_worker_batch_duration_seconds_bucket',
       'greenlane_ingestion_flush_duration_seconds_bucket',
