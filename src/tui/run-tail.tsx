@@ -5,6 +5,7 @@ import { App } from './components/App.js';
 import type { TailSources, SourceStatus } from './sources/types.js';
 import { createFleetStore, type FleetStore, type FleetStoreOptions } from './store/fleet-store.js';
 import { connectionText } from './components/Header.js';
+import { bindStaticTrimmer } from './ink-static-trim.js';
 import { formatEventLine, formatSummary, summarize, type SessionSummary } from './store/format.js';
 
 export type TailOutput = 'tui' | 'plain' | 'json';
@@ -88,6 +89,8 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
           maxFps: 10,
         })
       : undefined;
+
+  if (ink) timers.push(setInterval(await bindStaticTrimmer(stdout), 5_000));
 
   await opts.sources.events.start({ onEvents, onStatus, onInvalid: (n) => store.countInvalid(n), onLag: (lag) => store.setLag(lag) });
   const reason = await stopped;

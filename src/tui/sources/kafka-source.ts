@@ -69,7 +69,9 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
     let failures = 0;
     const poll = setInterval(async () => {
       try {
-        h.onLag?.(await withTimeout(sub.lag(), lagEvery * 2));
+        // Probe first: `h.onLag?.(await …)` would skip the probe when nobody listens for lag.
+        const lag = await withTimeout(sub.lag(), lagEvery * 2);
+        h.onLag?.(lag);
         failures = 0;
       } catch (err) {
         h.onLag?.(undefined);

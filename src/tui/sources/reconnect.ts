@@ -36,6 +36,8 @@ export function createReconnectLoop(opts: {
   onStatus: (s: SourceStatus) => void;
   backoff?: Backoff;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** A connection that lived this long resets the backoff; shorter ones keep escalating it. */
+  stableMs?: number;
 }): ReconnectLoop {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const sleep = opts.sleep ?? abortableSleep;
@@ -51,19 +53,22 @@ export function createReconnectLoop(opts: {
       try {
         current = await opts.connect();
         if (ac.signal.aborted) break;
-        attempt = 0;
         opts.onStatus({ state: 'connected' });
+        const connectedAt = Date.now();
         reason = await current.closed;
+        if (Date.now() - connectedAt >= (opts.stableMs ?? 5_000)) attempt = 0;
       } catch (err) {
         reason = err as Error;
       }
-      if (current) await current.close().catch(() => {});
-      current = undefined;
       if (ac.signal.aborted) break;
       attempt++;
       const retryInMs = backoffDelay(attempt, backoff);
+      // Say so at once; tearing down a dead connection can take a while.
       opts.onStatus({ state: 'reconnecting', attempt, retryInMs, error: reason?.message ?? 'connection closed' });
-      await sleep(retryInMs, ac.signal);
+      const started = Date.now();
+      if (current) await current.close().catch(() => {});
+      current = undefined;
+      await sleep(Math.max(0, retryInMs - (Date.now() - started)), ac.signal);
     }
     if (current) await current.close().catch(() => {});
     opts.onStatus({ state: 'stopped' });
