@@ -24,6 +24,11 @@ export interface SubscribeOptions {
   handleBatch: (records: ConsumedRecord[]) => Promise<void>;
   /** Max records per batch (a hint). */
   maxBatch?: number;
+  /**
+   * A throw-away group (a watcher, a tail session): forgotten when its last member stops, so it
+   * neither holds back the in-memory log nor accumulates on the broker.
+   */
+  ephemeral?: boolean;
 }
 
 export interface Subscription {

@@ -87,6 +87,7 @@ async function watchTelemetry(stack: Stack, namespace: string): Promise<Seen> {
     topic: topicName(namespace, TOPIC_EVENTS),
     groupId: `${namespace}-audit`,
     fromBeginning: true,
+    ephemeral: true,
     handleBatch: async (records) => {
       for (const r of records) {
         const e = JSON.parse(r.value) as TelemetryEvent;

@@ -211,4 +211,31 @@ export function eventBusContract(makeBus: () => Promise<EventBus>, topicPrefix: 
     await sub.stop();
     expect(got.map((r) => JSON.parse(r.value).tag)).toEqual(Array(5).fill('new'));
   });
+
+  it('forgets an ephemeral group once its last member stops, while a durable group keeps its commit', async () => {
+    const bus = await open();
+    const { topic, groupId } = await scenario(bus);
+    await bus.publish(topic, records(12, 3));
+    // A group that never commits keeps every record retained (the memory bus trims what all groups committed).
+    const holder = await bus.subscribe({ topic, groupId: `${groupId}-hold`, handleBatch: async () => Promise.reject(new Error('hold')) });
+    const consumeAll = async (group: string, ephemeral: boolean) => {
+      const got: ConsumedRecord[] = [];
+      const sub = await bus.subscribe({ topic, groupId: group, ephemeral, handleBatch: async (batch) => void got.push(...batch) });
+      await waitFor(`12 records for ${group}`, () => got.length >= 12);
+      await sub.stop();
+      return got.length;
+    };
+    const afterRejoin = async (group: string, ephemeral: boolean) => {
+      const got: ConsumedRecord[] = [];
+      const sub = await bus.subscribe({ topic, groupId: group, ephemeral, handleBatch: async (batch) => void got.push(...batch) });
+      await sleep(1_000);
+      await sub.stop();
+      return got.length;
+    };
+    expect(await consumeAll(`${groupId}-eph`, true)).toBe(12);
+    expect(await consumeAll(`${groupId}-dur`, false)).toBe(12);
+    expect(await afterRejoin(`${groupId}-eph`, true)).toBe(12); // forgotten: starts over
+    expect(await afterRejoin(`${groupId}-dur`, false)).toBe(0); // committed: nothing left
+    await holder.stop();
+  });
 }

@@ -152,7 +152,7 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
   let stopping: Promise<void> | undefined;
   return {
     // disconnect() stops fetching, waits for the in-flight eachBatch (which commits) and leaves the group.
-    stop: () => (stopping ??= consumer.disconnect()),
+    stop: () => (stopping ??= consumer.disconnect().then(() => (sub.ephemeral ? forgetGroup(ctx.admin, sub.groupId, ctx.logger) : undefined))),
     lag: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
   };
 }
@@ -228,6 +228,15 @@ async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: str
     }, 0);
   } catch {
     return undefined;
+  }
+}
+
+/** Best effort: a throw-away group left behind only costs broker metadata. */
+async function forgetGroup(admin: () => Promise<Admin>, groupId: string, logger: Logger): Promise<void> {
+  try {
+    await (await admin()).deleteGroups([groupId]);
+  } catch (err) {
+    logger.debug({ err, groupId }, 'could not delete ephemeral consumer group');
   }
 }
 

@@ -233,6 +233,7 @@ function startConsumer(topic: Topic, sub: SubscribeOptions, ctx: { logger: Logge
       wake.notify();
       await loop;
       group.members.splice(group.members.indexOf(member), 1);
+      if (sub.ephemeral && group.members.length === 0) topic.groups.delete(sub.groupId);
       topic.changed.notify();
     },
     async lag() {
