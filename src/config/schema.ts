@@ -41,6 +41,8 @@ export const configSchema = z.object({
   dataDir: z.string().optional().describe('Where embedded state and the dev token live'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level'),
   stationsFile: z.string().optional().describe('Stations JSON loaded at startup'),
+  holdGraceSec: z.coerce.number().min(0).max(3600).default(300).describe('A port is held for the drive-time estimate plus this grace, seconds'),
+  maxHoldSec: z.coerce.number().min(1).max(7200).default(1200).describe('Longest hold, seconds (the original design: 20 minutes)'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -258,9 +258,19 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     const price = await currentPrice();
     for (const t of transitions) {
       events.push(t.type === 'charging_completed' ? await completedEvent(t) : eventFor(t, { price_rate: price }));
-      logger.debug({ type: t.type, carId: t.booking.carId, stationId: t.booking.stationId }, 'transition');
+      logTransition(t);
     }
     await emit(events);
+  }
+
+  /** One info line per transition: the coordination story operators follow in the logs. */
+  function logTransition(t: Transition): void {
+    const b = t.booking;
+    const fields = { carId: b.carId, stationId: b.stationId ?? undefined, bookingId: b.bookingId, battery: b.battery };
+    if (t.type === 'queued') logger.info({ ...fields, position: t.position }, `booking queued at position ${t.position}`);
+    else if (t.type === 'confirmed') logger.info(fields, t.promoted ? 'booking confirmed (promoted from the queue)' : 'booking confirmed');
+    else if (t.type === 'charging_completed') logger.info({ ...fields, reason: b.endReason ?? undefined }, 'charging completed');
+    else logger.info(fields, t.type === 'charging_started' ? 'charging started' : `booking ${t.type}`);
   }
 
   async function completedEvent(t: Transition): Promise<BookingEvent> {

@@ -103,6 +103,10 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
     namespace: config.namespace,
     logger: opts.logger,
     registry: opts.registry,
+    // Event time always: a `sim --speed N` fleet runs ahead of the wall clock and holds, expiry and
+    // sessions must follow its time; with real cars event time is the wall clock.
+    clock: 'event-time',
+    policy: { graceMs: config.holdGraceSec * 1000, maxHoldMs: config.maxHoldSec * 1000, minHoldMs: Math.min(60_000, config.maxHoldSec * 1000) },
     deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
   });
   await stack.coordinator.start();
