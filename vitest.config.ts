@@ -10,6 +10,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.{ts,tsx}', 'test/contract/**/*.test.ts', 'test/tui/**/*.test.{ts,tsx}', 'test/e2e/**/*.test.ts'],
           exclude: ['**/*.int.test.ts'],
           testTimeout: 30_000,
+          // PGlite's first init takes seconds on a busy 2-core machine.
+          hookTimeout: 60_000,
         },
       },
       {
