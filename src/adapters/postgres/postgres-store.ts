@@ -3,6 +3,7 @@ import { EngineUnreachableError } from '../../cli/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Store } from '../../ports/store.js';
 import { createSqlStore, schemaFor } from './sql.js';
+import { redactUrl } from '../../util/redact.js';
 
 export interface PostgresStoreOptions {
   url: string;
@@ -23,16 +24,6 @@ export function isUnreachable(err: unknown): boolean {
   return /timeout|terminated unexpectedly|connect/i.test(e?.message ?? '');
 }
 
-/** The URL with its password masked, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}
 
 /** Connects (and fails fast when PostgreSQL is unreachable) before returning the Store. */
 export async function createPostgresStore(opts: PostgresStoreOptions): Promise<Store> {

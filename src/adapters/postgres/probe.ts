@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { redactUrl } from './postgres-store.js';
+import { redactUrl } from '../../util/redact.js';
 import { appliedMigrations, schemaFor, serverFacts } from './sql.js';
 
 /**

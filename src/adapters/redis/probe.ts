@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { redactUrl } from '../../util/redact.js';
 
 /** One-shot health check for `greenlane doctor`: PING, then the server version from INFO. */
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string; latencyMs: number }> {
@@ -27,12 +28,3 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: b
   }
 }
 
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '****';
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../cli/errors.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { CarState, FleetState, NearbyCar, NearestStation, Station } from '../../ports/fleet-state.js';
+import { redactUrl } from '../../util/redact.js';
 
 /** Beyond half the Earth's circumference: "no radius" for GEOSEARCH, which always wants one. */
 const WHOLE_EARTH_KM = 20_100;
@@ -193,13 +194,3 @@ function throwFirstError(results: PipelineResult): unknown[] {
   return results.map(([, value]) => value);
 }
 
-/** Hides a password in a redis:// URL before it reaches an error message. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
