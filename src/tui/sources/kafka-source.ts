@@ -34,11 +34,16 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
   const lagEvery = opts.lagIntervalMs ?? 2_000;
   const failuresToReconnect = opts.lagFailuresToReconnect ?? 2;
   let loop: ReturnType<typeof createReconnectLoop> | undefined;
+  /** The bus of an attempt still joining its group; closed on stop so the attempt ends. */
+  let connecting: EventBus | undefined;
 
   async function connect(h: EventSourceHandlers): Promise<Connection> {
     const bus = await opts.connectBus();
+    connecting = bus;
     let sub: Subscription | undefined;
     try {
+      // The topic may not exist yet (nothing produced, auto-create off): tailing it is still valid.
+      await bus.ensureTopics([topic]);
       sub = await bus.subscribe({
         topic,
         groupId,
@@ -59,6 +64,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
     } catch (err) {
       await bus.close().catch(() => {});
       throw err;
+    } finally {
+      connecting = undefined;
     }
     return watchLag(bus, sub, h);
   }
@@ -101,7 +108,8 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
       loop.start();
     },
     async stop() {
-      await loop?.stop();
+      const pending = connecting;
+      await Promise.all([loop?.stop(), pending?.close().catch(() => {})]);
     },
   };
 }

@@ -38,6 +38,8 @@ export function createReconnectLoop(opts: {
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** A connection that lived this long resets the backoff; shorter ones keep escalating it. */
   stableMs?: number;
+  /** How long stop() waits for a connect attempt in flight. */
+  stopTimeoutMs?: number;
 }): ReconnectLoop {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const sleep = opts.sleep ?? abortableSleep;
@@ -81,7 +83,8 @@ export function createReconnectLoop(opts: {
     async stop() {
       ac.abort();
       await current?.close().catch(() => {});
-      await running;
+      // A connect attempt in flight (e.g. a Kafka group join) may take long; don't hold the exit for it.
+      await Promise.race([running, new Promise((r) => setTimeout(r, opts.stopTimeoutMs ?? 5_000).unref())]);
     },
   };
 }

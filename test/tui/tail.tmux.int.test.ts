@@ -1,0 +1,113 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWithEngine } from '../helpers/infra.js';
+
+/**
+ * End to end: an embedded `greenlane up`, a low-battery `greenlane sim`, and `greenlane tail` in a
+ * real terminal (tmux 160×50). Asserts what an operator sees: cars, a critical alert, a
+ * nearest-station answer after `n`, and the session summary after `q`.
+ */
+const root = resolve(import.meta.dirname, '../..');
+// The built CLI when it is fresh, else the same entry point over the sources (tsx).
+const builtFresh = existsSync(join(root, 'dist/commands/tail.js')) && statSync(join(root, 'dist/commands/tail.js')).mtimeMs >= statSync(join(root, 'src/commands/tail.ts')).mtimeMs;
+const bin = join(root, builtFresh ? 'bin/run.js' : 'bin/dev.js');
+const session = `greenlane-tail-e2e-${process.pid}`;
+const children: ChildProcess[] = [];
+let dataDir = '';
+let grpcPort = 0;
+let gridPort = 0;
+
+const freePort = () =>
+  new Promise<number>((res, rej) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+    s.on('error', rej);
+  });
+const canConnect = (port: number) =>
+  new Promise<boolean>((res) => {
+    const c = createConnection({ port, host: '127.0.0.1' }, () => (c.end(), res(true)));
+    c.on('error', () => res(false));
+  });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T | undefined;
+  while (Date.now() < end) {
+    last = await probe();
+    if (last) return last;
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+}
+
+/** The CLI with engines unset (embedded mode) and this test's data dir. */
+function cli(args: string[]): ChildProcess {
+  const env = { ...process.env, GREENLANE_DATA_DIR: dataDir, GREENLANE_LOG_LEVEL: 'warn' };
+  for (const k of ['GREENLANE_KAFKA_BROKERS', 'GREENLANE_REDIS_URL', 'GREENLANE_DATABASE_URL', 'GREENLANE_NAMESPACE']) delete env[k];
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  child.on('exit', (code) => code && code !== 130 && code !== 143 && process.stderr.write(`greenlane ${args[0]} exited ${code}: ${stderr}\n`));
+  children.push(child);
+  return child;
+}
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const screen = () => tmux('capture-pane', '-p', '-t', session);
+
+await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 'greenlane tail in a terminal', () => {
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'greenlane-tail-e2e-'));
+    [grpcPort, gridPort] = [await freePort(), await freePort()];
+    const metricsPort = await freePort();
+    cli(['up', '--ephemeral', '--grpc-port', String(grpcPort), '--grid-port', String(gridPort), '--metrics-port', String(metricsPort), '--data-dir', dataDir]);
+    await waitFor('greenlane up to listen', () => canConnect(grpcPort), 90_000);
+    await waitFor('the dev token', () => existsSync(join(dataDir, 'dev-token')));
+    cli(['sim', '--cars', '20', '--battery', '8-20', '--server', `127.0.0.1:${grpcPort}`, '--data-dir', dataDir]);
+  }, 120_000);
+
+  afterAll(async () => {
+    try {
+      tmux('kill-session', '-t', session);
+    } catch {
+      /* already gone */
+    }
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await sleep(500);
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('shows cars, a critical alert and a nearest-station answer, and prints the summary on q', async () => {
+    const tail = ['env', '-u', 'CI', `GREENLANE_DATA_DIR=${dataDir}`, process.execPath, bin, 'tail', '--server', `127.0.0.1:${grpcPort}`, '--grid-url', `http://127.0.0.1:${gridPort}`];
+    // `; sleep` keeps the pane after tail exits so the summary can be read.
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${tail.map((a) => `'${a}'`).join(' ')}; sleep 60`);
+
+    const live = await waitFor('cars and a critical alert on screen', () => {
+      const s = screen();
+      return /CAR-0\d\d/.test(s) && s.includes('CRITICAL BATTERY!') && /● connected/.test(s) && /Fleet \d+ cars/.test(s) ? s : false;
+    }, 60_000);
+    expect(live).toMatch(/⚠ \d+ critical \(<15%\)/);
+    expect(live).toContain('Stations (');
+
+    tmux('send-keys', '-t', session, 'n');
+    await waitFor('the query box', () => screen().includes('Nearest stations to:'));
+    tmux('send-keys', '-t', session, '-l', '40.758,-73.985');
+    tmux('send-keys', '-t', session, 'Enter');
+    const answer = await waitFor('a nearest-station answer', () => (screen().includes('Nearest stations to 40.7580, -73.9850') ? screen() : false));
+    expect(answer).toMatch(/1\. .+\s+\d+\.\d\d km\s+~\d+ min\s+(\d+|\?) free/);
+    expect(answer).toMatch(/5\. /);
+
+    tmux('send-keys', '-t', session, 'q');
+    const summary = await waitFor('the session summary', () => (screen().includes('Session summary') ? screen() : false));
+    const events = Number(/Events:\s+(\d+)/.exec(summary)?.[1]);
+    expect(events).toBeGreaterThan(0);
+    expect(summary).toMatch(/Duration:\s+\d+\.\d s/);
+    expect(summary).toMatch(/Events\/s:\s+\d+\.\d/);
+  }, 150_000);
+});
