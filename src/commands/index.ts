@@ -1,3 +1,4 @@
+import Bookings from './bookings.js';
 import Config from './config.js';
 import Doctor from './doctor.js';
 import Grid from './grid.js';
@@ -7,6 +8,7 @@ import InfraStatus from './infra/status.js';
 import InfraUp from './infra/up.js';
 import Ingestion from './ingestion.js';
 import Price from './price.js';
+import Sessions from './sessions.js';
 import Sim from './sim.js';
 import Smoke from './smoke.js';
 import StationsList from './stations/list.js';
@@ -18,6 +20,7 @@ import Worker from './worker.js';
 
 /** Explicit command registry (oclif "explicit" strategy): id → class. Keep sorted. */
 export const COMMANDS = {
+  bookings: Bookings,
   config: Config,
   doctor: Doctor,
   grid: Grid,
@@ -27,6 +30,7 @@ export const COMMANDS = {
   'infra:up': InfraUp,
   ingestion: Ingestion,
   price: Price,
+  sessions: Sessions,
   sim: Sim,
   smoke: Smoke,
   'stations:list': StationsList,

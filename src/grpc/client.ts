@@ -1,7 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
+import type { SessionQuery, SessionRow } from '../ports/store.js';
+import type { BookingFilter, BookingList } from '../services/fleet-queries.js';
+import type { NearestStationRow, StationRow } from '../services/stations-view.js';
 import {
   loadFleetProto,
+  type BookingRequestMsg,
   type BookingResponseMsg,
+  type ListBookingsReplyMsg,
+  type ListSessionsReplyMsg,
+  type NearestRequestMsg,
+  type StationsReplyMsg,
   type CarStateMsg,
   type CarStatusBatchMsg,
   type CarStatusMsg,
@@ -9,6 +17,7 @@ import {
   type StatsReplyMsg,
   type WatchRequestMsg,
 } from './proto.js';
+import { bookingListFromMsg, nearestFromMsg, sessionFromMsg, stationFromMsg } from './query-codec.js';
 
 /** Keepalive so idle car streams survive NATs and dead peers are noticed. */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -35,6 +44,14 @@ export interface FleetClient {
   /** The latest state of a car, or null when the server has never seen it. */
   getCar(carId: string, deadlineMs?: number): Promise<CarStateMsg | null>;
   stats(deadlineMs?: number): Promise<StatsReplyMsg>;
+  /** RequestBooking: a port now (or the queue); rejects with INVALID_ARGUMENT naming a bad field. */
+  requestBooking(req: BookingRequestMsg, deadlineMs?: number): Promise<BookingResponseMsg>;
+  /** CancelBooking by car_id or booking_id. */
+  cancelBooking(req: BookingRequestMsg, deadlineMs?: number): Promise<BookingResponseMsg>;
+  nearestStations(req: NearestRequestMsg, deadlineMs?: number): Promise<{ from: { lat: number; lon: number }; stations: NearestStationRow[] }>;
+  listStations(deadlineMs?: number): Promise<StationRow[]>;
+  listBookings(status?: BookingFilter, deadlineMs?: number): Promise<BookingList>;
+  listSessions(q?: SessionQuery, deadlineMs?: number): Promise<SessionRow[]>;
   waitForReady(timeoutMs?: number): Promise<void>;
   close(): void;
 }
@@ -67,6 +84,24 @@ export function createFleetClient(address: string, token: string, opts: FleetCli
       return res.found ? res : null;
     },
     stats: (deadlineMs = 5_000) => unary<object, StatsReplyMsg>('Stats', {}, deadlineMs),
+    requestBooking: (req, deadlineMs = 5_000) => unary<BookingRequestMsg, BookingResponseMsg>('RequestBooking', req, deadlineMs),
+    cancelBooking: (req, deadlineMs = 5_000) => unary<BookingRequestMsg, BookingResponseMsg>('CancelBooking', req, deadlineMs),
+    async nearestStations(req, deadlineMs = 5_000) {
+      const res = await unary<NearestRequestMsg, StationsReplyMsg>('NearestStations', req, deadlineMs);
+      return { from: { lat: res.latitude, lon: res.longitude }, stations: (res.stations ?? []).map(nearestFromMsg) };
+    },
+    async listStations(deadlineMs = 5_000) {
+      const res = await unary<object, StationsReplyMsg>('ListStations', {}, deadlineMs);
+      return (res.stations ?? []).map(stationFromMsg);
+    },
+    async listBookings(status = 'all', deadlineMs = 5_000) {
+      return bookingListFromMsg(await unary<object, ListBookingsReplyMsg>('ListBookings', { status }, deadlineMs));
+    },
+    async listSessions(q = {}, deadlineMs = 5_000) {
+      const req = { car_id: q.carId ?? '', station_id: q.stationId ?? '', since_ms: q.sinceMs ?? 0, limit: q.limit ?? 0 };
+      const res = await unary<object, ListSessionsReplyMsg>('ListSessions', req, deadlineMs);
+      return (res.sessions ?? []).map(sessionFromMsg);
+    },
     waitForReady: (timeoutMs = 5_000) =>
       new Promise<void>((resolve, reject) => raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()))),
     close: () => raw.close(),

@@ -21,7 +21,8 @@ export type BookingStatusName =
   | 'BOOKING_QUEUED'
   | 'BOOKING_CANCELLED'
   | 'BOOKING_CHARGING'
-  | 'BOOKING_COMPLETED';
+  | 'BOOKING_COMPLETED'
+  | 'BOOKING_DEFERRED';
 
 /** fleet.CarStatus as decoded with PROTO_LOADER_OPTIONS. */
 export interface CarStatusMsg {
@@ -88,6 +89,96 @@ export interface StatsReplyMsg {
   queued: number;
   paused: number;
   started_at: number;
+}
+
+/** fleet.BookingRequest: the original fields 1–4 plus booking_id and an optional position. */
+export interface BookingRequestMsg {
+  car_id?: string;
+  station_id?: string;
+  expected_arrival?: number;
+  battery_level?: number;
+  booking_id?: string;
+  latitude?: number;
+  longitude?: number;
+}
+
+export interface NearestRequestMsg {
+  latitude?: number;
+  longitude?: number;
+  car_id?: string;
+  limit?: number;
+  available_only?: boolean;
+}
+
+export interface StationInfoMsg {
+  station_id: string;
+  name: string;
+  latitude: number;
+  longitude: number;
+  distance_km: number;
+  drive_min: number;
+  ports: number;
+  free_ports: number;
+  holds: number;
+  charging: number;
+  queue_length: number;
+  power_kw: number;
+  price_per_kwh: number;
+}
+
+export interface StationsReplyMsg {
+  stations: StationInfoMsg[];
+  latitude: number;
+  longitude: number;
+  timestamp: number;
+}
+
+export interface ListBookingsRequestMsg {
+  status?: string;
+}
+
+export interface BookingInfoMsg {
+  booking_id: string;
+  car_id: string;
+  station_id: string;
+  status: string;
+  battery_level: number;
+  critical: boolean;
+  created_at: number;
+  expires_at: number;
+  charging_since: number;
+  waiting_since: number;
+  queue_position: number;
+  candidate_station_ids: string[];
+}
+
+export interface ListBookingsReplyMsg {
+  bookings: BookingInfoMsg[];
+  timestamp: number;
+}
+
+export interface ListSessionsRequestMsg {
+  car_id?: string;
+  station_id?: string;
+  since_ms?: number;
+  limit?: number;
+}
+
+export interface SessionInfoMsg {
+  session_id: string;
+  station_id: string;
+  car_id: string;
+  start_time: number;
+  end_time: number;
+  start_battery: number;
+  end_battery: number;
+  kwh: number;
+  price_rate: number;
+  cost: number;
+}
+
+export interface ListSessionsReplyMsg {
+  sessions: SessionInfoMsg[];
 }
 
 /** The FleetService constructor as produced by loadPackageDefinition. */

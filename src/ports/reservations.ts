@@ -126,6 +126,8 @@ export interface Reservations {
   activeBookings(carIds: string[]): Promise<Map<string, Booking>>;
   /** The queue in service order (most urgent first). */
   queue(limit?: number): Promise<QueueEntry[]>;
+  /** Every active booking (held, charging, queued), in no particular order: for operator listings. */
+  listActive?(): Promise<Booking[]>;
   close(): Promise<void>;
 }
 

@@ -39,7 +39,7 @@ export interface Decision {
   eventType: string;
 }
 
-/** BookingStatus names in proto/fleet.proto. Deferral has no enum value (yet): it goes out as UNKNOWN with the reason. */
+/** BookingStatus names in proto/fleet.proto (a deferral is BOOKING_DEFERRED with the reason and expires_at = when). */
 export const bookingStatusName: Record<DecisionStatus, BookingStatusName> = {
   confirmed: 'BOOKING_CONFIRMED',
   failed: 'BOOKING_FAILED',
@@ -48,7 +48,7 @@ export const bookingStatusName: Record<DecisionStatus, BookingStatusName> = {
   cancelled: 'BOOKING_CANCELLED',
   charging: 'BOOKING_CHARGING',
   completed: 'BOOKING_COMPLETED',
-  deferred: 'BOOKING_UNKNOWN',
+  deferred: 'BOOKING_DEFERRED',
 };
 
 export function toBookingResponse(d: Decision): BookingResponseMsg {

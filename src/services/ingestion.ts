@@ -19,7 +19,9 @@ import {
   type StatsReplyMsg,
   type WatchRequestMsg,
 } from '../grpc/proto.js';
+import { queryServiceHandlers } from '../grpc/query-service.js';
 import { authFailure, bindServer, SERVER_OPTIONS, shutdownServer, statusError } from '../grpc/server.js';
+import type { QueryHandlers } from './fleet-queries.js';
 
 /** Called after a batch of accepted telemetry is on the bus and in fleet state (durable, in arrival order). */
 export type TelemetryListener = (events: TelemetryEvent[]) => void | Promise<void>;
@@ -50,6 +52,8 @@ export interface IngestionDeps {
   now?: () => number;
   /** How long stop() lets calls finish before forcing (default 5 s). */
   shutdownDeadlineMs?: number;
+  /** Answers RequestBooking, CancelBooking and the query RPCs (or attach later with attachQueries). */
+  queries?: QueryHandlers;
 }
 
 export interface IngestionStats {
@@ -81,6 +85,8 @@ export interface Ingestion {
   sendToCar(carId: string, response: BookingResponseMsg): boolean;
   /** Whether this instance holds an open stream for the car. */
   hasCar(carId: string): boolean;
+  /** Lets the query and booking RPCs answer (until then they get FAILED_PRECONDITION). */
+  attachQueries(handlers: QueryHandlers): void;
 }
 
 interface StreamState {
@@ -117,6 +123,7 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
   let started = false;
   let stopping = false;
   let closed = false;
+  let queryHandlers = deps.queries;
 
   // ---- micro-batcher: accepted events queue here and are written in batches, one flush at a time
   // (sequential flushes keep per-car order on the bus and in fleet state).
@@ -374,6 +381,7 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
       WatchEvents: (call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>) => void watchEvents(call),
       GetCar: (call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, cb: grpc.sendUnaryData<CarStateMsg>) => void getCar(call, cb),
       Stats: statsRpc,
+      ...queryServiceHandlers({ authenticate, handlers: () => queryHandlers, fleet, logger }),
     });
     boundPort = await bindServer(server, deps.config.grpcHost, deps.config.grpcPort);
     started = true;
@@ -416,6 +424,9 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
       return respond(s, { timestamp: Date.now(), ...response, car_id: carId });
     },
     hasCar: (carId) => carStreams.has(carId),
+    attachQueries(handlers) {
+      queryHandlers = handlers;
+    },
   };
 }
 

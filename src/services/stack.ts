@@ -12,6 +12,7 @@ import { packagePath } from '../util/package-root.js';
 import { createCoordinator, toBookingResponse, type Coordinator } from './coordinator.js';
 import { createGrid, type Grid } from './grid.js';
 import { createIngestion, type Ingestion } from './ingestion.js';
+import { stackQueryHandlers } from './query-handlers.js';
 import { createWorker, type Worker } from './worker.js';
 
 export type ServiceName = 'grid' | 'ingestion' | 'worker';
@@ -111,6 +112,7 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
   });
   await stack.coordinator.start();
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
+  ingestion.attachQueries(stackQueryHandlers({ coordinator: stack.coordinator, reservations: stack.reservations, fleet: stack.engines.fleet!, store: stack.engines.store, prices: stack.prices }));
 }
 
 /** Embedded: the curve in-process. External: the grid over HTTP (this process's own grid when it hosts one). */

@@ -191,6 +191,18 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(m.get('car2')?.status).toBe('queued');
   });
 
+  it('listActive lists every held, charging and queued booking, and nothing that ended', async () => {
+    await r.loadStations([st('A', 2)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await r.reserve(req('b2', 'car2', cands('A')));
+    await r.reserve(req('b3', 'car3', cands('A')));
+    await r.reserve(req('b4', 'car4', cands('A')));
+    await r.startCharging('car2', 'A', T0 + 1, 20);
+    await r.cancel({ carId: 'car4' }, T0 + 2);
+    const active = (await r.listActive!()).map((b) => `${b.carId}:${b.status}`).sort();
+    expect(active).toEqual(['car1:held', 'car2:charging', 'car3:queued']);
+  });
+
   it('the herd: 1,000 concurrent requests from two clients on 10 stations × 2 ports confirm exactly 20', async () => {
     const stations = gridStations(10, 2);
     await r.loadStations(stations, T0);

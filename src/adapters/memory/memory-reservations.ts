@@ -220,6 +220,9 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
     async queue(limit = Infinity) {
       return queue.slice(0, limit).map((q, i): QueueEntry => ({ position: i + 1, booking: copy(bookings.get(q.bookingId)!) }));
     },
+    async listActive() {
+      return [...activeByCar.values()].map((id) => copy(bookings.get(id)!));
+    },
     async close() {},
   };
   return api;

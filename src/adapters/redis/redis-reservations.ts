@@ -149,6 +149,13 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
       const raws = await redis.hmget('res:bookings', ...ids);
       return raws.flatMap((raw, i) => (raw ? [{ position: i + 1, booking: booking(JSON.parse(raw)) }] : []));
     },
+    async listActive() {
+      // res:cars maps each car to its one active booking; two reads, not atomic, fine for a listing.
+      const ids = await redis.hvals('res:cars');
+      if (ids.length === 0) return [];
+      const raws = await redis.hmget('res:bookings', ...ids);
+      return raws.flatMap((raw) => (raw ? [booking(JSON.parse(raw))] : [])).filter((b) => b.status === 'held' || b.status === 'queued' || b.status === 'charging');
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

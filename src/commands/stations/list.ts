@@ -1,28 +1,31 @@
+import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { engineFlags } from '../../cli/flags.js';
+import { clientFlags, engineFlags } from '../../cli/flags.js';
 import { table } from '../../cli/output.js';
 import { createLogger } from '../../observability/logger.js';
-import { openStationsView, type StationRow } from '../../services/stations-view.js';
-import { DEFAULT_STATIONS_FILE } from '../../services/stack.js';
+import { openFleetQueries } from '../../services/operator-queries.js';
+import type { StationRow } from '../../services/stations-view.js';
 
 export default class StationsList extends BaseCommand<typeof StationsList> {
   static override summary = 'List charging stations: ports free/total, holds, sessions, queue, power and the current price.';
   static override description =
-    'External mode (GREENLANE_REDIS_URL) reads the live reservations in Redis. Embedded mode shows the stations file (the live state lives inside `greenlane up`).';
-  static override examples = ['<%= config.bin %> stations list', 'GREENLANE_REDIS_URL=redis://127.0.0.1:6379 <%= config.bin %> stations list --json'];
-  static override flags = { ...engineFlags };
+    'Embedded mode asks the running `greenlane up` server (ListStations RPC; --server, --token). External mode (GREENLANE_REDIS_URL) reads the live reservations in Redis directly.';
+  static override examples = ['<%= config.bin %> stations list', '<%= config.bin %> stations list --json | jq ".stations[] | select(.free == 0) | .id"', 'GREENLANE_REDIS_URL=redis://127.0.0.1:6379 <%= config.bin %> stations list'];
+  static override flags = {
+    ...engineFlags,
+    ...clientFlags,
+    'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
+  };
 
-  async run(): Promise<{ live: boolean; source: string; stations: StationRow[] }> {
-    const file = this.cfg.config.stationsFile ?? DEFAULT_STATIONS_FILE();
-    const view = await openStationsView(this.cfg, createLogger({ level: 'warn', name: 'stations' }), file);
+  async run(): Promise<{ source: string; stations: StationRow[] }> {
+    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: 'warn', name: 'stations' }), token: this.flags.token, need: ['redis'] });
     try {
-      const stations = await view.list();
-      if (!view.live) this.say(`(from ${view.source}: live port state needs external mode or a running server)`);
-      if (stations.length === 0) this.say('No stations loaded. Load some with `greenlane stations load deploy/stations/manhattan.json`.');
+      const stations = await queries.listStations();
+      if (stations.length === 0) this.say('No stations loaded. Load some with `greenlane stations load deploy/stations/manhattan.json` (external mode) or set GREENLANE_STATIONS_FILE for `greenlane up`.');
       else this.say(table(['id', 'name', 'free/ports', 'holds', 'charging', 'queue', 'kW', '$/kWh'], stations.map((s) => [s.id, s.name, `${s.free}/${s.ports}`, s.holds, s.charging, s.queueLength, s.powerKw, s.pricePerKwh.toFixed(2)])));
-      return { live: view.live, source: view.source, stations };
+      return { source: queries.source, stations };
     } finally {
-      await view.close();
+      await queries.close();
     }
   }
 }

@@ -4,7 +4,7 @@ import { UsageError } from '../../cli/errors.js';
 import { engineFlags } from '../../cli/flags.js';
 import { readStationsFile, stationsOutside } from '../../domain/stations.js';
 import { createLogger } from '../../observability/logger.js';
-import { openStationsView } from '../../services/stations-view.js';
+import { loadStationsIntoRedis } from '../../services/stations-view.js';
 
 export default class StationsLoad extends BaseCommand<typeof StationsLoad> {
   static override summary = 'Validate a stations JSON file and load it into the shared fleet state (Redis).';
@@ -25,12 +25,7 @@ export default class StationsLoad extends BaseCommand<typeof StationsLoad> {
         'Or set GREENLANE_REDIS_URL to load into Redis for external mode.',
       ]);
     }
-    const view = await openStationsView(this.cfg, createLogger({ level: 'warn', name: 'stations' }), file);
-    try {
-      await view.load(stations);
-    } finally {
-      await view.close();
-    }
+    await loadStationsIntoRedis(this.cfg, createLogger({ level: 'warn', name: 'stations' }), stations);
     this.say(`Loaded ${stations.length} stations (${stations.reduce((n, s) => n + s.ports, 0)} ports) from ${file}.`);
     if (outside.length) this.say(`Note: outside the simulator's area: ${outside.join(', ')}`);
     return { file, loaded: stations.length, outsideSimArea: outside };

@@ -169,7 +169,7 @@ describe('coordinator', () => {
     const h = await harness([A], { prices: flatPrice(0.4, (ms) => (ms >= cheapAt ? 0.15 : 0.4)), policy: { deferral: { enabled: true, drainPctPerHour: 2 } } });
     await h.coordinator.onTelemetry([telemetry('CAR-1', 40.75, -73.99, 29, T0)]);
     expect(h.delivered).toMatchObject([{ status: 'deferred', reason: 'deferred to 13:00, saves $0.25/kWh' }]);
-    expect(toBookingResponse(h.delivered[0]).status).toBe('BOOKING_UNKNOWN');
+    expect(toBookingResponse(h.delivered[0]).status).toBe('BOOKING_DEFERRED');
     await h.coordinator.onTelemetry([telemetry('CAR-1', 40.75, -73.99, 14, T0 + 60_000)]); // critical now: books at once
     expect(h.delivered.at(-1)).toMatchObject({ status: 'confirmed' });
   });

@@ -1,0 +1,49 @@
+import type { FleetState } from '../ports/fleet-state.js';
+import type { PriceSource } from '../ports/price-source.js';
+import type { Reservations } from '../ports/reservations.js';
+import type { Store } from '../ports/store.js';
+import { toBookingResponse, type Coordinator } from './coordinator.js';
+import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
+
+export interface StackQueryDeps {
+  coordinator: Pick<Coordinator, 'requestBooking' | 'cancelBooking'>;
+  reservations: Reservations;
+  fleet: FleetState;
+  /** Absent when this process does not host the worker (external mode: the worker owns PostgreSQL). */
+  store?: Pick<Store, 'listSessions'>;
+  prices: PriceSource;
+  now?: () => number;
+}
+
+/** How long a station listing may reuse the grid price (prices change every 15 minutes at most). */
+const PRICE_TTL_MS = 10_000;
+
+/** What `startStack` attaches to ingestion: bookings through the coordinator, reads over its engines. */
+export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
+  let cached: { at: number; price: number } | undefined;
+  const price = async () => {
+    const now = Date.now();
+    if (!cached || now - cached.at > PRICE_TTL_MS) cached = { at: now, price: (await deps.prices.priceAt(now)).price_per_kwh };
+    return cached.price;
+  };
+  return {
+    queries: createFleetQueries({
+      fleet: deps.fleet,
+      reservations: deps.reservations,
+      store: deps.store,
+      price,
+      now: deps.now,
+      source: 'server',
+      missing: { store: 'this ingestion process has no store (external mode: the worker owns PostgreSQL); run `greenlane sessions` with GREENLANE_DATABASE_URL to read it directly' },
+    }),
+    bookings: {
+      // The original contract promises price_rate "at booking time"; the coordinator's direct answer leaves it 0.
+      request: async (req) => {
+        const res = toBookingResponse(await deps.coordinator.requestBooking(req));
+        if (!res.price_rate && res.status !== 'BOOKING_FAILED') res.price_rate = await price().catch(() => 0);
+        return res;
+      },
+      cancel: async (req) => toBookingResponse(await deps.coordinator.cancelBooking(req)),
+    },
+  };
+}
