@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
-import { createEngines } from '../adapters/index.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { ConfigError } from '../cli/errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { envName } from '../config/schema.js';
-import { devTokenPath, resolveTokens } from '../config/token.js';
+import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
-import { createIngestion, type IngestionStats } from '../services/ingestion.js';
+import type { IngestionStats } from '../services/ingestion.js';
+import { startStack } from '../services/stack.js';
 
 export default class Ingestion extends BaseCommand<typeof Ingestion> {
   static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';
@@ -16,7 +16,8 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     'Accepts StreamTelemetry (one stream per car, the original RPC) and StreamTelemetryBatch, authenticated by the x-api-token metadata.',
     'Every message is validated; a bad one is answered with BOOKING_FAILED naming the field and the stream goes on.',
     'Accepted telemetry is written in batches to fleet state (Redis GEO + hashes) and to the fleet-events topic (key car_id);',
-    'when they slow down, streams are paused until they catch up. Run several instances to scale out (external mode).',
+    'when they slow down, streams are paused until they catch up. Each instance runs the charging coordinator (bookings, expiry sweeps,',
+    'decisions routed to the instance holding the car\'s stream); run several to scale out (external mode, atomic in Redis Lua).',
     'External mode requires GREENLANE_API_TOKENS. Embedded mode (no engine configured) keeps everything in this process and accepts',
     'the dev token from the data dir; `greenlane up` is usually what you want there.',
   ].join('\n');
@@ -39,17 +40,16 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
       throw new ConfigError(`External ingestion needs Kafka and Redis; missing ${missing.map(envName).join(', ')}`, [
         'Set them (e.g. after `greenlane infra up`), or unset every engine setting to run embedded.',
       ]);
-    const tokens = resolveTokens(config, mode);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'ingestion' });
     const registry = createRegistry();
-    const engines = await createEngines(config, { need: ['bus', 'fleet'], logger, clientId: 'greenlane-ingestion' });
+    // The stack's ingestion carries the coordinator, so every instance books, sweeps and routes decisions.
+    const stack = await startStack({ loaded: this.cfg, logger, registry, services: ['ingestion'] });
+    const ingestion = stack.ingestion!;
     try {
-      const ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger, registry, namespace: config.namespace });
-      await ingestion.start();
       const metricsPort = metricsPortFor('ingestion', config.metricsPort);
       const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => ingestion.ready(), flag: '--metrics-port' });
       const metricsAddr = metrics.address();
-      this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${engines.bus!.kind}, fleet state ${engines.fleet!.kind}).`);
+      this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
       this.say(`Metrics on :${typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : metricsPort}/metrics.`);
       if (mode === 'embedded') {
         this.say(`Embedded: events stay in this process and nothing is persisted; \`greenlane up\` runs the whole stack. Dev token: ${devTokenPath(config.dataDir)}`);
@@ -58,13 +58,14 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
       const { signal, dispose } = untilSignal();
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       dispose();
-      await ingestion.stop();
+      await stack.stop();
       metrics.close();
       const stats = ingestion.stats();
       this.say(`Stopped: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.published} written.`);
       return { ...stats, port: ingestion.port };
-    } finally {
-      await engines.close();
+    } catch (err) {
+      await stack.stop().catch(() => {});
+      throw err;
     }
   }
 }

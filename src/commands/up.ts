@@ -6,10 +6,11 @@ import { engineFlags } from '../cli/flags.js';
 import { onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
 import { devTokenPath } from '../config/token.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { createRegistry, serveMetrics } from '../observability/metrics.js';
-import { startStack } from '../services/stack.js';
-import { startSimulatedFleet } from '../services/sim-fleet.js';
+import { readStationsFile } from '../domain/stations.js';
+import { DEFAULT_STATIONS_FILE, startStack } from '../services/stack.js';
+import { startSimulatedFleet, type SimFleet } from '../services/sim-fleet.js';
 import { superviseServices } from '../services/supervisor.js';
 
 export default class Up extends BaseCommand<typeof Up> {
@@ -61,7 +62,7 @@ export default class Up extends BaseCommand<typeof Up> {
       await stack.stop();
       throw err;
     });
-    const fleet = this.flags.sim > 0 ? await startSimulatedFleet({ cars: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed, server: `127.0.0.1:${stack.ingestion!.port}`, dataDir: config.dataDir, logger, coordinator: stack.coordinator }) : undefined;
+    const fleet = this.flags.sim > 0 ? await this.startFleet(stack.ingestion!.port, logger) : undefined;
     this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
     await new Promise<void>((resolve) => {
       onShutdown(
@@ -75,6 +76,16 @@ export default class Up extends BaseCommand<typeof Up> {
       );
     });
     return { mode: 'embedded', stopped: true };
+  }
+
+  /**
+   * The demo fleet starts between 10 and 60 %: about a third asks for charge at once, enough to fill
+   * the ports and show queueing, and the rest follow as they drive. The cars obey the decisions.
+   */
+  private async startFleet(grpcPort: number, logger: Logger): Promise<SimFleet> {
+    const { config } = this.cfg;
+    const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
+    return startSimulatedFleet({ cars: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed, server: `127.0.0.1:${grpcPort}`, dataDir: config.dataDir, logger, stations, initialBattery: [10, 60] });
   }
 
   private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {

@@ -18,7 +18,7 @@ export interface PolicyParams {
   /** Below this a car is critical: ahead of every other car, never deferred. */
   criticalPct: number;
   targetPct: number;
-  /** Average urban speed for drive-time estimates. */
+  /** Average urban speed for drive-time estimates (Manhattan, red lights included: ~18 km/h, what the simulator's cars make). */
   avgSpeedKmh: number;
   /** Street distance over great-circle distance (Manhattan's grid is ~1.3). */
   roadFactor: number;
@@ -56,7 +56,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   requestThresholdPct: 30,
   criticalPct: 15,
   targetPct: 80,
-  avgSpeedKmh: 25,
+  avgSpeedKmh: 18,
   roadFactor: 1.3,
   reserveMarginPct: 2,
   graceMs: 5 * 60_000,

@@ -124,6 +124,8 @@ export class SimCar {
   private waitSec = 0;
   private target: Node | null = null;
   private onArrive: ((arrived: boolean) => void) | null = null;
+  /** Where the car stands while parked off the grid (a station's bay); cleared when it drives again. */
+  private spot: { lat: number; lon: number } | null = null;
 
   constructor(opts: SimCarOptions) {
     this.carId = opts.carId;
@@ -138,6 +140,7 @@ export class SimCar {
   }
 
   get position(): { lat: number; lon: number } {
+    if (this.spot) return { ...this.spot };
     const f = this.edgeM > 0 ? this.progressM / this.edgeM : 0;
     const { avenues, streets } = this.grid;
     // Along an avenue the longitude is exactly the avenue's (and vice versa): no interpolation drift.
@@ -197,6 +200,7 @@ export class SimCar {
    */
   driveTo(lat: number, lon: number): Promise<boolean> {
     this.settle(false);
+    this.spot = null;
     this.target = { a: nearestIndex(this.grid.avenues, lon), s: nearestIndex(this.grid.streets, lat) };
     if (this.mode === 'arrived' || this.mode === 'parked') this.mode = 'driving';
     return new Promise((resolve) => (this.onArrive = resolve));
@@ -210,9 +214,19 @@ export class SimCar {
     this.velocity = 0;
   }
 
+  /**
+   * Parks at exact coordinates off the grid, e.g. a station's bay a few hundred metres from the
+   * nearest intersection; the car rejoins the grid where it left it on driveTo()/resume().
+   */
+  parkAt(lat: number, lon: number): void {
+    this.park();
+    this.spot = { lat, lon };
+  }
+
   /** Roams again after park() or arrival (a stranded car needs setBattery first). */
   resume(): void {
     this.settle(false);
+    this.spot = null;
     this.target = null;
     if (this.battery > 0) this.mode = 'driving';
   }

@@ -7,6 +7,9 @@ import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
 /** Reacts to a response pushed down a car's stream (rejections, booking decisions). */
 export type ResponseListener = (car: SimCar, response: BookingResponseMsg) => void;
 
+/** Runs every tick after the cars moved and before their telemetry is sent (e.g. to charge parked cars). */
+export type TickListener = (simNowMs: number, dtSec: number) => void;
+
 export interface SimulatorOptions {
   cars: number;
   /** Same seed → same trajectories, packs and initial batteries (default 1). */
@@ -33,6 +36,8 @@ export interface SimulatorOptions {
   startTime?: number;
   /** Index of the first car (CAR-001 is 0), so several simulators can split a fleet. */
   firstCar?: number;
+  /** Car id prefix (default "CAR-"): a scenario run can use ids no earlier run left bookings for. */
+  carPrefix?: string;
   onResponse?: ResponseListener;
   /** Proto to speak (default proto/fleet.proto). */
   protoPath?: string;
@@ -72,6 +77,8 @@ export interface Simulator {
   car(id: string): SimCar | undefined;
   /** Adds a response listener; returns an unsubscribe function. */
   onResponse(listener: ResponseListener): () => void;
+  /** Adds a tick listener; returns an unsubscribe function. */
+  onTick(listener: TickListener): () => void;
 }
 
 interface Link {
@@ -85,7 +92,7 @@ interface Link {
 }
 
 /** Builds the fleet for a seed: per-car pack (60–100 kWh, 150–220 Wh/km) and initial battery. */
-export function createFleet(opts: { cars: number; seed?: number; initialBattery?: [number, number]; firstCar?: number }): SimCar[] {
+export function createFleet(opts: { cars: number; seed?: number; initialBattery?: [number, number]; firstCar?: number; carPrefix?: string }): SimCar[] {
   const seed = opts.seed ?? 1;
   const [lo, hi] = opts.initialBattery ?? [35, 95];
   const first = opts.firstCar ?? 0;
@@ -95,7 +102,7 @@ export function createFleet(opts: { cars: number; seed?: number; initialBattery?
     const traits = mulberry32(carSeed(seed ^ 0x5eed, index));
     const pack = { capacityKwh: Math.round(60 + traits() * 40), whPerKm: Math.round(150 + traits() * 70), auxKw: 0.3 };
     const battery = Math.round((lo + traits() * (hi - lo)) * 10) / 10;
-    return new SimCar({ carId: carId(index, total), seed: carSeed(seed, index), battery, pack });
+    return new SimCar({ carId: carId(index, total, opts.carPrefix), seed: carSeed(seed, index), battery, pack });
   });
 }
 
@@ -121,6 +128,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const fleet = createFleet(opts);
   const byId = new Map(fleet.map((c) => [c.carId, c]));
   const listeners = new Set<ResponseListener>(opts.onResponse ? [opts.onResponse] : []);
+  const tickListeners = new Set<TickListener>();
   const counters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0 };
 
   const connections = Math.max(1, Math.ceil(fleet.length / (opts.carsPerConnection ?? 100)));
@@ -192,6 +200,13 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     tick++;
     const simNow = simStart + tick * dtSec * 1000;
     for (const car of fleet) car.step(dtSec, simNow);
+    for (const listener of tickListeners) {
+      try {
+        listener(simNow, dtSec);
+      } catch (err) {
+        logger.error({ err }, 'sim: tick listener failed');
+      }
+    }
     for (const link of links) send(link, simNow);
     if (opts.durationSec !== undefined && tick >= opts.durationSec * hz) {
       void stop();
@@ -276,6 +291,10 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     onResponse(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onTick(listener) {
+      tickListeners.add(listener);
+      return () => tickListeners.delete(listener);
     },
   };
 }

@@ -32,8 +32,8 @@ describe('booking policy', () => {
   });
 
   it('hold = drive time + grace, capped at 20 minutes', () => {
-    // 1 km straight → 1.3 km road at 25 km/h = 3.12 min, + 5 min grace.
-    expect(holdMsFor(1)).toBeCloseTo(8.12 * 60_000, -2);
+    // 1 km straight → 1.3 km road at 18 km/h = 4.33 min, + 5 min grace.
+    expect(holdMsFor(1)).toBeCloseTo((5 + (1.3 / 18) * 60) * 60_000, -2);
     expect(holdMsFor(50)).toBe(20 * 60_000);
     expect(holdMsFor(0)).toBe(5 * 60_000);
   });
