@@ -162,6 +162,17 @@ describe('App keys', () => {
     expect(text).toMatch(/2\. Beta Hub/);
   });
 
+  it('handles a pasted query with Enter in the same chunk, and a command typed right after n', async () => {
+    const { r } = setup();
+    await tick();
+    r.stdin.write('n40.7601,-73.9801\r');
+    await tick();
+    expect(frame(r)).toContain('Nearest stations to 40.7601, -73.9801');
+    r.stdin.write('n40.7x\x7f6,-73.98\r');
+    await tick();
+    expect(frame(r)).toContain('Nearest stations to 40.7600, -73.9800');
+  });
+
   it('c, /, p and ? drive the store and the screen; q quits', async () => {
     const { r, store, quits } = setup();
     await tick();

@@ -1,4 +1,4 @@
-import { Box, useInput } from 'ink';
+import { Box, useInput, type Key } from 'ink';
 import { useRef, useState } from 'react';
 import { useFleetSnapshot } from '../hooks/use-fleet-snapshot.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
@@ -46,7 +46,7 @@ export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
     setAnswer(answerNearest(value, { stations: now.stations, getCar: store.getCar, currentPrice: now.price?.price_per_kwh }));
   };
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key) => {
     const current = modeRef.current;
     if (key.ctrl && input === 'c') return onQuit();
     if (current.kind === 'prompt') {
@@ -75,6 +75,18 @@ export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
       case '?':
         return setMode(current.kind === 'help' ? { kind: 'normal' } : { kind: 'help' });
       default:
+    }
+  };
+
+  useInput((input, key) => {
+    // Ink hands over a pasted or fast-typed run of plain characters ("40.75,-73.98\r") as one
+    // input; replay it key by key so Enter, Backspace and commands inside it still count.
+    if (input.length <= 1 || key.ctrl || key.meta || key.escape) return handleKey(input, key);
+    for (const ch of input) {
+      const plain = { ...key, return: false, backspace: false, delete: false };
+      if (ch === '\r' || ch === '\n') handleKey('', { ...plain, return: true });
+      else if (ch === '\x7f' || ch === '\b') handleKey('', { ...plain, backspace: true });
+      else handleKey(ch, plain);
     }
   });
 
