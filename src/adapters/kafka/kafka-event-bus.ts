@@ -140,14 +140,21 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
   consumer.on(consumer.events.CRASH, ({ payload }) =>
     ctx.logger.error({ err: payload.error, restart: payload.restart, topic: sub.topic, groupId: sub.groupId }, 'kafka consumer crashed'),
   );
-  const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000);
-  await consumer.subscribe({ topics: [sub.topic], fromBeginning });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: (payload) => consumeBatch(payload, sub, ctx.logger),
-  });
-  await joined.catch((err) => ctx.logger.warn({ err, topic: sub.topic, groupId: sub.groupId }, 'consumer has not joined its group yet'));
+  // The catch is attached at once: if subscribe/run throw below, a later join timeout must not be unhandled.
+  const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000).catch((err: Error) => err);
+  try {
+    await consumer.subscribe({ topics: [sub.topic], fromBeginning });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => consumeBatch(payload, sub, ctx.logger),
+    });
+  } catch (err) {
+    await consumer.disconnect().catch(() => {});
+    throw err;
+  }
+  const joinError = await joined;
+  if (joinError) ctx.logger.warn({ err: joinError, topic: sub.topic, groupId: sub.groupId }, 'consumer has not joined its group yet');
 
   let stopping: Promise<void> | undefined;
   return {
