@@ -172,6 +172,8 @@ export interface Coordinator {
   onBusRecords(records: { value: string }[]): void;
   readonly decisions$: { subscribe(fn: (d: Decision) => void): () => void };
   readonly instanceId: string;
+  /** The reservation clock (event time when so configured): what expiry countdowns are measured against. */
+  now?(): number;
 }
 
 const BOOKING_EVENT_TYPES = new Set<string>(Object.keys(statusOfEvent));
@@ -516,6 +518,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
 
   return {
     instanceId,
+    now: clock,
     decisions$: {
       subscribe(fn) {
         subscribers.add(fn);

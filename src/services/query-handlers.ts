@@ -6,12 +6,13 @@ import { toBookingResponse, type Coordinator } from './coordinator.js';
 import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
 
 export interface StackQueryDeps {
-  coordinator: Pick<Coordinator, 'requestBooking' | 'cancelBooking'>;
+  coordinator: Pick<Coordinator, 'requestBooking' | 'cancelBooking' | 'now'>;
   reservations: Reservations;
   fleet: FleetState;
   /** Absent when this process does not host the worker (external mode: the worker owns PostgreSQL). */
   store?: Pick<Store, 'listSessions'>;
   prices: PriceSource;
+  /** Defaults to the coordinator's clock, so countdowns and prices follow a sped-up simulation's time. */
   now?: () => number;
 }
 
@@ -20,10 +21,11 @@ const PRICE_TTL_MS = 10_000;
 
 /** What `startStack` attaches to ingestion: bookings through the coordinator, reads over its engines. */
 export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
+  const clock = deps.now ?? (deps.coordinator.now ? () => deps.coordinator.now!() : Date.now);
   let cached: { at: number; price: number } | undefined;
   const price = async () => {
-    const now = Date.now();
-    if (!cached || now - cached.at > PRICE_TTL_MS) cached = { at: now, price: (await deps.prices.priceAt(now)).price_per_kwh };
+    const now = clock();
+    if (!cached || Math.abs(now - cached.at) > PRICE_TTL_MS) cached = { at: now, price: (await deps.prices.priceAt(now)).price_per_kwh };
     return cached.price;
   };
   return {
@@ -32,7 +34,7 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
       reservations: deps.reservations,
       store: deps.store,
       price,
-      now: deps.now,
+      now: clock,
       source: 'server',
       missing: { store: 'this ingestion process has no store (external mode: the worker owns PostgreSQL); run `greenlane sessions` with GREENLANE_DATABASE_URL to read it directly' },
     }),
