@@ -22,7 +22,7 @@ export default class Bookings extends BaseCommand<typeof Bookings> {
 
   async run(): Promise<BookingList & { source: string; status: string }> {
     const status = this.flags.status;
-    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: 'warn', name: 'bookings' }), token: this.flags.token, need: ['redis'] });
+    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: this.flags['log-level'] ?? 'error', name: 'bookings' }), token: this.flags.token, need: ['redis'] });
     try {
       const list = await queries.listBookings(status);
       this.render(list, status);

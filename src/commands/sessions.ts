@@ -36,7 +36,7 @@ export default class Sessions extends BaseCommand<typeof Sessions> {
   async run(): Promise<SessionsReport> {
     const f = this.flags;
     const sinceMs = f.since === undefined ? undefined : parseSince(f.since, Date.now());
-    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: 'warn', name: 'sessions' }), token: f.token, need: ['store'] });
+    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: this.flags['log-level'] ?? 'error', name: 'sessions' }), token: f.token, need: ['store'] });
     try {
       const sessions = await queries.listSessions({ carId: f.car, stationId: f.station, sinceMs, limit: f.limit });
       const totals = totalsOf(sessions);

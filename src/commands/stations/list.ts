@@ -18,7 +18,7 @@ export default class StationsList extends BaseCommand<typeof StationsList> {
   };
 
   async run(): Promise<{ source: string; stations: StationRow[] }> {
-    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: 'warn', name: 'stations' }), token: this.flags.token, need: ['redis'] });
+    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: this.flags['log-level'] ?? 'error', name: 'stations' }), token: this.flags.token, need: ['redis'] });
     try {
       const stations = await queries.listStations();
       if (stations.length === 0) this.say('No stations loaded. Load some with `greenlane stations load deploy/stations/manhattan.json` (external mode) or set GREENLANE_STATIONS_FILE for `greenlane up`.');

@@ -29,7 +29,7 @@ export default class StationsNearest extends BaseCommand<typeof StationsNearest>
   async run(): Promise<NearestResult & { source: string }> {
     const f = this.flags;
     const from = this.from();
-    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: 'warn', name: 'stations' }), token: f.token, need: ['redis'] });
+    const queries = await openFleetQueries(this.cfg, { logger: createLogger({ level: this.flags['log-level'] ?? 'error', name: 'stations' }), token: f.token, need: ['redis'] });
     try {
       const res = await queries.nearest(from, { limit: f.limit, available: f.available });
       if (res.stations.length === 0) this.say(f.available ? 'No station has a free port right now.' : 'No stations loaded.');
