@@ -7,7 +7,12 @@ import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
 import { DEFAULT_TIMESTAMP_WINDOW } from '../domain/telemetry.js';
 import { createLogger } from '../observability/logger.js';
+import { createHttpPriceSource, createLocalPriceSource } from '../adapters/http-price-source.js';
+import { priceFnFromPoints } from '../domain/charging.js';
+import { readStationsFile } from '../domain/stations.js';
+import { HerdClockError, runHerdScenario, type HerdResult } from '../services/herd-scenario.js';
 import { createSimulator, type SimSummary } from '../services/simulator.js';
+import { DEFAULT_STATIONS_FILE } from '../services/stack.js';
 
 const PROGRESS_EVERY_MS = 3_000;
 
@@ -20,39 +25,53 @@ export default class Sim extends BaseCommand<typeof Sim> {
     '--speed accelerates simulated time: event timestamps advance speed× faster than the clock (ingestion accepts up to 1 day ahead).',
     'Streams reconnect with backoff; a full stream is never overfilled (updates are skipped until it drains).',
     'The token defaults to the embedded dev token written by `greenlane up`. Ctrl-C stops and prints the summary.',
+    '',
+    '--scenario herd drives the configured server (`greenlane up`, or ingestion instances on real engines): every car starts low at once,',
+    'the cars obey the decisions (drive to the booked station, charge, wait when queued), and the run ends when every car has charged or',
+    'stranded, or at --limit-hours of simulated time. The report (confirmed, queued, expired, cancelled, stranded, doubleBookings, waits,',
+    'price paid vs the grid, utilisation) is computed from the event log only (WatchEvents, subscribed before the first car moves); double',
+    'bookings come from an independent replay of it. The coordinator follows event time, which only moves forward: run each herd',
+    'against a freshly started `greenlane up` or a fresh GREENLANE_NAMESPACE.',
   ].join('\n');
   static override examples = [
     '<%= config.bin %> sim --cars 50',
     '<%= config.bin %> sim --cars 50 --duration 30 --json',
     '<%= config.bin %> sim --cars 2000 --hz 2 --batch --seed 7',
     '<%= config.bin %> sim --cars 20 --speed 60 --battery 8-20 --server 10.0.0.5:50051 --token $TOKEN',
+    '<%= config.bin %> sim --scenario herd --cars 1000 --json',
   ];
   static override flags = {
     ...clientFlags,
     cars: Flags.integer({ summary: 'Number of cars.', default: 50, min: 1, max: 200_000, env: 'GREENLANE_SIM_CARS' }),
     seed: Flags.integer({ summary: 'Seed for trajectories, packs and initial batteries.', default: 1, env: 'GREENLANE_SIM_SEED' }),
-    hz: Flags.integer({ summary: 'Updates per car per second.', default: 1, min: 1, max: 100, env: 'GREENLANE_SIM_HZ' }),
+    hz: Flags.integer({ summary: 'Updates per car per second (default 1; 4 for --scenario herd).', min: 1, max: 100, env: 'GREENLANE_SIM_HZ' }),
     duration: Flags.integer({ summary: 'Seconds to run (default: until Ctrl-C).', min: 1, env: 'GREENLANE_SIM_DURATION' }),
-    speed: Flags.integer({ summary: 'Simulated seconds per real second.', default: 1, min: 1, max: 3600, env: 'GREENLANE_SIM_SPEED' }),
+    speed: Flags.integer({ summary: 'Simulated seconds per real second (default 1; 240 for --scenario herd).', min: 1, max: 3600, env: 'GREENLANE_SIM_SPEED' }),
     batch: Flags.boolean({ summary: 'Send batches over StreamTelemetryBatch instead of one stream per car.', default: false, env: 'GREENLANE_SIM_BATCH' }),
-    battery: Flags.string({ summary: 'Initial battery range in percent, e.g. 35-95 or 8-20 for a low-battery fleet.', default: '35-95', env: 'GREENLANE_SIM_BATTERY' }),
+    battery: Flags.string({ summary: 'Initial battery range in percent, e.g. 35-95 or 8-20 for a low-battery fleet (default 35-95; 8-25 for --scenario herd).', env: 'GREENLANE_SIM_BATTERY' }),
+    scenario: Flags.option({ options: ['herd'] as const, summary: 'herd: every car starts low at once; the cars obey the decisions; report from the event log.', env: 'GREENLANE_SIM_SCENARIO' })(),
+    'limit-hours': Flags.integer({ summary: 'herd: stop after this many simulated hours even if some cars never charged.', default: 16, min: 1, max: 20, env: 'GREENLANE_SIM_LIMIT_HOURS' }),
+    stations: Flags.string({ summary: 'herd: the stations file the server loaded (default: its configured GREENLANE_STATIONS_FILE or the Manhattan set).', env: 'GREENLANE_STATIONS_FILE' }),
     'first-car': Flags.integer({ summary: 'Index of the first car (0 = CAR-001), to split a fleet across simulators.', default: 0, min: 0, env: 'GREENLANE_SIM_FIRST_CAR' }),
     'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
   };
 
-  async run(): Promise<SimSummary & { server: string; seed: number }> {
+  async run(): Promise<(SimSummary & { server: string; seed: number }) | HerdResult> {
+    if (this.flags.scenario === 'herd') return this.runHerd();
     const { config } = this.cfg;
     const f = this.flags;
-    const initialBattery = parseRange(f.battery);
+    const initialBattery = parseRange(f.battery ?? '35-95');
     const token = clientToken(f.token, config.dataDir);
-    this.warnAboutTimeWindow(f.speed, f.duration);
+    const speed = f.speed ?? 1;
+    const hz = f.hz ?? 1;
+    this.warnAboutTimeWindow(speed, f.duration);
     const logger = createLogger({ level: f['log-level'] ?? 'warn', name: 'sim' });
     const sim = createSimulator({
       cars: f.cars,
       seed: f.seed,
-      hz: f.hz,
+      hz,
       durationSec: f.duration,
-      speed: f.speed,
+      speed,
       batch: f.batch,
       server: config.server,
       token,
@@ -69,7 +88,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
         'Start it with `greenlane up` (embedded) or `greenlane ingestion`, or point --server / GREENLANE_SERVER at it.',
       ]);
     }
-    this.say(`Simulating ${f.cars} cars at ${f.hz} Hz${f.speed > 1 ? `, ${f.speed}× time` : ''} → ${config.server}${f.batch ? ' (batched)' : ''}${f.duration ? ` for ${f.duration} s` : '; Ctrl-C to stop'}.`);
+    this.say(`Simulating ${f.cars} cars at ${hz} Hz${speed > 1 ? `, ${speed}× time` : ''} → ${config.server}${f.batch ? ' (batched)' : ''}${f.duration ? ` for ${f.duration} s` : '; Ctrl-C to stop'}.`);
     const progress = isTTY() && !this.json ? setInterval(() => this.say(progressLine(sim.summary())), PROGRESS_EVERY_MS) : undefined;
     const summary = await sim.done;
     if (progress) clearInterval(progress);
@@ -81,6 +100,46 @@ export default class Sim extends BaseCommand<typeof Sim> {
     }
     this.say(summaryText(summary));
     return { ...summary, server: config.server, seed: f.seed };
+  }
+
+  private async runHerd(): Promise<HerdResult> {
+    const { config, mode } = this.cfg;
+    const f = this.flags;
+    const stations = await readStationsFile(f.stations ?? config.stationsFile ?? DEFAULT_STATIONS_FILE());
+    const speed = f.speed ?? 240;
+    const hz = f.hz ?? 4;
+    const logger = createLogger({ level: f['log-level'] ?? 'warn', name: 'sim' });
+    const prices = mode === 'external' ? createHttpPriceSource({ gridUrl: config.gridUrl, logger }) : createLocalPriceSource();
+    const { signal, dispose } = untilSignal();
+    this.say(`Herd: ${f.cars} cars, battery ${f.battery ?? '8-25'} %, against ${stations.length} stations (${stations.reduce((n, s) => n + s.ports, 0)} ports) at ${config.server}; ${speed}× time at ${hz} Hz, limit ${f['limit-hours']} simulated h.`);
+    try {
+      const result = await runHerdScenario({
+        server: config.server,
+        token: clientToken(f.token, config.dataDir),
+        cars: f.cars,
+        seed: f.seed,
+        speed,
+        hz,
+        batch: f.batch,
+        initialBattery: parseRange(f.battery ?? '8-25'),
+        limitHours: f['limit-hours'],
+        stations,
+        logger,
+        signal,
+        priceOver: async (from, to) => priceFnFromPoints(await prices.forecast(from, Math.max(1, Math.ceil((to - from) / 3_600_000)), 5)),
+        onProgress: (p) => this.say(`  ${p.simulatedHours.toFixed(1)} h simulated: ${p.charged}/${p.cars} charged, ${p.driver.chargingStarted - p.charged} charging or done, ${p.stranded} stranded, ${p.events} events`),
+      });
+      this.say(herdText(result));
+      return result;
+    } catch (err) {
+      if (err instanceof HerdClockError) {
+        throw new ConfigError(`Herd: ${err.message}.`, ['Restart `greenlane up` (embedded), or use a fresh GREENLANE_NAMESPACE on real engines: the coordinator follows event time, which only moves forward.']);
+      }
+      throw new EngineUnreachableError('The ingestion server', config.server, err, ['Start it with `greenlane up` (embedded) or `greenlane ingestion`, or point --server / GREENLANE_SERVER at it.']);
+    } finally {
+      dispose();
+      (prices as { close?: () => void }).close?.();
+    }
   }
 
   private warnAboutTimeWindow(speed: number, duration?: number): void {
@@ -108,5 +167,17 @@ function summaryText(s: SimSummary): string {
   return [
     `Done: ${s.cars} cars, ${s.durationSec} s (${s.simulatedSec} s simulated).`,
     `  sent ${s.sent} at ${s.ratePerSec}/s · rejected ${s.rejected} · responses ${s.responses} · errors ${s.errors} · reconnects ${s.reconnects} · skipped ${s.skipped}`,
+  ].join('\n');
+}
+
+function herdText(r: HerdResult): string {
+  const ms = (v: number) => (v >= 60_000 ? `${(v / 60_000).toFixed(1)} min` : `${(v / 1000).toFixed(1)} s`);
+  const price = (v: number | null) => (v === null ? 'n/a' : `$${v.toFixed(3)}/kWh`);
+  return [
+    `Herd done (${r.endedBy}): ${r.cars} cars, ${r.simulatedHours} h simulated in ${r.wallSec} s.`,
+    `  confirmed ${r.confirmed} · queued ${r.queued} · expired ${r.expired} · cancelled ${r.cancelled} · failed ${r.failed} · sessions ${r.sessions} (${r.charged} cars charged)`,
+    `  stranded ${r.stranded} · double bookings ${r.doubleBookings} (independent audit of the event log)`,
+    `  wait for a port p50 ${ms(r.waitP50Ms)} · p95 ${ms(r.waitP95Ms)} (simulated time)`,
+    `  price paid ${price(r.avgPricePaid)} vs grid average ${price(r.gridAvgPrice)} · ${r.kwh} kWh for $${r.cost} · utilisation ${(r.utilisation * 100).toFixed(1)} %`,
   ].join('\n');
 }

@@ -150,9 +150,15 @@ export function scoreStations(opts: {
     .sort((a, b) => a.score - b.score || a.distanceKm - b.distanceKm);
 }
 
-/** The reservation's candidate list: the best `maxCandidates` reachable stations, each with its own hold. */
-export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
-  return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
+/**
+ * The reservation's candidate list: the best `maxCandidates` reachable stations, each with its own
+ * hold. Stations the car cannot drive to within the longest hold (drive + grace > maxHold) are left
+ * out while nearer ones exist: a hold there would lapse on the way and only waste the port.
+ */
+export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> & Partial<Pick<PolicyParams, 'graceMs' | 'maxHoldMs'>> = defaultPolicy): Candidate[] {
+  const { graceMs = defaultPolicy.graceMs, maxHoldMs = defaultPolicy.maxHoldMs } = p;
+  const inTime = scored.filter((s) => s.driveMin * 60_000 + graceMs <= maxHoldMs);
+  return (inTime.length > 0 ? inTime : scored).slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
 }
 
 export function isCritical(battery: number, p: Pick<PolicyParams, 'criticalPct'> = defaultPolicy): boolean {
