@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { auditEvents } from '../../src/domain/audit.js';
-import { TOPIC_EVENTS, topicName, type BookingEvent } from '../../src/domain/events.js';
+import { TOPIC_EVENTS, topicName, type BookingEvent, type TelemetryEvent } from '../../src/domain/events.js';
 import { gridStations } from '../../src/domain/stations.js';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
@@ -76,7 +76,7 @@ await describeWithEngine('kafka+redis', probe, 'The herd on two ingestion proces
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const e = JSON.parse(message.value!.toString()) as BookingEvent;
+        const e = JSON.parse(message.value!.toString()) as BookingEvent | TelemetryEvent;
         if (e.event_type !== 'telemetry') events.push(e);
       },
     });
