@@ -32,6 +32,8 @@ export interface PolicyParams {
   avgSessionMin: number;
   /** Stations offered to the reservation, best first. */
   maxCandidates: number;
+  /** Real drives run up to this much longer than the estimate (red lights, traffic): a candidate must be reachable within the longest hold even then. */
+  driveMargin: number;
   /** How many minutes of time a dollar is worth in the score (price → minutes). */
   minutesPerDollar: number;
   carMaxKw: number;
@@ -64,6 +66,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   minHoldMs: 60_000,
   avgSessionMin: 30,
   maxCandidates: 5,
+  driveMargin: 1.5,
   minutesPerDollar: 2,
   carMaxKw: 150,
   deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 6, safetyMarginPct: 5, timeZone: 'UTC' },
@@ -152,12 +155,12 @@ export function scoreStations(opts: {
 
 /**
  * The reservation's candidate list: the best `maxCandidates` reachable stations, each with its own
- * hold. Stations the car cannot drive to within the longest hold (drive + grace > maxHold) are left
+ * hold. Stations the car may not make within the longest hold (drive × margin + grace > maxHold) are left
  * out while nearer ones exist: a hold there would lapse on the way and only waste the port.
  */
-export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> & Partial<Pick<PolicyParams, 'graceMs' | 'maxHoldMs'>> = defaultPolicy): Candidate[] {
-  const { graceMs = defaultPolicy.graceMs, maxHoldMs = defaultPolicy.maxHoldMs } = p;
-  const inTime = scored.filter((s) => s.driveMin * 60_000 + graceMs <= maxHoldMs);
+export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> & Partial<Pick<PolicyParams, 'graceMs' | 'maxHoldMs' | 'driveMargin'>> = defaultPolicy): Candidate[] {
+  const { graceMs = defaultPolicy.graceMs, maxHoldMs = defaultPolicy.maxHoldMs, driveMargin = defaultPolicy.driveMargin } = p;
+  const inTime = scored.filter((s) => s.driveMin * 60_000 * driveMargin + graceMs <= maxHoldMs);
   return (inTime.length > 0 ? inTime : scored).slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
 }
 
