@@ -2,6 +2,7 @@
 # Local engines for GreenLane tests and CI: Redis, PostgreSQL and a single-node Kafka (KRaft).
 #
 #   scripts/engines.sh start  [redis|postgres|kafka|all]   install if missing, start if down, wait until ready
+#   scripts/engines.sh install [redis|postgres|kafka|all]  only install packages / fetch Kafka jars (no start)
 #   scripts/engines.sh check  [redis|postgres|kafka|all]   one line per engine; non-zero if any is down
 #   scripts/engines.sh status [...]                        same as check
 #   scripts/engines.sh stop   [kafka|redis|postgres|all]   default: kafka only (redis/postgres only when named)
@@ -106,10 +107,9 @@ redis_start() {
   mkdir -p "$dir" "$(dirname "$logfile")"
   log "redis: starting (log: $logfile)"
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir "$dir" --logfile "$logfile" >&2 \
+    --dir "$dir" --logfile "$logfile" >&2 9>&- \
     || { [ -f "$logfile" ] && tail -n 20 "$logfile" >&2; die "redis-server failed to start (log: $logfile)"; }
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     if redis_ping; then log "redis: up at $REDIS_URL"; return 0; fi
     sleep 0.2
   done
@@ -121,8 +121,7 @@ redis_stop() {
   if ! redis_ping; then log "redis: not running"; return 0; fi
   log "redis: shutting down"
   redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  local i
-  for i in $(seq 1 50); do redis_ping || { log "redis: stopped"; return 0; }; sleep 0.2; done
+  for _ in $(seq 1 50); do redis_ping || { log "redis: stopped"; return 0; }; sleep 0.2; done
   die "redis still answering after shutdown"
 }
 
@@ -169,13 +168,20 @@ pg_start() {
   fi
   local ver name port status
   read -r ver name port status <<<"$(pg_cluster)"
-  [ "$port" = "$PG_PORT" ] || die "postgres cluster $ver/$name listens on $port, expected $PG_PORT"
+  if [ "$port" != "$PG_PORT" ]; then
+    # e.g. the package was installed while something else held 5432, so pg_createcluster chose 5433.
+    if [ "$status" = online ] || tcp_open "$PG_HOST" "$PG_PORT"; then
+      die "postgres cluster $ver/$name is on port $port and $PG_HOST:$PG_PORT is taken; expected it on $PG_PORT"
+    fi
+    log "postgres: moving cluster $ver/$name from port $port to $PG_PORT"
+    pg_conftool "$ver" "$name" set port "$PG_PORT" >&2
+    port="$PG_PORT"
+  fi
   if [ "$status" != online ] || ! pg_ready; then
     log "postgres: starting cluster $ver/$name (log: /var/log/postgresql/postgresql-$ver-$name.log)"
-    pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >&2 || true
+    pg_ctlcluster --skip-systemctl-redirect "$ver" "$name" start >&2 9>&- || true
   fi
-  local i
-  for i in $(seq 1 60); do pg_ready && break; sleep 0.5; done
+  for _ in $(seq 1 60); do pg_ready && break; sleep 0.5; done
   if ! pg_ready; then
     tail -n 20 "/var/log/postgresql/postgresql-$ver-$name.log" >&2 2>/dev/null || true
     die "postgres not accepting connections on $PG_HOST:$PG_PORT after 30s (log: /var/log/postgresql/postgresql-$ver-$name.log)"
@@ -257,9 +263,10 @@ kafka_fetch_jars() {
   mkdir -p "$KAFKA_HOME"
   local tmp="$KAFKA_HOME/libs.tmp.$$"
   rm -rf "$tmp"
-  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
-      -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
-    rm -rf "$tmp"; die "mvn could not fetch Kafka jars (is Maven Central reachable?)"
+  if ! mvn -B -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+      -DincludeScope=runtime -DoutputDirectory="$tmp" >"$KAFKA_HOME/mvn.log" 2>&1; then
+    tail -n 30 "$KAFKA_HOME/mvn.log" >&2
+    rm -rf "$tmp"; die "mvn could not fetch Kafka jars (is Maven Central reachable? log: $KAFKA_HOME/mvn.log)"
   fi
   ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || { rm -rf "$tmp"; die "kafka_2.13 jar missing after mvn"; }
   echo "$stamp" >"$tmp/.complete"
@@ -374,13 +381,14 @@ kafka_start_locked() {
     setsid nohup "$(java_bin)" -server $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
       -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true \
       -Dlog4j.configuration="file:$KAFKA_LOG4J" -Dkafka.logs.dir="$KAFKA_HOME" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >"$KAFKA_LOG" 2>&1 </dev/null &
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_PROPS" >"$KAFKA_LOG" 2>&1 </dev/null 9>&- &
     echo $! >"$KAFKA_PID"
   fi
 
   local deadline=$((SECONDS + KAFKA_READY_TIMEOUT)) pid
   pid="$(cat "$KAFKA_PID")"
-  until tcp_open "$KAFKA_HOST" "$KAFKA_PORT"; do
+  # Cheap checks first (port open, "Kafka Server started" logged), then one real admin request.
+  until tcp_open "$KAFKA_HOST" "$KAFKA_PORT" && { [ ! -f "$KAFKA_LOG" ] || grep -q 'Kafka Server started' "$KAFKA_LOG"; }; do
     kill -0 "$pid" 2>/dev/null || kafka_fail "process $pid exited during startup"
     [ "$SECONDS" -lt "$deadline" ] || kafka_fail "port $KAFKA_PORT not open after ${KAFKA_READY_TIMEOUT}s"
     sleep 0.5
@@ -405,11 +413,11 @@ kafka_stop_locked() {
     fi
     return 0
   fi
-  local pid i
+  local pid
   pid="$(cat "$KAFKA_PID")"
   log "kafka: stopping pid $pid"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 60); do
+  for _ in $(seq 1 60); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$KAFKA_PID"; log "kafka: stopped"; return 0; }
     sleep 0.5
   done
@@ -480,13 +488,13 @@ ensure_packages() {
   [ "${#pkgs[@]}" -eq 0 ] || apt_install "${pkgs[@]}"
 }
 
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,/^set -euo/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//' >&2; exit "${1:-2}"; }
 
 main() {
   local cmd="${1:-}"; shift || true
   local e list rc=0
   case "$cmd" in
-    start | check | status | stop)
+    start | install | check | status | stop)
       local default=all
       [ "$cmd" = stop ] && default=kafka
       list="$(engines "${1:-}" "$default")" || die "unknown engine '${1:-}' (redis|postgres|kafka|all)"
@@ -503,6 +511,12 @@ main() {
       print_logs | sed 's/^/[engines]   /' >&2
       log "env for tests (eval \"\$($0 env)\"):"
       print_env | sed 's/^/[engines]   /' >&2
+      ;;
+    install)
+      # shellcheck disable=SC2086
+      ensure_packages $list
+      case " $list " in *" kafka "*) with_lock kafka kafka_fetch_jars ;; esac
+      log "installed: $list"
       ;;
     check | status)
       for e in $list; do
@@ -528,7 +542,8 @@ main() {
       [ -f "$KAFKA_TOOLS_LOG4J" ] || kafka_write_config
       kafka_tool "$@"
       ;;
-    -h | --help | help | "") usage ;;
+    -h | --help | help) usage 0 ;;
+    "") usage ;;
     *) log "unknown command '$cmd'"; usage ;;
   esac
 }
