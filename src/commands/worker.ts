@@ -47,7 +47,7 @@ export default class Worker extends BaseCommand<typeof Worker> {
       if (!(await prices.refresh())) this.warn(`Grid at ${config.gridUrl} is unreachable: pricing from the local curve (flagged stale) until it answers.`);
       const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => worker.ready(), flag: '--metrics-port' });
       await worker.start();
-      this.say(`Worker consuming ${config.namespace ? config.namespace + '.' : ''}fleet-events as pricing-worker-group; metrics on :${metricsPort}/metrics. Ctrl-C drains and stops.`);
+      this.say(`Worker consuming ${config.namespace ? config.namespace + '.' : ''}fleet-events as ${config.namespace ? config.namespace + '.' : ''}pricing-worker-group; metrics on :${metricsPort}/metrics. Ctrl-C drains and stops.`);
       const { signal, dispose } = untilSignal();
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       dispose();

@@ -177,7 +177,8 @@ export async function rowsForEvent(e: BookingEvent, priceAt: (t: number) => Prom
  */
 export function createWorker(deps: WorkerDeps): Worker {
   const { bus, store, prices } = deps;
-  const groupId = deps.groupId ?? WORKER_GROUP;
+  // Namespaced like the topic, so tests and tenants sharing a broker never share (and rebalance) a group.
+  const groupId = deps.groupId ?? topicName(deps.namespace, WORKER_GROUP);
   const eventsTopic = topicName(deps.namespace, TOPIC_EVENTS);
   const dlqTopic = topicName(deps.namespace, TOPIC_DLQ);
   const log = deps.logger.child({ service: 'worker', groupId, topic: eventsTopic });
