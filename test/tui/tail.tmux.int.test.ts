@@ -35,9 +35,9 @@ const canConnect = (port: number) =>
     c.on('error', () => res(false));
   });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(what: string, probe: () => T | Promise<T>, ms = 30_000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => T | false | Promise<T | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
-  let last: T | undefined;
+  let last: T | false | undefined;
   while (Date.now() < end) {
     last = await probe();
     if (last) return last;
@@ -48,7 +48,7 @@ async function waitFor<T>(what: string, probe: () => T | Promise<T>, ms = 30_000
 
 /** The CLI with engines unset (embedded mode) and this test's data dir. */
 function cli(args: string[]): ChildProcess {
-  const env = { ...process.env, GREENLANE_DATA_DIR: dataDir, GREENLANE_LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, GREENLANE_DATA_DIR: dataDir, GREENLANE_LOG_LEVEL: 'warn' };
   for (const k of ['GREENLANE_KAFKA_BROKERS', 'GREENLANE_REDIS_URL', 'GREENLANE_DATABASE_URL', 'GREENLANE_NAMESPACE']) delete env[k];
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
