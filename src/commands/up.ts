@@ -103,6 +103,10 @@ export default class Up extends BaseCommand<typeof Up> {
   }
 
   private async startDockerInfra(): Promise<void> {
+    if (!process.env.GREENLANE_API_TOKENS)
+      throw new UsageError('--infra docker runs the services in external mode, which needs GREENLANE_API_TOKENS.', [
+        'export GREENLANE_API_TOKENS=$(openssl rand -hex 32) and give clients the same value as GREENLANE_API_TOKEN.',
+      ]);
     const { composeUp, waitHealthy } = await import('../adapters/docker/compose.js');
     this.say('Starting engines with Docker Compose…');
     await composeUp({});
@@ -111,6 +115,5 @@ export default class Up extends BaseCommand<typeof Up> {
     env.GREENLANE_KAFKA_BROKERS ??= '127.0.0.1:19092';
     env.GREENLANE_REDIS_URL ??= 'redis://127.0.0.1:6379';
     env.GREENLANE_DATABASE_URL ??= 'postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane';
-    if (!env.GREENLANE_API_TOKENS) throw new UsageError('--infra docker runs the services in external mode, which needs GREENLANE_API_TOKENS.', ['export GREENLANE_API_TOKENS=$(openssl rand -hex 32) and give clients the same value as GREENLANE_API_TOKEN.']);
   }
 }
