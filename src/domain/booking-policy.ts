@@ -32,7 +32,7 @@ export interface PolicyParams {
   avgSessionMin: number;
   /** Stations offered to the reservation, best first. */
   maxCandidates: number;
-  /** Real drives run up to this much longer than the estimate (red lights, traffic): a candidate must be reachable within the longest hold even then. */
+  /** Real drives run up to this much longer than the estimate (red lights, traffic): an approaching car's hold is renewed to cover even that. */
   driveMargin: number;
   /** How many minutes of time a dollar is worth in the score (price → minutes). */
   minutesPerDollar: number;
@@ -154,14 +154,24 @@ export function scoreStations(opts: {
 }
 
 /**
- * The reservation's candidate list: the best `maxCandidates` reachable stations, each with its own
- * hold. Stations the car may not make within the longest hold (drive × margin + grace > maxHold) are left
- * out while nearer ones exist: a hold there would lapse on the way and only waste the port.
+ * The reservation's candidate list: the best `maxCandidates` stations the car can reach on its range
+ * (the score already weighs the drive), each with its own hold. Far stations stay in: dropping them
+ * left the most urgent cars queued for one or two nearby stations while ports elsewhere went to less
+ * urgent cars. A far hold does not lapse on the way because the coordinator renews a hold while its car
+ * is seen approaching (see holdRenewalMs).
  */
-export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> & Partial<Pick<PolicyParams, 'graceMs' | 'maxHoldMs' | 'driveMargin'>> = defaultPolicy): Candidate[] {
-  const { graceMs = defaultPolicy.graceMs, maxHoldMs = defaultPolicy.maxHoldMs, driveMargin = defaultPolicy.driveMargin } = p;
-  const inTime = scored.filter((s) => s.driveMin * 60_000 * driveMargin + graceMs <= maxHoldMs);
-  return (inTime.length > 0 ? inTime : scored).slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
+export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
+  return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
+}
+
+/**
+ * How long a hold must still run for a car `straightKm` from its station when the drive may take
+ * `driveMargin` times the estimate, plus the grace, capped at the longest hold. The coordinator
+ * renews an approaching car's hold to this, so a far hold is not lost on the way, yet a car that
+ * stops approaching (or streaming) loses it within maxHold.
+ */
+export function holdRenewalMs(straightKm: number, p: Pick<PolicyParams, 'roadFactor' | 'avgSpeedKmh' | 'graceMs' | 'maxHoldMs' | 'driveMargin'> = defaultPolicy): number {
+  return Math.round(Math.min(p.maxHoldMs, driveMs(straightKm, p) * p.driveMargin + p.graceMs));
 }
 
 export function isCritical(battery: number, p: Pick<PolicyParams, 'criticalPct'> = defaultPolicy): boolean {

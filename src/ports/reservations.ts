@@ -56,6 +56,8 @@ export interface Booking {
   endedAt: number | null;
   /** Why it ended: expired, cancelled:<reason>, completed:<reason>. */
   endReason: string | null;
+  /** When the car was last seen (reservation clock): set at booking, refreshed by touch(); drives expireStale(). */
+  lastSeenAt?: number | null;
 }
 
 /** What changed, in order, so the caller can emit one event per transition. */
@@ -117,6 +119,19 @@ export interface Reservations {
   completeCharging(carId: string, nowMs: number, reason?: string): Promise<MutationResult>;
   /** Expires up to `limit` holds due at nowMs (safe in every instance at once). */
   expireDue(nowMs: number, limit?: number): Promise<ExpireResult>;
+  /**
+   * Moves a held booking's expiry later (never earlier): the car is seen approaching its station.
+   * No transition; ok false (reason not_held / not_found) when the booking is no longer held.
+   */
+  extendHold(bookingId: string, expiresAt: number, nowMs: number): Promise<MutationResult>;
+  /** Records that these cars were seen at nowMs (their active bookings' lastSeenAt); cars without one are ignored. */
+  touch(carIds: string[], nowMs: number): Promise<void>;
+  /**
+   * Ends up to `limit` active bookings whose car was last seen before `seenBeforeMs` (it stopped
+   * streaming): a hold or queue entry is cancelled (`cancelled:lost_contact`), a session completed
+   * (`completed:lost_contact`); freed ports are promoted. Safe in every instance at once.
+   */
+  expireStale(seenBeforeMs: number, nowMs: number, limit?: number): Promise<ExpireResult>;
   /** Gives free ports at the station to the most urgent queued cars that can reach it. */
   promote(stationId: string, nowMs: number): Promise<Transition[]>;
   stationStatus(): Promise<StationStatus[]>;

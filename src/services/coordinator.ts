@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import {
   candidatesFor,
+  holdRenewalMs,
   isCritical,
   planDeferral,
   resolvePolicy,
@@ -131,6 +132,13 @@ export interface CoordinatorDeps {
   departRadiusM?: number;
   /** Load `stations` into the reservations at start (default true). */
   loadStations?: boolean;
+  /**
+   * A car that stopped streaming loses its booking (hold or queue entry cancelled, session completed,
+   * reason lost_contact) once unseen for this long in the coordinator's clock (default 10 min)…
+   */
+  staleAfterMs?: number;
+  /** …and for this long in wall time (default 60 s), so a sped-up simulation's fast clock never drops a live car. */
+  staleAfterWallMs?: number;
 }
 
 export interface BookingRequestInput {
@@ -197,6 +205,16 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   /** Cars whose last request failed (no reachable station): retried after a pause, not on every message. */
   const failedAt = new Map<string, number>();
   const FAILED_RETRY_MS = 30_000;
+  const staleAfterMs = deps.staleAfterMs ?? 10 * 60_000;
+  const staleAfterWallMs = deps.staleAfterWallMs ?? 60_000;
+  /** Cars' last touch of their booking (wall and clock ms): touches are throttled well inside both stale windows. */
+  const lastTouch = new Map<string, { wall: number; clock: number }>();
+  /** (wall, clock) pairs from recent sweeps: what the coordinator's clock read staleAfterWallMs ago. */
+  const clockSamples: { wall: number; clock: number }[] = [];
+  /** The nearest a held car has been to its station (renewals need it to keep approaching). */
+  const approach = new Map<string, { bookingId: string; km: number }>();
+  const APPROACH_KM = 0.1;
+  const RENEW_STEP_MS = 60_000;
   let statusCache: { at: number; rows: Map<string, StationStatus> } | null = null;
   let priceCache: { at: number; price: number } | null = null;
   let forecastCache: { at: number; points: PricePoint[] } | null = null;
@@ -425,6 +443,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   async function handleCar(e: TelemetryEvent, booking: Booking | undefined): Promise<void> {
     lastBattery.set(e.car_id, e.battery);
     await criticalCheck(e);
+    if (booking?.status !== 'held') approach.delete(e.car_id);
     if (!booking) {
       if (!wantsCharge(e.battery, policy)) return;
       const until = deferredUntil.get(e.car_id);
@@ -440,12 +459,54 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     if (booking.status === 'held' && station && distanceKm <= arrivalKm) {
       const res = await deps.reservations.startCharging(e.car_id, station.id, clock(), e.battery);
       await emitTransitions(res.transitions);
+    } else if (booking.status === 'held' && station) {
+      await renewHold(e.car_id, booking, distanceKm);
     } else if (booking.status === 'charging') {
       const reason = distanceKm > departKm ? 'drove_away' : e.battery >= policy.targetPct ? 'target_reached' : null;
       if (reason) await emitTransitions((await deps.reservations.completeCharging(e.car_id, clock(), reason)).transitions);
     } else if (booking.status === 'queued') {
       await refreshUrgency(e, booking);
     }
+  }
+
+  /**
+   * A held car seen getting closer keeps its hold: renewed to the remaining drive at the margin plus
+   * the grace (at most maxHold from now), so a far hold is not lost on the way; a car that stops
+   * approaching or streaming loses it within maxHold.
+   */
+  async function renewHold(carId: string, booking: Booking, distanceKm: number): Promise<void> {
+    const ref = approach.get(carId);
+    if (ref && ref.bookingId === booking.bookingId && distanceKm > ref.km - APPROACH_KM) return;
+    approach.set(carId, { bookingId: booking.bookingId, km: distanceKm });
+    const now = clock();
+    const until = now + holdRenewalMs(distanceKm, policy);
+    if (until - (booking.expiresAt ?? 0) < RENEW_STEP_MS) return;
+    const res = await deps.reservations.extendHold(booking.bookingId, until, now);
+    if (res.ok) logger.debug({ carId, bookingId: booking.bookingId, distanceKm, expiresAt: res.booking?.expiresAt }, 'hold renewed: car approaching');
+  }
+
+  /** Refreshes lastSeenAt of the active bookings of cars streaming here, at most every few (wall and clock) seconds per car. */
+  async function touchSeen(carIds: string[]): Promise<void> {
+    const wall = Date.now();
+    const now = clock();
+    const due = carIds.filter((id) => {
+      const t = lastTouch.get(id);
+      return !t || (wall - t.wall >= staleAfterWallMs / 6 && now - t.clock >= staleAfterMs / 10);
+    });
+    if (due.length === 0) return;
+    for (const id of due) lastTouch.set(id, { wall, clock: now });
+    await deps.reservations.touch(due, now);
+  }
+
+  /** Bookings whose car was last seen before this are stale: unseen for staleAfterMs of clock and staleAfterWallMs of wall time. */
+  function staleCutoff(): number | undefined {
+    const wall = Date.now();
+    const now = clock();
+    clockSamples.push({ wall, clock: now });
+    const horizon = wall - staleAfterWallMs;
+    while (clockSamples.length > 1 && clockSamples[1].wall <= horizon) clockSamples.shift();
+    if (clockSamples[0].wall > horizon) return undefined; // not running long enough to judge
+    return Math.min(now - staleAfterMs, clockSamples[0].clock);
   }
 
   /** A queued car's battery keeps falling: refresh its place when it moved a point or turned critical. */
@@ -483,7 +544,11 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     try {
       const res = await deps.reservations.expireDue(clock(), 500);
       await emitTransitions(res.transitions);
-      if (res.transitions.length > 0) statusCache = null;
+      const seenBefore = staleCutoff();
+      const stale = seenBefore === undefined ? { expired: [], transitions: [] } : await deps.reservations.expireStale(seenBefore, clock(), 500);
+      if (stale.expired.length > 0) logger.info({ cars: stale.expired.map((b) => b.carId).slice(0, 20), count: stale.expired.length }, 'bookings of cars no longer streaming ended (lost_contact)');
+      await emitTransitions(stale.transitions);
+      if (res.transitions.length + stale.transitions.length > 0) statusCache = null;
       await updateGauges();
       return res.expired.length;
     } catch (err) {
@@ -563,6 +628,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
       }
       if (latest.size === 0) return;
       const active = await deps.reservations.activeBookings([...latest.keys()]);
+      await touchSeen([...active.keys()]).catch((err) => logger.warn({ err }, 'touch failed'));
       await Promise.all(
         [...latest.values()].map((e) =>
           handleCar(e, active.get(e.car_id)).catch((err) => logger.error({ err, carId: e.car_id }, 'telemetry decision failed')),

@@ -164,6 +164,42 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.stationStatus())[0]).toMatchObject({ holds: 1, queueLength: 0 });
   });
 
+  it('extendHold moves a held booking’s expiry later, never earlier, and only while held', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A'), { holdMs: 1_000 }));
+    expect(await r.extendHold('b1', T0 + 5_000, T0 + 500)).toMatchObject({ ok: true, booking: { expiresAt: T0 + 5_000 }, transitions: [] });
+    expect((await fx.secondary.extendHold('b1', T0 + 2_000, T0 + 600)).booking?.expiresAt).toBe(T0 + 5_000); // never earlier
+    expect((await r.expireDue(T0 + 4_999)).expired).toEqual([]);
+    expect((await r.expireDue(T0 + 5_000)).expired.map((b) => b.bookingId)).toEqual(['b1']);
+    expect(await r.extendHold('b1', T0 + 9_000, T0 + 5_001)).toMatchObject({ ok: false, reason: 'not_held' });
+    expect(await r.extendHold('nope', T0 + 9_000, T0 + 5_001)).toMatchObject({ ok: false, reason: 'not_found' });
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 0 });
+  });
+
+  it('expireStale ends the bookings of cars that stopped streaming; touch keeps a car’s booking alive', async () => {
+    await r.loadStations([st('A', 2)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await r.reserve(req('b2', 'car2', cands('A')));
+    await r.reserve(req('b3', 'car3', cands('A'))); // queued
+    await r.reserve(req('b4', 'car4', cands('A'))); // queued
+    await r.startCharging('car2', 'A', T0 + 1_000, 20);
+    await fx.secondary.touch(['car1', 'car4', 'car-without-booking'], T0 + 60_000);
+    expect((await r.expireStale(T0, T0 + 61_000)).expired).toEqual([]); // last seen at T0 is not before T0
+    const swept = await r.expireStale(T0 + 30_000, T0 + 61_000);
+    expect(swept.expired.map((b) => `${b.carId}:${b.status}:${b.endReason}`).sort()).toEqual(['car2:completed:completed:lost_contact', 'car3:cancelled:cancelled:lost_contact']);
+    // The session's port went to the queued car still streaming.
+    expect(swept.transitions.filter((t) => t.type === 'confirmed').map((t) => t.booking.carId)).toEqual(['car4']);
+    expect((await r.activeBookingForCar('car1'))?.lastSeenAt).toBe(T0 + 60_000);
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 2, charging: 0, queueLength: 0 });
+    expect(await r.queue()).toEqual([]);
+    expect((await r.expireStale(T0 + 30_000, T0 + 62_000)).expired).toEqual([]); // idempotent
+    const rest = await r.expireStale(T0 + 120_000, T0 + 120_000, 1);
+    expect(rest.expired).toHaveLength(1); // the limit bounds one sweep
+    expect((await r.expireStale(T0 + 120_000, T0 + 120_000)).expired).toHaveLength(1);
+    expect(await r.listActive!()).toEqual([]);
+    expect((await r.stationStatus())[0]).toMatchObject({ holds: 0, charging: 0, queueLength: 0 });
+  });
+
   it('keeps a monotonic clock so transitions are ordered even when callers’ clocks disagree', async () => {
     await r.loadStations([st('A', 1)], T0);
     await r.reserve(req('b1', 'car1', cands('A'), { nowMs: T0 + 500 }));

@@ -106,7 +106,7 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
       battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
-      expiresAt: null, chargingStartedAt: null, startBattery: null, endedAt: null, endReason: null,
+      expiresAt: null, chargingStartedAt: null, startBattery: null, endedAt: null, endReason: null, lastSeenAt: now,
     };
     bookings.set(b.bookingId, b);
     activeByCar.set(b.carId, b.bookingId);
@@ -189,6 +189,39 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
         result.expired.push(copy(b));
       }
       prune(now);
+      return result;
+    },
+    async extendHold(bookingId, expiresAt, nowMs) {
+      const now = tick(nowMs);
+      const b = bookings.get(bookingId);
+      if (!b) return { ok: false, reason: 'not_found', transitions: [] };
+      if (b.status !== 'held') return { ok: false, reason: 'not_held', booking: copy(b), transitions: [] };
+      Object.assign(b, { expiresAt: Math.max(b.expiresAt!, expiresAt), updatedAt: now });
+      return { ok: true, booking: copy(b), transitions: [] };
+    },
+    async touch(carIds, nowMs) {
+      const now = tick(nowMs);
+      for (const carId of carIds) {
+        const id = activeByCar.get(carId);
+        const b = id ? bookings.get(id) : undefined;
+        if (b) b.lastSeenAt = Math.max(b.lastSeenAt ?? 0, now);
+      }
+    },
+    async expireStale(seenBeforeMs, nowMs, limit = 500) {
+      const now = tick(nowMs);
+      const stale = [...activeByCar.values()]
+        .map((id) => bookings.get(id)!)
+        .filter((b) => (b.lastSeenAt ?? b.createdAt) < seenBeforeMs)
+        .sort((a, b) => (a.lastSeenAt ?? a.createdAt) - (b.lastSeenAt ?? b.createdAt))
+        .slice(0, limit)
+        // Stale queue entries go first, so a port freed by a stale session is never promoted to a stale car.
+        .sort((a, b) => Number(b.status === 'queued') - Number(a.status === 'queued'));
+      const result: ExpireResult = { expired: [], transitions: [] };
+      for (const b of stale) {
+        const charging = b.status === 'charging';
+        result.transitions.push(...endAndPromote(b, charging ? 'completed' : 'cancelled', now, charging ? 'completed:lost_contact' : 'cancelled:lost_contact'));
+        result.expired.push(copy(b));
+      }
       return result;
     },
     async promote(stationId, nowMs) {

@@ -23,11 +23,12 @@ import { connectRedis } from './redis-fleet-state.js';
  * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
  * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
- * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt). See lua/reservations-lib.lua.
+ * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen).
+ * See lua/reservations-lib.lua.
  */
 export const reservationKeys = [
   'res:stations', 'res:holds', 'res:charging', 'res:bookings', 'res:cars',
-  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended',
+  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen',
 ] as const;
 
 const scripts = {
@@ -39,6 +40,9 @@ const scripts = {
   glPromote: 'promote.lua',
   glLoadStations: 'load-stations.lua',
   glStationStatus: 'station-status.lua',
+  glExtendHold: 'extend-hold.lua',
+  glTouch: 'touch.lua',
+  glExpireStale: 'expire-stale.lua',
 } as const;
 type ScriptName = keyof typeof scripts;
 
@@ -114,6 +118,16 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
     },
     async expireDue(nowMs, limit = 500): Promise<ExpireResult> {
       const raw = (await run('glExpireDue', nowMs, limit, retentionMs)) as { expired: unknown; transitions: unknown };
+      return { expired: list(raw.expired).map(booking), transitions: transitions(raw.transitions) };
+    },
+    async extendHold(bookingId, expiresAt, nowMs) {
+      return mutation((await run('glExtendHold', bookingId, Math.round(expiresAt), nowMs)) as RawMutation);
+    },
+    async touch(carIds, nowMs) {
+      if (carIds.length > 0) await run('glTouch', nowMs, JSON.stringify(carIds));
+    },
+    async expireStale(seenBeforeMs, nowMs, limit = 500): Promise<ExpireResult> {
+      const raw = (await run('glExpireStale', Math.round(seenBeforeMs), nowMs, limit)) as { expired: unknown; transitions: unknown };
       return { expired: list(raw.expired).map(booking), transitions: transitions(raw.transitions) };
     },
     async promote(stationId, nowMs) {
@@ -207,6 +221,7 @@ function booking(raw: unknown): Booking {
     startBattery: num(r.startBattery),
     endedAt: num(r.endedAt),
     endReason: typeof r.endReason === 'string' ? r.endReason : null,
+    lastSeenAt: num(r.lastSeenAt),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   defaultPolicy,
   expectedWaitMin,
   holdMsFor,
+  holdRenewalMs,
   isCritical,
   planDeferral,
   reachKm,
@@ -36,6 +37,18 @@ describe('booking policy', () => {
     expect(holdMsFor(1)).toBeCloseTo((5 + (1.3 / 18) * 60) * 60_000, -2);
     expect(holdMsFor(50)).toBe(20 * 60_000);
     expect(holdMsFor(0)).toBe(5 * 60_000);
+  });
+
+  it('a renewed hold covers the drive at 1.5x the estimate plus grace, capped at 20 minutes', () => {
+    expect(holdRenewalMs(1)).toBeCloseTo((5 + 1.5 * (1.3 / 18) * 60) * 60_000, -2);
+    expect(holdRenewalMs(0)).toBe(5 * 60_000);
+    expect(holdRenewalMs(10)).toBe(20 * 60_000);
+  });
+
+  it('keeps far reachable stations among the candidates (the most urgent car may need them)', () => {
+    const car = { lat: 40.75, lon: -73.99, battery: 10 };
+    const scored = scoreStations({ car, stations: [station('near', 40.751, -73.99), station('far', 40.8, -73.99)], pack }); // far: ~5.6 km, a 24 min drive
+    expect(candidatesFor(scored, { maxCandidates: 5 }).map((c) => [c.stationId, c.holdMs])).toEqual([['near', scored[0].holdMs], ['far', 20 * 60_000]]);
   });
 
   it('expected wait grows with the queue and shrinks with ports', () => {

@@ -128,6 +128,40 @@ describe('coordinator', () => {
     expect(h.delivered[3].reason).toBe('completed:drove_away');
   });
 
+  it('a held car seen approaching keeps its hold past the first estimate; one that stops approaching loses it', async () => {
+    const h = await harness([A]);
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.777, -73.99, 20, T0)]); // ~3 km: an 18 min hold
+    const held = h.delivered[0];
+    expect(held.expiresAt - T0).toBeCloseTo(18 * 60_000, -4);
+    h.clock.now = T0 + 15 * 60_000; // a slow drive: still ~1 km away
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.759, -73.99, 19, h.clock.now)]);
+    h.clock.now = T0 + 19 * 60_000;
+    expect(await h.coordinator.sweep()).toBe(0); // renewed: 1 km at 1.5x the estimate + grace
+    expect((await h.reservations.activeBookingForCar('CAR-1'))?.expiresAt).toBeGreaterThan(T0 + 25 * 60_000);
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.759, -73.99, 19, h.clock.now)]); // not closer: no renewal
+    h.clock.now = T0 + 27 * 60_000;
+    expect(await h.coordinator.sweep()).toBe(1);
+  });
+
+  it('a car that stops streaming loses its queue entry and its session; the port goes to a car still streaming', async () => {
+    const h = await harness([A], { staleAfterMs: 10 * 60_000, staleAfterWallMs: 0 });
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0), telemetry('CAR-2', 40.751, -73.99, 25, T0), telemetry('CAR-3', 40.752, -73.99, 22, T0)]);
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0 + 1000)]); // plugged in
+    h.clock.now = T0 + 5 * 60_000;
+    expect(await h.coordinator.sweep()).toBe(0);
+    expect(await h.reservations.listActive!()).toHaveLength(3); // 5 minutes of silence is not stale yet
+    h.clock.now = T0 + 11 * 60_000;
+    await h.coordinator.onTelemetry([telemetry('CAR-2', 40.751, -73.99, 24, h.clock.now)]); // only CAR-2 still streams
+    await h.coordinator.sweep();
+    expect(h.delivered.slice(-3).map((d) => [d.carId, d.status, d.reason])).toEqual([
+      ['CAR-3', 'cancelled', 'cancelled:lost_contact'],
+      ['CAR-1', 'completed', 'completed:lost_contact'],
+      ['CAR-2', 'confirmed', ''],
+    ]);
+    expect((await h.reservations.listActive!()).map((b) => [b.carId, b.status])).toEqual([['CAR-2', 'held']]);
+    expect((await h.reservations.stationStatus())[0]).toMatchObject({ holds: 1, charging: 0, queueLength: 0 });
+  });
+
   it('cancel frees the port at once and the queued car is promoted', async () => {
     const h = await harness([A]);
     await h.coordinator.requestBooking({ carId: 'CAR-1', stationId: 'A', battery: 40 });

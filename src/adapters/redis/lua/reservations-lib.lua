@@ -10,10 +10,12 @@
 --   8 res:seq       STRING enqueue sequence (ties in the queue go to the longest waiting)
 --   9 res:clock     STRING monotonic clock (max now seen), so transitions are ordered in time
 --  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
+--  11 res:seen      ZSET bookingId -> when its car was last seen (active bookings only; expire-stale.lua)
 -- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
 -- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local K_SEEN = KEYS[11]
 local PREFIX = ARGV[1]
 
 local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
@@ -87,6 +89,7 @@ local function finish(b, status, now, reason)
     dequeue(b)
   end
   redis.call('ZREM', K_EXPIRY, b.bookingId)
+  redis.call('ZREM', K_SEEN, b.bookingId)
   if redis.call('HGET', K_CARS, b.carId) == b.bookingId then redis.call('HDEL', K_CARS, b.carId) end
   b.status = status
   b.expiresAt = nil

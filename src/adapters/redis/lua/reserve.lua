@@ -29,8 +29,9 @@ end
 if #candidates == 0 then return cjson.encode({ status = 'failed', reason = 'no_known_station' }) end
 
 local b = { bookingId = bookingId, carId = carId, status = 'queued', candidates = candidates, holdMs = holdMs,
-  battery = battery, critical = critical, createdAt = now, updatedAt = now }
+  battery = battery, critical = critical, createdAt = now, updatedAt = now, lastSeenAt = now }
 redis.call('HSET', K_CARS, carId, bookingId)
+redis.call('ZADD', K_SEEN, int(now), bookingId)
 
 for _, c in ipairs(candidates) do
   if used(c.stationId) < ports(c.stationId) then
