@@ -25,6 +25,11 @@ export interface SubscribeOptions {
   /** Max records per batch (a hint). */
   maxBatch?: number;
   /**
+   * Lets handleBatch run for up to this many partitions at once (a hint; default 1). Order within
+   * a partition is kept; only a handler that is safe to call concurrently should ask.
+   */
+  concurrentPartitions?: number;
+  /**
    * A throw-away group (a watcher, a tail session): forgotten when its last member stops, so it
    * neither holds back the in-memory log nor accumulates on the broker.
    */

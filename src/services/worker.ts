@@ -279,7 +279,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     async start(signal) {
       if (running) return;
       await bus.ensureTopics([eventsTopic, dlqTopic]);
-      subscription = await bus.subscribe({ topic: eventsTopic, groupId, fromBeginning: true, maxBatch: deps.maxBatch ?? 1000, handleBatch });
+      // handleBatch keeps no state across calls, so the default 3 partitions may be written concurrently.
+      subscription = await bus.subscribe({ topic: eventsTopic, groupId, fromBeginning: true, maxBatch: deps.maxBatch ?? 1000, concurrentPartitions: 3, handleBatch });
       running = true;
       signal?.addEventListener('abort', () => void stop(), { once: true });
       log.info({ dlqTopic }, 'worker consuming');

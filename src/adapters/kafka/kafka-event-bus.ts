@@ -147,6 +147,8 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
+      // Partitions handled concurrently overlap their store round trips; each partition stays in order.
+      partitionsConsumedConcurrently: Math.max(1, Math.floor(sub.concurrentPartitions ?? 1)),
       eachBatch: (payload) => consumeBatch(payload, sub, ctx.logger),
     });
   } catch (err) {
@@ -180,20 +182,27 @@ function waitForJoin(consumer: Consumer, timeoutMs: number): Promise<void> {
   });
 }
 
-/** Hands the fetched batch over in chunks of maxBatch; resolves and commits each chunk only after it is handled. */
+/**
+ * Hands the fetched batch over in chunks of maxBatch and resolves each chunk once it is handled;
+ * commits once per fetched batch (one round trip instead of one per chunk), and also when it stops
+ * early, so what was handled is not redelivered to the next owner.
+ */
 async function consumeBatch(payload: EachBatchPayload, sub: SubscribeOptions, logger: Logger): Promise<void> {
   const { batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets, heartbeat, isRunning, isStale } = payload;
   const maxBatch = Math.max(1, sub.maxBatch ?? DEFAULT_MAX_BATCH);
+  let resolved = false;
   for (let start = 0; start < batch.messages.length; start += maxBatch) {
-    if (!isRunning() || isStale()) return;
+    if (!isRunning() || isStale()) break;
     const records = batch.messages.slice(start, start + maxBatch).map((m) => toConsumed(batch.topic, batch.partition, m));
     const handled = await handleUntilDone(records, sub, payload, logger);
-    // Not handled means we are stopping or lost the partition: leave it uncommitted for the next owner.
-    if (!handled) return;
+    // Not handled means we are stopping or lost the partition: leave the rest for the next owner.
+    if (!handled) break;
     resolveOffset(records[records.length - 1].offset);
-    await commitOffsetsIfNecessary(uncommittedOffsets());
+    resolved = true;
     await heartbeat();
   }
+  // A stale batch belongs to a partition we lost: its new owner commits.
+  if (resolved && !isStale()) await commitOffsetsIfNecessary(uncommittedOffsets());
 }
 
 /**
