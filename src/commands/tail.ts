@@ -12,7 +12,7 @@ import { createServerSource } from '../tui/sources/server-source.js';
 import { createStationsFileCatalog, defaultStationsFile } from '../tui/sources/stations-file.js';
 import { createSyntheticSource } from '../tui/sources/synthetic-source.js';
 import type { EventSource } from '../tui/sources/types.js';
-import { runTail, type TailOutput } from '../tui/run-tail.js';
+import type { TailOutput } from '../tui/run-tail.js';
 
 export default class Tail extends BaseCommand<typeof Tail> {
   static override summary = 'Watch the fleet live: a terminal dashboard over the fleet-events stream.';
@@ -52,6 +52,10 @@ export default class Tail extends BaseCommand<typeof Tail> {
     const { config, mode } = this.cfg;
     const f = this.flags;
     const output: TailOutput = f.json ? 'json' : f.plain || !process.stdout.isTTY || !process.stdin.isTTY ? 'plain' : 'tui';
+    // Ink freezes its CI check when first imported and then draws only a final frame; an operator at
+    // an interactive terminal wants the live screen even where CI is set. Ink loads lazily, after this.
+    if (output === 'tui') for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
+    const { runTail } = await import('../tui/run-tail.js');
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
     const stationsFile = config.stationsFile ?? defaultStationsFile();
     const stations = createStationsFileCatalog(stationsFile);

@@ -1,7 +1,11 @@
 import { PassThrough, Writable } from 'node:stream';
-import { Static, Text, render } from 'ink';
 import { expect, it } from 'vitest';
-import { bindStaticTrimmer } from '../../src/tui/ink-static-trim.js';
+
+// Ink keeps the replay buffer only when rendering interactively; under CI=true it draws a final frame
+// and keeps none. It reads CI once at import, so clear it before loading Ink (as `greenlane tail` does).
+for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
+const { Static, Text, render } = await import('ink');
+const { bindStaticTrimmer } = await import('../../src/tui/ink-static-trim.js');
 
 it("bounds Ink's replay buffer of <Static> output", async () => {
   const stdout = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: 80, rows: 20 }) as unknown as NodeJS.WriteStream;

@@ -43,7 +43,14 @@ async function waitFor<T>(what: string, probe: () => T | false | Promise<T | fal
     if (last) return last;
     await sleep(250);
   }
-  throw new Error(`timed out waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}`);
+  // The pane is the evidence: show it instead of the probe's `false`.
+  let pane = '';
+  try {
+    pane = screen();
+  } catch {
+    /* no session yet */
+  }
+  throw new Error(`timed out waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}\n--- screen ---\n${pane}`);
 }
 
 /** The CLI with engines unset (embedded mode) and this test's data dir. */
