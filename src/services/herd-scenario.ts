@@ -64,6 +64,8 @@ export interface HerdResult extends HerdReport {
   wallSec: number;
   /** Booking events of other clients' cars seen during the run (they count in the audit only). */
   otherCarsEvents: number;
+  /** This run's bookings still active when the cars stopped, cancelled then (not part of the counts above). */
+  releasedAtEnd: number;
   carPrefix: string;
   sim: SimSummary;
 }
@@ -94,7 +96,8 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
     batch: opts.batch,
     startTime,
   });
-  const driver = attachSimDriver(sim, { stations: opts.stations, logger: opts.logger });
+  // A charged car is done with the herd: it parks off duty instead of draining back below the threshold.
+  const driver = attachSimDriver(sim, { stations: opts.stations, logger: opts.logger, afterCharge: 'park' });
   let clockError: string | undefined;
   sim.onResponse((_car, res) => {
     const simNow = startTime + sim.summary().simulatedSec * 1000;
@@ -116,6 +119,9 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   driver.detach();
   await sleep(TRAILING_EVENTS_MS);
   log.close();
+  // The fleet is gone: give back whatever it still holds (cars cut off at a time limit), at once
+  // rather than when the coordinator notices the cars stopped streaming.
+  const releasedAtEnd = await releaseBookings(client, ownCar, opts.logger);
   client.close();
   if (clockError) throw new HerdClockError(clockError);
 
@@ -139,6 +145,7 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
     simulatedHours: round(summary.simulatedSec / 3600, 2),
     wallSec: round((Date.now() - wallStart) / 1000, 1),
     otherCarsEvents: log.others.length,
+    releasedAtEnd,
     carPrefix,
     sim: summary,
   };
@@ -160,6 +167,19 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
         }
       }, 250);
     });
+  }
+}
+
+/** Cancels every active booking of this run's cars (reason: the simulation stopped); returns how many. */
+async function releaseBookings(client: FleetClient, ownCar: (carId: string) => boolean, logger: Logger): Promise<number> {
+  try {
+    const { bookings } = await client.listBookings('all');
+    const own = bookings.filter((b) => ownCar(b.carId));
+    await Promise.all(own.map((b) => client.cancelBooking({ car_id: b.carId, booking_id: b.bookingId })));
+    return own.length;
+  } catch (err) {
+    logger.warn({ err }, 'could not release the run’s remaining bookings; the coordinator ends them when the cars are seen no more');
+    return 0;
   }
 }
 

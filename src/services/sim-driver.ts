@@ -27,6 +27,12 @@ export interface SimDriverOptions {
   unpluggedAfterMs?: number;
   /** An info line with the fleet's coordination counts every this many wall ms (0 = never; default 0). */
   summaryEveryMs?: number;
+  /**
+   * What a car does once charged: 'roam' (default) drives on; 'park' stays parked in the bay, off duty.
+   * A scenario that ends when every car has charged once (the herd) parks them, or cars charged early
+   * drain below the request threshold during a long run and come back for a second session.
+   */
+  afterCharge?: 'roam' | 'park';
 }
 
 export interface DriverCounts {
@@ -91,6 +97,8 @@ export function attachSimDriver(sim: Pick<Simulator, 'onResponse' | 'onTick' | '
       case 'BOOKING_CONFIRMED':
         return confirmed(car, res);
       case 'BOOKING_QUEUED':
+        // A late queued decision (relayed through the bus) must not stop a car already promoted and driving.
+        if (plan && plan.bookingId === res.booking_id && plan.phase !== 'queued') return;
         counts.queued++;
         plans.set(car.carId, { phase: 'queued', bookingId: res.booking_id ?? '', kw: 0 });
         if (!atStation(car, plan?.station)) car.park();
@@ -102,8 +110,9 @@ export function attachSimDriver(sim: Pick<Simulator, 'onResponse' | 'onTick' | '
         counts.charged++;
         charged.add(car.carId);
         plans.delete(car.carId);
-        logger.debug({ carId: car.carId, battery: round(car.battery), stationId: res.station_id }, 'charged; driving on');
-        car.resume();
+        logger.debug({ carId: car.carId, battery: round(car.battery), stationId: res.station_id }, opts.afterCharge === 'park' ? 'charged; parked' : 'charged; driving on');
+        if (opts.afterCharge === 'park') car.park();
+        else car.resume();
         return;
       case 'BOOKING_EXPIRED':
       case 'BOOKING_CANCELLED':
@@ -125,6 +134,9 @@ export function attachSimDriver(sim: Pick<Simulator, 'onResponse' | 'onTick' | '
       logger.warn({ carId: car.carId, stationId: res.station_id }, 'confirmed at a station this simulator does not know; ignoring');
       return;
     }
+    const current = plans.get(car.carId);
+    // A confirmation of an older booking arriving late must not pull a charging car out of its bay.
+    if (current?.phase === 'charging' && current.bookingId !== res.booking_id) return;
     counts.confirmed++;
     const plan: Plan = { phase: 'to_station', bookingId: res.booking_id ?? '', station, kw: chargeRateKw(station.powerKw, carMaxKw) };
     plans.set(car.carId, plan);
