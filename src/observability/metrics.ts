@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asPortError } from '../cli/errors.js';
 
 /**
@@ -46,4 +46,23 @@ export async function serveMetrics(opts: { registry: Registry; port: number; hos
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
   });
   return server;
+}
+
+const ENGINE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+/** greenlane_<service>_engine_seconds{engine,op}: latency of each call a service makes to Redis, Kafka or the database. */
+export function engineLatency(registry: Registry | undefined, service: string): Histogram<'engine' | 'op'> {
+  const name = `greenlane_${service}_engine_seconds`;
+  const existing = registry?.getSingleMetric(name) as Histogram<'engine' | 'op'> | undefined;
+  return existing ?? new Histogram({ name, help: `Latency of ${service} calls to its engines, by engine (redis, kafka, postgres, or their embedded stand-ins) and operation`, labelNames: ['engine', 'op'], buckets: ENGINE_BUCKETS, registers: registry ? [registry] : [] });
+}
+
+/** Resolves like `work`, observing its duration (successes and failures alike). */
+export async function timed<T>(histogram: Histogram<'engine' | 'op'>, labels: { engine: string; op: string }, work: Promise<T>): Promise<T> {
+  const end = histogram.startTimer(labels);
+  try {
+    return await work;
+  } finally {
+    end();
+  }
 }

@@ -22,6 +22,7 @@ import {
 import { queryServiceHandlers } from '../grpc/query-service.js';
 import { authFailure, bindServer, SERVER_OPTIONS, shutdownServer, statusError } from '../grpc/server.js';
 import type { QueryHandlers } from './fleet-queries.js';
+import { engineLatency, timed } from '../observability/metrics.js';
 
 /** Called after a batch of accepted telemetry is on the bus and in fleet state (durable, in arrival order). */
 export type TelemetryListener = (events: TelemetryEvent[]) => void | Promise<void>;
@@ -166,7 +167,10 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
     for (let attempt = 1; ; attempt++) {
       const t0 = performance.now();
       try {
-        await Promise.all([fleet.upsertCars(cars), bus.publish(topic, records)]);
+        await Promise.all([
+          timed(metrics.engine, { engine: fleet.kind, op: 'upsert_cars' }, fleet.upsertCars(cars)),
+          timed(metrics.engine, { engine: bus.kind, op: 'publish' }, bus.publish(topic, records)),
+        ]);
         metrics.flushSeconds.observe((performance.now() - t0) / 1000);
         break;
       } catch (err) {
@@ -480,6 +484,7 @@ function createMetrics(registry: Registry, queued: () => number) {
     pauses: get('greenlane_ingestion_backpressure_pauses_total', () => new Counter({ name: 'greenlane_ingestion_backpressure_pauses_total', help: 'Times streams were paused because the batch queue was full', registers })),
     activeStreams: get('greenlane_ingestion_active_streams', () => new Gauge({ name: 'greenlane_ingestion_active_streams', help: 'Open telemetry streams', registers })),
     queueDepth: get('greenlane_ingestion_queue_depth', () => new Gauge({ name: 'greenlane_ingestion_queue_depth', help: 'Accepted events waiting for the batcher', registers, collect() { this.set(queued()); } })),
+    engine: engineLatency(registry, 'ingestion'),
     flushSeconds: get('greenlane_ingestion_batch_flush_seconds', () =>
       new Histogram({ name: 'greenlane_ingestion_batch_flush_seconds', help: 'Time to write one batch to fleet state and the bus', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
     ),

@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { BusRecord, ConsumedRecord, EventBus, Subscription } from '../ports/event-bus.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { BookingRow, SessionRow, Store, TelemetryRow } from '../ports/store.js';
+import { engineLatency, timed } from '../observability/metrics.js';
 
 export interface WorkerDeps {
   bus: EventBus;
@@ -226,12 +227,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     try {
       // Durable before we return: the bus commits the offsets only after this resolves.
+      const db = (op: string) => ({ engine: store.kind, op });
       const [tRows, bRows, sRows] = await Promise.all([
-        telemetry.size ? store.insertTelemetry([...telemetry.values()]) : 0,
-        bookings.length ? store.insertBookings(bookings) : 0,
-        sessions.length ? store.insertSessions(sessions) : 0,
+        telemetry.size ? timed(metrics.engine, db('insert_telemetry'), store.insertTelemetry([...telemetry.values()])) : 0,
+        bookings.length ? timed(metrics.engine, db('insert_bookings'), store.insertBookings(bookings)) : 0,
+        sessions.length ? timed(metrics.engine, db('insert_sessions'), store.insertSessions(sessions)) : 0,
       ]);
-      if (dlq.length) await bus.publish(dlqTopic, dlq.map((d) => d.record));
+      if (dlq.length) await timed(metrics.engine, { engine: bus.kind, op: 'publish_dlq' }, bus.publish(dlqTopic, dlq.map((d) => d.record)));
       record({ tRows, bRows, sRows, types, dlq, seconds: (performance.now() - t0) / 1000 });
     } catch (err) {
       stats.failedBatches++;
@@ -310,6 +312,7 @@ function workerMetrics(registry: Registry, lag: () => Promise<number | undefined
         if (n !== undefined) this.set(n);
       },
     })),
+    engine: engineLatency(registry, 'worker'),
     stale: get('greenlane_worker_price_stale', () => new Gauge({ name: 'greenlane_worker_price_stale', help: '1 while prices come from a cached or local curve because the grid is unreachable.', registers })),
   };
 }

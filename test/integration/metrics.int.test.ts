@@ -124,6 +124,10 @@ await describeWithEngine('kafka+redis+postgres', probe, 'metrics of a running st
     expect(after.get('greenlane_grid_price_dollars_per_kwh')).toBeGreaterThan(0);
     expect([...after.keys()].some((k) => k.startsWith('greenlane_worker_consumer_lag'))).toBe(true);
     expect([...after.keys()].some((k) => k.startsWith('greenlane_coordinator_station_holds{'))).toBe(true);
+    // Engine latency histograms: each real engine call is timed.
+    expect(after.get('greenlane_ingestion_engine_seconds_count{engine="redis",op="upsert_cars"}')).toBeGreaterThan(0);
+    expect(after.get('greenlane_ingestion_engine_seconds_count{engine="kafka",op="publish"}')).toBeGreaterThan(0);
+    expect(after.get('greenlane_worker_engine_seconds_count{engine="postgres",op="insert_telemetry"}')).toBeGreaterThan(0);
   }, 90_000);
 
   it('in external mode `greenlane bookings`, `stations list` and `sessions` read Redis and PostgreSQL directly', async () => {
