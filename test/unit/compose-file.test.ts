@@ -4,7 +4,7 @@
  * provisioning. When `docker-compose` (v1, Debian package) is installed, Compose itself validates
  * the file; under GREENLANE_REQUIRE_INFRA=1 (CI) its absence is a failure, not a skip.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
@@ -13,6 +13,18 @@ import { requireInfra } from '../helpers/infra.js';
 import { metricsPortFor } from '../../src/observability/metrics.js';
 
 const deploy = resolve(import.meta.dirname, '..', '..', 'deploy');
+
+/** Metric names the source registers: `name: 'greenlane_…'` literals and engineLatency(registry, '<service>'). */
+function registeredMetricNames(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const file of walk(resolve(deploy, '..', 'src')).filter((f) => /\.tsx?$/.test(f))) {
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/name: '(greenlane_[a-z_]+)'/g)) names.add(m[1]);
+    for (const m of text.matchAll(/engineLatency\([^,]+, '([a-z]+)'\)/g)) names.add(`greenlane_${m[1]}_engine_seconds`);
+  }
+  return names;
+}
 const composePath = join(deploy, 'docker-compose.yml');
 
 interface Service {
@@ -113,12 +125,17 @@ describe('deploy/docker-compose.yml', () => {
       'greenlane_coordinator_station_queue_length',
       'greenlane_grid_price_dollars_per_kwh',
       'greenlane_worker_batch_duration_seconds_bucket',
-      'greenlane_ingestion_flush_duration_seconds_bucket',
+      'greenlane_ingestion_batch_flush_seconds_bucket',
+      'greenlane_ingestion_engine_seconds',
     ]) {
       expect(exprs, metric).toContain(metric);
     }
     expect(exprs).toMatch(/sum by \(reason\) \(rate\(greenlane_ingestion_telemetry_rejected_total/);
     expect(exprs).toMatch(/sum by \(status\) \(rate\(greenlane_coordinator_bookings_total/);
+    // Every metric the dashboard queries is one the services register (a renamed metric fails here).
+    const queried = [...exprs.matchAll(/greenlane_[a-z_]+[a-z]/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')).filter((n) => !n.startsWith('greenlane_process'));
+    const unknown = [...new Set(queried)].filter((n) => !registeredMetricNames().has(n));
+    expect(unknown).toEqual([]);
   });
 });
 
