@@ -6,15 +6,16 @@ import pg from 'pg';
 import { Registry } from 'prom-client';
 import { acquirePglite } from '../../src/adapters/pglite/pglite-store.js';
 import { loadConfig, type LoadedConfig, type Mode } from '../../src/config/load.js';
-import { TOPIC_EVENTS, WORKER_GROUP, topicName } from '../../src/domain/events.js';
+import { TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { dropNamespace } from '../../src/services/namespace-cleanup.js';
-import { startStack, type Stack } from '../../src/services/stack.js';
-import { createWorker } from '../../src/services/worker.js';
+import { startStack, type ServiceName } from '../../src/services/stack.js';
+import { dbDurability, type DbDurability } from './durability.js';
 import { embeddedCeilings, externalCeilings, type EmbeddedCeilings, type ExternalCeilings } from './ceilings.js';
 import { instrument } from './probe.js';
 import { describeStep, runStep, type StepResult } from './step.js';
 import { ratio, say, waitForQuiet } from './stats.js';
+import { startWorkerProcess, type WorkerProcess } from './worker-process.js';
 
 /** What the engines.sh defaults are; GREENLANE_* in the environment wins. */
 export const LOCAL_ENGINES = {
@@ -33,12 +34,16 @@ export interface RunSettings {
   batchSize: number;
   /** Offered rate whose step is CPU-profiled (0: none). */
   profileRate: number;
+  /** External mode: run the worker as its own `greenlane worker` process, as `greenlane up` does. */
+  workerProcess: boolean;
   logger: Logger;
 }
 
 export interface ModeResult {
   mode: Mode;
   namespace: string;
+  /** Where the worker ran: in the stack's process (one Node thread with ingestion) or its own. */
+  worker: 'in-process' | 'own-process';
   steps: StepResult[];
   /** Highest offered rate with zero loss and ≥ 95 % of it durable per second. */
   sustainedEventsPerSec: number;
@@ -52,7 +57,7 @@ export interface ModeResult {
   error?: string;
 }
 
-function configFor(mode: Mode, namespace: string, dataDir: string): LoadedConfig {
+function envFor(mode: Mode, namespace: string, dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     GREENLANE_NAMESPACE: namespace,
     GREENLANE_DATA_DIR: dataDir,
@@ -65,55 +70,65 @@ function configFor(mode: Mode, namespace: string, dataDir: string): LoadedConfig
     for (const [k, v] of Object.entries(LOCAL_ENGINES)) env[k] = process.env[k] || v;
     env.GREENLANE_API_TOKENS = randomBytes(16).toString('hex');
   }
-  // cwd = the temp dir, so no greenlane.config.json of the checkout leaks in.
-  return loadConfig({ env, cwd: dataDir });
+  return env;
 }
 
-/**
- * The stack's worker joins the fixed group `pricing-worker-group` whatever the namespace. On a
- * Kafka shared with other stacks (other namespaces), a member of the same group subscribed to a
- * different topic gets our partitions from kafkajs's assigner and never consumes them: the worker
- * stalls (seen here as loss). Until the group is namespaced in the product, the bench swaps in an
- * identical worker in the group `<namespace>.pricing-worker-group`.
- */
-async function isolateWorkerGroup(stack: Stack, namespace: string, registry: Registry, logger: Logger): Promise<void> {
-  await stack.worker!.stop();
-  stack.worker = createWorker({ bus: stack.engines.bus!, store: stack.engines.store!, prices: stack.prices, namespace, logger: logger.child({ service: 'worker' }), registry, groupId: `${namespace}.${WORKER_GROUP}` });
-  await stack.worker.start();
+interface TelemetryTable {
+  truncate(): Promise<void>;
+  count(): Promise<number>;
+  /** Set with `durable`: rows carry their write time, read back by SQL. */
+  durability?: DbDurability;
+  close(): Promise<void>;
 }
 
-/** Empties the namespace's telemetry table on whichever database the mode uses. */
-async function truncater(loaded: LoadedConfig, namespace: string): Promise<{ truncate(): Promise<void>; close(): Promise<void> }> {
-  const sql = `TRUNCATE "${namespace}".telemetry`;
+/** Empties and counts the namespace's telemetry table on whichever database the mode uses. */
+async function telemetryTable(loaded: LoadedConfig, namespace: string, durable: boolean): Promise<TelemetryTable> {
+  const table = `"${namespace}".telemetry`;
+  const count = `SELECT count(*)::int AS n FROM ${table}`;
   if (loaded.config.databaseUrl) {
     const client = new pg.Client({ connectionString: loaded.config.databaseUrl });
     await client.connect();
-    return { truncate: async () => void (await client.query(sql)), close: () => client.end() };
+    return {
+      truncate: async () => void (await client.query(`TRUNCATE ${table}`)),
+      count: async () => (await client.query<{ n: number }>(count)).rows[0].n,
+      durability: durable ? await dbDurability(client, namespace) : undefined,
+      close: () => client.end(),
+    };
   }
   // The stack's ephemeral PGlite is the process-wide in-memory instance; borrow a reference.
   const { db, release } = await acquirePglite(undefined);
-  return { truncate: async () => void (await db.query(sql)), close: release };
+  return { truncate: async () => void (await db.query(`TRUNCATE ${table}`)), count: async () => (await db.query<{ n: number }>(count)).rows[0].n, close: release };
 }
 
 export async function runMode(mode: Mode, s: RunSettings): Promise<ModeResult> {
   const namespace = `bench_${randomBytes(4).toString('hex')}`;
   const dataDir = mkdtempSync(join(tmpdir(), 'greenlane-bench-'));
-  const loaded = configFor(mode, namespace, dataDir);
+  const env = envFor(mode, namespace, dataDir);
+  // cwd = the temp dir, so no greenlane.config.json of the checkout leaks in.
+  const loaded = loadConfig({ env, cwd: dataDir });
+  const ownWorker = mode === 'external' && s.workerProcess;
   const steps: StepResult[] = [];
   /** Attempts discarded because the machine starved the stack (kept for the record). */
   const contended: StepResult[] = [];
   let error: string | undefined;
   let ceilings: EmbeddedCeilings | ExternalCeilings | undefined;
   let cpuShareBeforeCeilings: number | undefined;
-  say(`${mode}: starting the stack in namespace ${namespace}`);
+  say(`${mode}: starting the stack in namespace ${namespace}${ownWorker ? ', the worker in its own process' : ''}`);
   try {
     const registry = new Registry();
-    const stack = await startStack({ loaded, logger: s.logger, registry, services: ['grid', 'worker', 'ingestion'], ephemeralStore: true });
-    if (mode === 'external') await isolateWorkerGroup(stack, namespace, registry, s.logger);
-    const db = await truncater(loaded, namespace).catch(async (err) => {
+    const services: ServiceName[] = ownWorker ? ['grid', 'ingestion'] : ['grid', 'worker', 'ingestion'];
+    const stack = await startStack({ loaded, logger: s.logger, registry, services, ephemeralStore: true });
+    let worker: WorkerProcess | undefined;
+    let db: TelemetryTable;
+    try {
+      // The worker process migrates the schema, so the table exists once it consumes.
+      if (ownWorker) worker = await startWorkerProcess({ ...env, GREENLANE_GRID_URL: stack.grid!.url, GREENLANE_METRICS_PORT: '0' }, dataDir);
+      db = await telemetryTable(loaded, namespace, ownWorker);
+    } catch (err) {
       await stack.stop({ drainMs: 0 });
+      await worker?.stop();
       throw err;
-    });
+    }
     try {
       const probe = instrument(stack, topicName(namespace, TOPIC_EVENTS));
       let firstCar = 0;
@@ -124,6 +139,9 @@ export async function runMode(mode: Mode, s: RunSettings): Promise<ModeResult> {
           stack,
           probe,
           truncate: db.truncate,
+          count: db.count,
+          durability: db.durability,
+          workerProcess: worker,
           rate,
           windowSec: s.windowSec,
           settleMs: s.settleMs,
@@ -155,6 +173,7 @@ export async function runMode(mode: Mode, s: RunSettings): Promise<ModeResult> {
     } finally {
       await db.close();
       await stack.stop({ drainMs: 5_000 });
+      await worker?.stop();
     }
     cpuShareBeforeCeilings = (await waitForQuiet()).share;
     say(`${mode}: measuring the engines' raw ceilings (cpu share ${cpuShareBeforeCeilings})…`);
@@ -169,10 +188,10 @@ export async function runMode(mode: Mode, s: RunSettings): Promise<ModeResult> {
     if (mode === 'external') await dropNamespace(loaded, namespace, s.logger);
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return { ...summarise(mode, namespace, steps, ceilings ?? {}, error), cpuShareBeforeCeilings, contendedAttempts: contended.map(brief) };
+  return { ...summarise(mode, namespace, ownWorker, steps, ceilings ?? {}, error), cpuShareBeforeCeilings, contendedAttempts: contended.map(brief) };
 }
 
-function summarise(mode: Mode, namespace: string, steps: StepResult[], ceilings: Partial<EmbeddedCeilings & ExternalCeilings>, error?: string): ModeResult {
+function summarise(mode: Mode, namespace: string, ownWorker: boolean, steps: StepResult[], ceilings: Partial<EmbeddedCeilings & ExternalCeilings>, error?: string): ModeResult {
   const sustained = steps.filter((st) => st.sustained).reduce((best, st) => Math.max(best, st.offeredPerSec), 0);
   const at5k = steps.find((st) => st.offeredPerSec === 5000);
   const c = ceilings;
@@ -201,6 +220,7 @@ function summarise(mode: Mode, namespace: string, steps: StepResult[], ceilings:
   return {
     mode,
     namespace,
+    worker: ownWorker ? 'own-process' : 'in-process',
     steps,
     sustainedEventsPerSec: sustained,
     latencyAt5k: { p50Ms: at5k?.latencyMs.p50 ?? null, p99Ms: at5k?.latencyMs.p99 ?? null },

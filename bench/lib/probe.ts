@@ -25,7 +25,8 @@ export interface Probe {
 }
 
 export function instrument(stack: Stack, eventsTopic: string, sampleEvery = 10): Probe {
-  const store = stack.engines.store!;
+  // No store in this process when the worker runs in its own (the database is read instead).
+  const store = stack.engines.store;
   const bus = stack.engines.bus!;
   const fleet = stack.engines.fleet!;
   const timeline: [number, number][] = [];
@@ -49,19 +50,21 @@ export function instrument(stack: Stack, eventsTopic: string, sampleEvery = 10):
     },
   };
 
-  const insert = store.insertTelemetry.bind(store);
-  store.insertTelemetry = async (rows) => {
-    const t0 = performance.now();
-    const inserted = await insert(rows);
-    const at = Date.now();
-    probe.busyMs.insertTelemetry += performance.now() - t0;
-    probe.calls.insertTelemetry++;
-    probe.persisted += inserted;
-    probe.lastPersistAt = at;
-    timeline.push([at, probe.persisted]);
-    for (let i = 0; i < rows.length; i += sampleEvery) probe.latencies.push(at - rows[i].time);
-    return inserted;
-  };
+  if (store) {
+    const insert = store.insertTelemetry.bind(store);
+    store.insertTelemetry = async (rows) => {
+      const t0 = performance.now();
+      const inserted = await insert(rows);
+      const at = Date.now();
+      probe.busyMs.insertTelemetry += performance.now() - t0;
+      probe.calls.insertTelemetry++;
+      probe.persisted += inserted;
+      probe.lastPersistAt = at;
+      timeline.push([at, probe.persisted]);
+      for (let i = 0; i < rows.length; i += sampleEvery) probe.latencies.push(at - rows[i].time);
+      return inserted;
+    };
+  }
 
   const publish = bus.publish.bind(bus);
   bus.publish = async (topic, records) => {

@@ -1,16 +1,23 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Stack } from '../../src/services/stack.js';
+import type { DbDurability } from './durability.js';
 import { startLoad, type LoadResult } from './load.js';
 import type { Probe } from './probe.js';
 import { startProfile, type ProfileSummary } from './profile.js';
 import { percentile, round, say, sleep, until, waitForQuiet } from './stats.js';
+import type { WorkerProcess } from './worker-process.js';
 
 export interface StepOptions {
   stack: Stack;
   probe: Probe;
   /** Empties the telemetry table so every step starts alike and counts only its own rows. */
   truncate(): Promise<void>;
+  /** Rows in the telemetry table. */
+  count(): Promise<number>;
+  /** Set when the worker runs in its own process: durability is read from the database, not the probe. */
+  durability?: DbDurability;
+  workerProcess?: WorkerProcess;
   rate: number;
   windowSec: number;
   settleMs: number;
@@ -68,8 +75,11 @@ export interface StepResult {
     busyPercent: { fleetUpsert: number; busPublish: number; storeInsert: number };
     callsPerSec: { fleetUpsert: number; busPublish: number; storeInsert: number };
     ingestionPauses: number;
-    workerBatches: number;
+    /** Batches of the in-process worker (null when the worker runs in its own process). */
+    workerBatches: number | null;
   };
+  /** The worker in its own process (`--worker-process`): its CPU % of one core over the active period. */
+  workerProcess?: { pid: number; cpuPercent: number | null };
   load: { processes: LoadResult['processes']; errors: number };
   /** 1-minute load average when the step ended: the machine is shared, read figures against it. */
   machineLoadAvg1m: number;
@@ -84,12 +94,13 @@ export interface StepResult {
 export async function runStep(o: StepOptions): Promise<StepResult> {
   const { stack, probe } = o;
   const ingestion = stack.ingestion!;
-  const worker = stack.worker!;
+  const worker = stack.worker;
   await o.truncate();
   const quiet = await waitForQuiet();
   probe.reset();
   const ing0 = ingestion.stats();
-  const w0 = worker.stats();
+  const w0 = worker?.stats();
+  const wCpu0 = o.workerProcess?.cpuMs() ?? null;
   const stopProfile = o.profile ? await startProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
@@ -123,19 +134,24 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const accepted = ingestion.stats().accepted - ing0.accepted;
   const rejected = ingestion.stats().rejected - ing0.rejected;
 
-  await until(() => probe.persisted >= accepted, o.settleMs);
+  const wCpu1 = o.workerProcess?.cpuMs() ?? null;
+  const db = o.durability;
+  await until(async () => (db ? await o.count() : probe.persisted) >= accepted, o.settleMs, db ? 250 : 100);
   const profile = stopProfile ? await stopProfile() : undefined;
-  const persisted = await stack.engines.store!.countTelemetry();
+  const persisted = await o.count();
   const ing1 = ingestion.stats();
-  const w1 = worker.stats();
-  const spanSec = Math.max(0.001, ((probe.lastPersistAt || Date.now()) - result.startedAt) / 1000);
-  const lat = probe.latencies;
+  const w1 = worker?.stats();
+  const lastPersistAt = db ? await db.lastPersistAt() : probe.lastPersistAt;
+  const persistedBy = db ? (at: number) => db.persistedBy(at) : async (at: number) => probe.persistedBy(at);
+  if (db) atWindowEnd.persisted = await db.persistedBy(windowEnd);
+  const spanSec = Math.max(0.001, ((lastPersistAt || Date.now()) - result.startedAt) / 1000);
+  const lat = db ? await db.latency() : { ...percentiles(probe.latencies), samples: probe.latencies.length };
   const perSec = (n: number) => round(n / o.windowSec);
   const busyPct = (ms: number) => round((ms / (spanSec * 1000)) * 100, 1);
   const offered = o.rate;
   const mid = windowEnd - (o.windowSec * 1000) / 2;
-  const throughputPerSec = round((probe.persistedBy(windowEnd) - probe.persistedBy(mid)) / (o.windowSec / 2));
-  const drainMs = probe.lastPersistAt ? Math.max(0, probe.lastPersistAt - windowEnd) : -1;
+  const throughputPerSec = round(((await persistedBy(windowEnd)) - (await persistedBy(mid))) / (o.windowSec / 2));
+  const drainMs = lastPersistAt ? Math.max(0, Math.round(lastPersistAt - windowEnd)) : -1;
   const loss = accepted - persisted;
   return {
     offeredPerSec: offered,
@@ -158,7 +174,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     },
     backlogAtWindowEnd: { ingestionQueue: atWindowEnd.accepted - atWindowEnd.published, busToStore: atWindowEnd.published - atWindowEnd.persisted },
     drainMs,
-    latencyMs: { p50: percentile(lat, 50), p90: percentile(lat, 90), p99: percentile(lat, 99), max: percentile(lat, 100), samples: lat.length },
+    latencyMs: lat,
     stack: {
       cpuPercent: round(((cpu.user + cpu.system) / 1000 / activeMs) * 100, 1),
       eventLoopUtilization: round(elu.utilization, 3),
@@ -166,8 +182,11 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       busyPercent: { fleetUpsert: busyPct(probe.busyMs.fleetUpsert), busPublish: busyPct(probe.busyMs.busPublish), storeInsert: busyPct(probe.busyMs.insertTelemetry) },
       callsPerSec: { fleetUpsert: round(probe.calls.fleetUpsert / spanSec), busPublish: round(probe.calls.busPublish / spanSec), storeInsert: round(probe.calls.insertTelemetry / spanSec) },
       ingestionPauses: ing1.paused - ing0.paused,
-      workerBatches: w1.batches - w0.batches,
+      workerBatches: w1 && w0 ? w1.batches - w0.batches : null,
     },
+    ...(o.workerProcess
+      ? { workerProcess: { pid: o.workerProcess.pid, cpuPercent: wCpu0 === null || wCpu1 === null ? null : round(((wCpu1 - wCpu0) / activeMs) * 100, 1) } }
+      : {}),
     load: { processes: result.processes, errors: result.errors },
     machineLoadAvg1m: round(loadavg()[0], 2),
     cpuShareBeforeStep: quiet.share,
@@ -177,6 +196,10 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     sustained: loss === 0 && rejected === 0 && accepted > 0 && throughputPerSec >= 0.95 * offered && drainMs >= 0 && drainMs <= 1000,
     ...(profile ? { profile } : {}),
   };
+}
+
+function percentiles(samples: number[]) {
+  return { p50: percentile(samples, 50), p90: percentile(samples, 90), p99: percentile(samples, 99), max: percentile(samples, 100) };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -190,6 +213,7 @@ export function describeStep(s: StepResult): string {
   return (
     `offered ${s.offeredPerSec}/s (cpu share ${s.cpuShareBeforeStep}, load ${s.machineLoadAvg1m}): ingest ${s.ingestPerSec}/s, durable ${s.throughputPerSec}/s steady (${s.endToEndPerSec}/s incl. tail, drain ${s.drainMs} ms), loss ${s.loss}, ` +
     `p50 ${l.p50} ms p99 ${l.p99} ms, stack CPU ${s.stack.cpuPercent}% (share while busy ${s.stack.cpuShareWhileBusy}) ELU ${s.stack.eventLoopUtilization}, ` +
+    (s.workerProcess ? `worker process CPU ${s.workerProcess.cpuPercent}%, ` : '') +
     `backlog@end ingest ${s.backlogAtWindowEnd.ingestionQueue} bus→store ${s.backlogAtWindowEnd.busToStore} → ${s.sustained ? 'sustained' : 'NOT sustained'}`
   );
 }

@@ -21,6 +21,8 @@ export function bindingStage(step: StepResult): Binding {
   ev.push(`in-window rates/s: sent ${w.sentPerSec}, accepted ${w.acceptedPerSec}, on bus ${w.publishedPerSec}, durable ${w.persistedPerSec} (offered ${offered})`);
   ev.push(`backlog at window end: ingestion queue ${b.ingestionQueue}, bus→store ${b.busToStore}; drained ${step.drainMs} ms after the window`);
   ev.push(`stack process: CPU ${st.cpuPercent}% of one core, event-loop utilisation ${st.eventLoopUtilization}; busy % fleet upsert ${st.busyPercent.fleetUpsert}, bus publish ${st.busyPercent.busPublish}, store insert ${st.busyPercent.storeInsert}`);
+  const wp = step.workerProcess;
+  if (wp) ev.push(`worker in its own process: CPU ${wp.cpuPercent}% of one core (store-insert busy % is not measured there)`);
   const loadElu = Math.max(...step.load.processes.map((p) => p.elu));
   if (step.profile) ev.push(`CPU profile of the stack (busy share %): ${JSON.stringify(step.profile.busyShare)}`);
   if (step.loss > 0) ev.push(`LOSS: ${step.loss} accepted events never became rows`);
@@ -34,8 +36,13 @@ export function bindingStage(step: StepResult): Binding {
     stage = `ingestion flush (${inner}); streams were paused by backpressure`;
     if (cpuBound) stage += ', with the stack thread CPU-bound';
   } else if (b.busToStore > 0.25 * offered || w.persistedPerSec < 0.95 * offered) {
-    stage = st.busyPercent.storeInsert >= 70 ? 'store insert (database write path)' : 'worker (consume, parse/validate, price) on the shared Node thread';
-    if (cpuBound && st.busyPercent.storeInsert < 70) stage += ' — the thread is CPU-bound';
+    if (wp) {
+      stage = 'worker process (consume, parse/validate, price, write)';
+      if ((wp.cpuPercent ?? 0) >= 90) stage += ' — its thread is CPU-bound';
+    } else {
+      stage = st.busyPercent.storeInsert >= 70 ? 'store insert (database write path)' : 'worker (consume, parse/validate, price) on the shared Node thread';
+      if (cpuBound && st.busyPercent.storeInsert < 70) stage += ' — the thread is CPU-bound';
+    }
   } else if (cpuBound) {
     stage = 'stack process CPU (ingestion, coordinator and worker share one Node thread)';
   } else {
