@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
+import { ConfigError } from '../cli/errors.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
@@ -8,10 +9,11 @@ import { createFleetClient } from '../grpc/client.js';
 import { createLogger, silentLogger } from '../observability/logger.js';
 import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
 import { createKafkaSource } from '../tui/sources/kafka-source.js';
+import { createLiveStationCatalog, serverStationQueries } from '../tui/sources/live-stations.js';
 import { createServerSource } from '../tui/sources/server-source.js';
 import { createStationsFileCatalog, defaultStationsFile } from '../tui/sources/stations-file.js';
 import { createSyntheticSource } from '../tui/sources/synthetic-source.js';
-import type { EventSource } from '../tui/sources/types.js';
+import type { EventSource, StationCatalog } from '../tui/sources/types.js';
 import type { TailOutput } from '../tui/run-tail.js';
 
 export default class Tail extends BaseCommand<typeof Tail> {
@@ -19,6 +21,8 @@ export default class Tail extends BaseCommand<typeof Tail> {
   static override description = [
     'External mode tails the Kafka fleet-events topic with its own consumer group (latest offset unless --from-beginning);',
     'embedded mode watches the running `greenlane up` server over gRPC. --source overrides the detection.',
+    'Station occupancy (holds, sessions, queue, price) is polled every 2 s from the server (ListStations) or, with Kafka, from Redis;',
+    'without either the panel counts only the bookings seen since tail started.',
     'Keys: n nearest stations · c critical only · / filter by car · p pause · ? help · q quit.',
     'When stdout is not a terminal (or with --plain) it prints one line per event; --json prints NDJSON.',
     'The session summary goes to stdout after the dashboard, to stderr in plain and NDJSON modes.',
@@ -58,8 +62,18 @@ export default class Tail extends BaseCommand<typeof Tail> {
     const { runTail } = await import('../tui/run-tail.js');
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
     const stationsFile = config.stationsFile ?? defaultStationsFile();
-    const stations = createStationsFileCatalog(stationsFile);
+    const file = createStationsFileCatalog(stationsFile);
     const kind = f.source ?? (mode === 'external' ? 'kafka' : 'server');
+    const openClient = () => createFleetClient(config.server, clientToken(f.token, config.dataDir));
+    let stations: StationCatalog = file;
+    if (kind === 'server') {
+      const queries = serverStationQueries(config.server, openClient);
+      stations = createLiveStationCatalog({ file, label: queries.source, open: async () => queries });
+    } else if (kind === 'kafka') {
+      const { openFleetQueries } = await import('../services/operator-queries.js');
+      // No Redis configured cannot heal by asking again; an unreachable one can.
+      stations = createLiveStationCatalog({ file, label: 'redis', open: () => openFleetQueries(this.cfg, { logger, token: f.token, need: ['redis'] }), isPermanent: (err) => err instanceof ConfigError });
+    }
 
     let events: EventSource;
     if (kind === 'kafka') {
@@ -71,9 +85,9 @@ export default class Tail extends BaseCommand<typeof Tail> {
         connectBus: async () => (await createEngines(config, { need: ['bus'], logger, clientId: 'greenlane-tail' })).bus!,
       });
     } else if (kind === 'server') {
-      events = createServerSource({ address: config.server, openClient: () => createFleetClient(config.server, clientToken(f.token, config.dataDir)) });
+      events = createServerSource({ address: config.server, openClient });
     } else {
-      events = createSyntheticSource({ rate: f.rate, cars: f.cars, stations: await stations.list().catch(() => []) });
+      events = createSyntheticSource({ rate: f.rate, cars: f.cars, stations: await file.list().catch(() => []) });
     }
 
     const stop = untilSignal();

@@ -2,7 +2,8 @@ import chalk, { Chalk } from 'chalk';
 import { render } from 'ink';
 import type { FleetEvent } from '../domain/events.js';
 import { App } from './components/App.js';
-import type { TailSources, SourceStatus } from './sources/types.js';
+import { StationsUnavailableError } from './sources/live-stations.js';
+import type { StationCatalog, TailSources, SourceStatus } from './sources/types.js';
 import { createFleetStore, type FleetStore, type FleetStoreOptions } from './store/fleet-store.js';
 import { connectionText } from './components/Header.js';
 import { bindStaticTrimmer } from './ink-static-trim.js';
@@ -23,6 +24,8 @@ export interface TailSessionOptions {
   stderr?: NodeJS.WriteStream;
   stdin?: NodeJS.ReadStream;
   priceRefreshMs?: number;
+  /** How often live station occupancy is asked for (default 2 s). */
+  stationPollMs?: number;
   forecastHours?: number;
   store?: FleetStoreOptions;
   /** Colour plain lines (default: when stdout is a TTY). */
@@ -45,6 +48,7 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   let stop!: (reason: TailResult['reason']) => void;
   const stopped = new Promise<TailResult['reason']>((r) => (stop = r));
   let total = 0;
+  let stopping = false;
 
   const writer = opts.output === 'tui' ? undefined : createLineWriter(stdout, opts.output, opts.color ?? Boolean(stdout.isTTY));
   const onEvents = (events: FleetEvent[]): void | Promise<void> => {
@@ -70,7 +74,14 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   opts.signal?.addEventListener('abort', () => stop('signal'), { once: true });
   if (opts.signal?.aborted) stop('signal');
 
-  void loadStations(opts.sources, store);
+  let stopPolling = () => {};
+  const stationsLoaded = loadStations(opts.sources, store);
+  const catalog = opts.sources.stations;
+  if (catalog?.live && opts.output === 'tui') {
+    void stationsLoaded.then(() => {
+      if (!stopping) stopPolling = pollStationOccupancy(catalog, store, opts.stationPollMs ?? 2_000);
+    });
+  }
   if (opts.sources.prices && opts.output === 'tui') {
     const refresh = () => void refreshPrices(opts.sources, store, opts.forecastHours ?? 24);
     refresh();
@@ -79,7 +90,7 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
 
   const ink =
     opts.output === 'tui'
-      ? render(<App store={store} sourceLabel={opts.sources.events.label} showLag={opts.sources.events.kind === 'kafka'} onQuit={() => stop('quit')} />, {
+      ? render(<App store={store} sourceLabel={opts.sources.events.label} showLag={opts.sources.events.kind === 'kafka'} onQuit={() => stop('quit')} nearest={catalog?.nearest} />, {
           stdout,
           stderr,
           // Ink spreads options over its defaults, so an undefined stdin would replace process.stdin.
@@ -95,8 +106,10 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   await opts.sources.events.start({ onEvents, onStatus, onInvalid: (n) => store.countInvalid(n), onLag: (lag) => store.setLag(lag) });
   const reason = await stopped;
   const endedAt = Date.now();
+  stopping = true;
+  stopPolling();
   for (const t of timers) clearTimeout(t);
-  await opts.sources.events.stop();
+  await Promise.all([opts.sources.events.stop(), catalog?.close?.()]);
   await writer?.drained();
   if (ink) {
     store.flush();
@@ -132,6 +145,42 @@ async function loadStations(sources: TailSources, store: FleetStore) {
   } catch (err) {
     store.note(`stations unavailable: ${(err as Error).message}`, 'warn');
   }
+}
+
+/**
+ * Asks for live station occupancy every `everyMs` (one request at a time). When it cannot be had,
+ * says so once and leaves occupancy to events; asks on unless the failure is permanent.
+ */
+export function pollStationOccupancy(catalog: StationCatalog, store: FleetStore, everyMs: number): () => void {
+  const label = catalog.liveLabel ?? 'the server';
+  let state: 'unknown' | 'live' | 'failing' = 'unknown';
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const poll = async () => {
+    try {
+      const rows = await catalog.live!();
+      if (!rows.length) throw new StationsUnavailableError(`${label} knows no stations`);
+      if (stopped) return;
+      store.setStationOccupancy(rows);
+      if (state === 'failing') store.note(`✓ live station occupancy from ${label} again`, 'info');
+      state = 'live';
+    } catch (err) {
+      if (stopped) return;
+      const permanent = err instanceof StationsUnavailableError && err.permanent;
+      if (state !== 'failing') {
+        store.note(`stations: no live occupancy from ${label} (${(err as Error).message}); showing the stations file and events${permanent ? '' : ', asking again'}`, 'warn');
+        store.setStationsEventsOnly();
+      }
+      state = 'failing';
+      if (permanent) return;
+    }
+    if (!stopped) timer = setTimeout(() => void poll(), everyMs);
+  };
+  void poll();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 async function refreshPrices(sources: TailSources, store: FleetStore, hours: number) {

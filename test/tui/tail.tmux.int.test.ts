@@ -8,8 +8,9 @@ import { describeWithEngine } from '../helpers/infra.js';
 
 /**
  * End to end: an embedded `greenlane up`, a low-battery `greenlane sim`, and `greenlane tail` in a
- * real terminal (tmux 160×50). Asserts what an operator sees: cars, a critical alert, a
- * nearest-station answer after `n`, and the session summary after `q`.
+ * real terminal (tmux 160×50). Asserts what an operator sees: cars, a critical alert, stations
+ * with ports taken (polled from the server), a nearest-station answer from the server after `n`,
+ * and the session summary after `q`.
  */
 const root = resolve(import.meta.dirname, '../..');
 // The built CLI when it is fresh, else the same entry point over the sources (tsx).
@@ -101,13 +102,20 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
     }, 60_000);
     expect(live).toMatch(/⚠ \d+ critical \(<15%\)/);
     expect(live).toContain('Stations (');
+    // Cars at 8–20 % book within seconds; the panel polls ListStations, so held ports show.
+    const taken = await waitFor('a station with a taken port, live from the server', () => {
+      const s = screen();
+      return /Stations \(\d+(, \d+ full)?\) live/.test(s) && /█+░*\s+[1-9]\d*\/\d+\s+q\d+/.test(s) ? s : false;
+    }, 30_000);
+    expect(taken).not.toContain('no live occupancy');
 
     tmux('send-keys', '-t', session, 'n');
     await waitFor('the query box', () => screen().includes('Nearest stations to:'));
     tmux('send-keys', '-t', session, '-l', '40.758,-73.985');
     tmux('send-keys', '-t', session, 'Enter');
     const answer = await waitFor('a nearest-station answer', () => (screen().includes('Nearest stations to 40.7580, -73.9850') ? screen() : false));
-    expect(answer).toMatch(/1\. .+\s+\d+\.\d\d km\s+~\d+ min\s+(\d+|\?) free/);
+    expect(answer).toContain('(server search; free ports now');
+    expect(answer).toMatch(/1\. .+\s+\d+\.\d\d km\s+~\d+ min\s+\d+ free\s+\$\d\.\d\d\/kWh/);
     expect(answer).toMatch(/5\. /);
 
     tmux('send-keys', '-t', session, 'q');

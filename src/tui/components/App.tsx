@@ -4,7 +4,8 @@ import { useFleetSnapshot } from '../hooks/use-fleet-snapshot.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import type { FleetStore } from '../store/fleet-store.js';
 import { dashboardLayout } from '../store/layout.js';
-import { answerNearest, type NearestAnswer as Answer } from '../store/nearest.js';
+import { askNearest, type NearestAnswer as Answer } from '../store/nearest.js';
+import type { StationCatalog } from '../sources/types.js';
 import { CriticalAlert } from './CriticalAlert.js';
 import { Feed } from './Feed.js';
 import { FleetMap } from './FleetMap.js';
@@ -21,12 +22,14 @@ export interface AppProps {
   sourceLabel: string;
   showLag: boolean;
   onQuit: () => void;
+  /** The server's nearest-station search; without it (or when it fails) `n` is answered locally. */
+  nearest?: StationCatalog['nearest'];
 }
 
 type Mode = { kind: 'normal' } | { kind: 'help' } | { kind: 'prompt'; prompt: PromptKind; value: string };
 
 /** The live ops screen: history above (<Static>), a dashboard below, keys for queries and filters. */
-export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
+export function App({ store, sourceLabel, showLag, onQuit, nearest }: AppProps) {
   const snap = useFleetSnapshot(store);
   const { columns, rows } = useTerminalSize();
   const layout = dashboardLayout(columns, rows);
@@ -38,12 +41,18 @@ export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
     setModeState(next);
   };
   const [answer, setAnswer] = useState<Answer | undefined>();
+  // Only the latest question's answer is shown; a slow one arriving after a newer one (or Esc) is dropped.
+  const asked = useRef(0);
 
   const submit = (prompt: PromptKind, value: string) => {
     setMode({ kind: 'normal' });
     if (prompt === 'filter') return store.setFilter({ carId: value.trim() });
     const now = store.getSnapshot();
-    setAnswer(answerNearest(value, { stations: now.stations, getCar: store.getCar, currentPrice: now.price?.price_per_kwh }));
+    const id = ++asked.current;
+    if (nearest) setAnswer({ ok: false, pending: true, error: `asking for "${value.trim()}"…` });
+    void askNearest(value, { stations: now.stations, getCar: store.getCar, currentPrice: now.price?.price_per_kwh, remote: nearest }).then((a) => {
+      if (asked.current === id) setAnswer(a);
+    });
   };
 
   const handleKey = (input: string, key: Key) => {
@@ -57,6 +66,7 @@ export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
       return;
     }
     if (key.escape) {
+      asked.current++;
       setAnswer(undefined);
       return setMode({ kind: 'normal' });
     }
@@ -100,7 +110,7 @@ export function App({ store, sourceLabel, showLag, onQuit }: AppProps) {
         <Box>
           <FleetMap cars={snap.cars} stations={snap.stations} cols={layout.mapCols} rows={layout.mapRows} version={snap.version} />
           <Box flexDirection="column" marginLeft={2} width={layout.sideWidth}>
-            <StationsPanel stations={snap.stations} currentPrice={snap.price?.price_per_kwh} maxRows={layout.stationRows - 2} width={layout.sideWidth} />
+            <StationsPanel stations={snap.stations} currentPrice={snap.price?.price_per_kwh} maxRows={layout.stationRows - 2} width={layout.sideWidth} truth={snap.stationTruth} />
             <Box marginTop={1}>
               <PricePanel price={snap.price} forecast={snap.forecast} error={snap.priceError} width={layout.sideWidth} />
             </Box>

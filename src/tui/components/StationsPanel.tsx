@@ -6,18 +6,23 @@ export interface StationsPanelProps {
   currentPrice?: number;
   maxRows: number;
   width: number;
+  /** Where occupancy comes from (FleetSnapshot.stationTruth); shown next to the title. */
+  truth?: 'live' | 'events';
 }
 
+const truthText = { live: 'live', events: 'from events since start' } as const;
+
 /** Busiest first: occupancy bar (taken/total), queue length and price. */
-export function StationsPanel({ stations, currentPrice, maxRows, width }: StationsPanelProps) {
+export function StationsPanel({ stations, currentPrice, maxRows, width, truth }: StationsPanelProps) {
   const busiest = [...stations].sort((a, b) => b.taken + b.queue - (a.taken + a.queue) || a.name.localeCompare(b.name));
   const shown = busiest.slice(0, Math.max(1, maxRows));
   const nameWidth = Math.max(8, Math.min(22, width - 34));
   const full = stations.filter((s) => s.ports > 0 && s.taken >= s.ports).length;
   return (
     <Box flexDirection="column">
-      <Text bold>
+      <Text bold wrap="truncate">
         Stations <Text dimColor>({stations.length}{full ? `, ${full} full` : ''})</Text>
+        {truth && <Text color={truth === 'live' ? 'green' : 'yellow'} dimColor={truth === 'live'}>{` ${truthText[truth]}`}</Text>}
       </Text>
       {!stations.length && <Text dimColor>no stations yet (file or booking events)</Text>}
       {shown.map((s) => (

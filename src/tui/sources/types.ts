@@ -1,6 +1,8 @@
 import type { FleetEvent } from '../../domain/events.js';
 import type { PricePoint } from '../../ports/price-source.js';
 import type { Station } from '../../ports/fleet-state.js';
+import type { NearestFrom, NearestResult } from '../../services/fleet-queries.js';
+import type { StationRow } from '../../services/stations-view.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -46,9 +48,19 @@ export interface PriceFeed {
   forecast(hours: number): Promise<PricePoint[]>;
 }
 
-/** The station list (a JSON file today, a stations RPC later). */
+/**
+ * The stations: their positions from a JSON file, and — where the server (ListStations,
+ * NearestStations) or the engines (external mode) can answer — their live occupancy.
+ */
 export interface StationCatalog {
   list(): Promise<Station[]>;
+  /** Where live answers come from ("server 127.0.0.1:50051", "redis"); absent: file and events only. */
+  readonly liveLabel?: string;
+  /** Every station with its holds, sessions, queue and price now. Rejects when unavailable; see StationsUnavailableError. */
+  live?(): Promise<StationRow[]>;
+  /** The nearest stations by the server's search (distance, drive time, free ports, price). */
+  nearest?(from: NearestFrom, limit: number): Promise<NearestResult>;
+  close?(): Promise<void>;
 }
 
 /** Everything the TUI reads from the outside world, behind one interface. */

@@ -1,6 +1,7 @@
 import type { FleetEvent, TelemetryEvent } from '../../domain/events.js';
 import type { Station } from '../../ports/fleet-state.js';
 import type { PricePoint } from '../../ports/price-source.js';
+import type { StationRow } from '../../services/stations-view.js';
 import type { SourceStatus } from '../sources/types.js';
 import { bandOf, isCritical, type Band } from './bands.js';
 
@@ -26,7 +27,7 @@ export interface StationView {
   /** Ports held by a confirmed booking or charging. */
   taken: number;
   queue: number;
-  /** Last price seen in a booking/charging event at this station ($/kWh). */
+  /** The last price the server answered or a booking/charging event at this station carried ($/kWh). */
   priceRate?: number;
 }
 
@@ -57,6 +58,11 @@ export interface FleetSnapshot {
   /** Critical cars, lowest battery first (at most 5). */
   critical: CarView[];
   stations: StationView[];
+  /**
+   * Where occupancy comes from: 'live' = the last poll of the server or the engines (events adjust
+   * it until the next one); 'events' = only bookings and sessions seen since tail started.
+   */
+  stationTruth: 'live' | 'events';
   price?: PricePoint;
   forecast: PricePoint[];
   priceError?: string;
@@ -89,6 +95,10 @@ export interface FleetStore {
   setStatus(status: SourceStatus): void;
   setLag(lag: number | undefined): void;
   setStations(stations: Station[]): void;
+  /** Live occupancy (holds + sessions, queue, price) replaces what events inferred so far. */
+  setStationOccupancy(rows: StationRow[]): void;
+  /** Live answers were lost: occupancy follows events only from here. */
+  setStationsEventsOnly(): void;
   setPrices(current: PricePoint | undefined, forecast: PricePoint[] | undefined, error?: string): void;
   setFilter(filter: Partial<FeedFilter>): void;
   setPaused(paused: boolean): void;
@@ -121,6 +131,7 @@ export function createFleetStore(opts: FleetStoreOptions = {}): FleetStore {
   let criticalCount = 0;
   const stations = new Map<string, StationView>();
   const assignments = new Map<string, { stationId: string; state: 'held' | 'charging' | 'queued' }>();
+  let stationTruth: FleetSnapshot['stationTruth'] = 'events';
   const rateIdx = new Array<number>(RATE_BUCKETS).fill(-1);
   const rateCount = new Array<number>(RATE_BUCKETS).fill(0);
 
@@ -319,6 +330,7 @@ export function createFleetStore(opts: FleetStoreOptions = {}): FleetStore {
       criticalCount,
       critical: criticalList(),
       stations: [...stations.values()].map((s) => ({ ...s })),
+      stationTruth,
       price,
       forecast,
       priceError,
@@ -379,6 +391,21 @@ export function createFleetStore(opts: FleetStoreOptions = {}): FleetStore {
         Object.assign(s, { name: st.name, lat: st.lat, lon: st.lon, ports: st.ports });
         stations.set(st.id, s);
       }
+      markDirty();
+    },
+    setStationOccupancy(rows) {
+      // Assignments stay: a car seen booking since the start still frees its port when its event comes.
+      for (const row of rows.slice(0, maxStations)) {
+        const s = stationFor(row.id);
+        if (!s) continue;
+        Object.assign(s, { name: row.name, lat: row.lat, lon: row.lon, ports: row.ports, taken: row.holds + row.charging, queue: row.queueLength });
+        if (row.pricePerKwh > 0) s.priceRate = row.pricePerKwh;
+      }
+      stationTruth = 'live';
+      markDirty();
+    },
+    setStationsEventsOnly() {
+      stationTruth = 'events';
       markDirty();
     },
     setPrices(current, next, error) {
