@@ -54,10 +54,12 @@ async function waitFor<T>(what: string, probe: () => T | false | Promise<T | fal
   throw new Error(`timed out waiting for ${what}; last: ${typeof last === 'string' ? last : JSON.stringify(last)}\n--- screen ---\n${pane}`);
 }
 
+const ENGINE_VARS = ['GREENLANE_KAFKA_BROKERS', 'GREENLANE_REDIS_URL', 'GREENLANE_DATABASE_URL', 'GREENLANE_NAMESPACE'];
+
 /** The CLI with engines unset (embedded mode) and this test's data dir. */
 function cli(args: string[]): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, GREENLANE_DATA_DIR: dataDir, GREENLANE_LOG_LEVEL: 'warn' };
-  for (const k of ['GREENLANE_KAFKA_BROKERS', 'GREENLANE_REDIS_URL', 'GREENLANE_DATABASE_URL', 'GREENLANE_NAMESPACE']) delete env[k];
+  for (const k of ENGINE_VARS) delete env[k];
   const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
@@ -92,7 +94,10 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
   });
 
   it('shows cars, a critical alert and a nearest-station answer, and prints the summary on q', async () => {
-    const tail = ['env', '-u', 'CI', `GREENLANE_DATA_DIR=${dataDir}`, process.execPath, bin, 'tail', '--server', `127.0.0.1:${grpcPort}`, '--grid-url', `http://127.0.0.1:${gridPort}`];
+    // tmux gives the pane the tmux server's environment, not this process's: unset the engines explicitly
+    // (CI runs this suite with GREENLANE_KAFKA_BROKERS & co. set) so tail watches the embedded server.
+    const unset = ['CI', ...ENGINE_VARS].flatMap((k) => ['-u', k]);
+    const tail = ['env', ...unset, `GREENLANE_DATA_DIR=${dataDir}`, process.execPath, bin, 'tail', '--server', `127.0.0.1:${grpcPort}`, '--grid-url', `http://127.0.0.1:${gridPort}`];
     // `; sleep` keeps the pane after tail exits so the summary can be read.
     tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${tail.map((a) => `'${a}'`).join(' ')}; sleep 60`);
 
