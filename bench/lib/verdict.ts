@@ -44,7 +44,7 @@ export function bindingStage(step: StepResult): Binding {
       if (cpuBound && st.busyPercent.storeInsert < 70) stage += ' — the thread is CPU-bound';
     }
   } else if (cpuBound) {
-    stage = 'stack process CPU (ingestion, coordinator and worker share one Node thread)';
+    stage = wp ? 'ingestion process CPU (ingestion and coordinator share one Node thread)' : 'stack process CPU (ingestion, coordinator and worker share one Node thread)';
   } else {
     stage = 'none observed at this step';
   }
