@@ -32,3 +32,22 @@ export async function describeWithEngine(engine: string, probe: () => Promise<vo
   }
   (error ? describe.skip : describe)(`${name} [${engine}]`, body);
 }
+
+type Engine = 'kafka' | 'redis' | 'postgres';
+
+/**
+ * A probe for describeWithEngine built on the CLI's own doctor probes: it throws with the
+ * engine's detail when any of the named engines does not answer.
+ */
+export function engineProbe(...engines: Engine[]): () => Promise<void> {
+  return async () => {
+    const { probeKafka } = await import('../../src/adapters/kafka/probe.js');
+    const { probeRedis } = await import('../../src/adapters/redis/probe.js');
+    const { probePostgres } = await import('../../src/adapters/postgres/probe.js');
+    const checks = { kafka: () => probeKafka(infra.kafkaBrokers, 3_000), redis: () => probeRedis(infra.redisUrl, 2_000), postgres: () => probePostgres(infra.databaseUrl, 2_000) };
+    for (const engine of engines) {
+      const result = await checks[engine]();
+      if (!result.ok) throw new Error(`${engine}: ${result.detail}`);
+    }
+  };
+}

@@ -6,17 +6,9 @@ import { auditEvents } from '../../src/domain/audit.js';
 import { TOPIC_EVENTS, topicName, type BookingEvent } from '../../src/domain/events.js';
 import { gridStations } from '../../src/domain/stations.js';
 import { createCoordinator, type Coordinator } from '../../src/services/coordinator.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
-const probe = async (): Promise<void> => {
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
-};
+const probe = engineProbe('redis');
 
 await describeWithEngine('redis', probe, 'Two coordinators on one Redis', () => {
   const namespace = testNamespace('coord');

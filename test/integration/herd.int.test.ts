@@ -12,7 +12,7 @@ import { gridStations } from '../../src/domain/stations.js';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
 import { packagePath } from '../../src/util/package-root.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 /**
  * The herd on real engines with TWO ingestion processes (the CLI, as deployed): 1,000 cars ask for
@@ -23,18 +23,7 @@ import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
  */
 const kafka = () => new Kafka({ brokers: infra.kafkaBrokers, clientId: 'herd-int', logLevel: logLevel.NOTHING });
 
-const probe = async (): Promise<void> => {
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
-  const admin = kafka().admin();
-  await admin.connect();
-  await admin.disconnect();
-};
+const probe = engineProbe('redis', 'kafka');
 
 interface Instance {
   proc: ResultPromise;

@@ -4,9 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
-import pg from 'pg';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import Bookings from '../../src/commands/bookings.js';
 import Sessions from '../../src/commands/sessions.js';
@@ -19,22 +16,12 @@ import { createRegistry, serveMetrics } from '../../src/observability/metrics.js
 import { dropNamespace } from '../../src/services/namespace-cleanup.js';
 import { createSimulator } from '../../src/services/simulator.js';
 import { startStack, type Stack } from '../../src/services/stack.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'metrics-int-' + Math.random().toString(36).slice(2);
 
-async function probe(): Promise<void> {
-  const admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 1 }, connectionTimeout: 2_000 }).admin();
-  await admin.connect();
-  await admin.disconnect();
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  await redis.connect();
-  redis.disconnect();
-  const client = new pg.Client({ connectionString: infra.databaseUrl, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-}
+const probe = engineProbe('kafka', 'redis', 'postgres');
 
 /** Prometheus text → { 'name{labels}': value } (samples only). */
 function parseMetrics(text: string): Map<string, number> {

@@ -2,8 +2,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
@@ -12,22 +10,12 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import { dropNamespace } from '../../src/services/namespace-cleanup.js';
 import { startStack, type Stack } from '../../src/services/stack.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const ORIGINAL_PROTO = fileURLToPath(new URL('../fixtures/original-fleet.proto', import.meta.url));
 const TOKEN = 'pipeline-int-' + Math.random().toString(36).slice(2);
 
-async function probe(): Promise<void> {
-  const admin = new Kafka({ brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 1 }, connectionTimeout: 2_000 }).admin();
-  await admin.connect();
-  await admin.disconnect();
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2_000 });
-  await redis.connect();
-  redis.disconnect();
-  const client = new pg.Client({ connectionString: infra.databaseUrl, connectionTimeoutMillis: 2_000 });
-  await client.connect();
-  await client.end();
-}
+const probe = engineProbe('kafka', 'redis', 'postgres');
 
 await describeWithEngine('kafka+redis+postgres', probe, 'the steel thread on real engines', () => {
   const ns = testNamespace('pipe');

@@ -1,17 +1,9 @@
 import { Redis } from 'ioredis';
 import { createRedisReservations } from '../../src/adapters/redis/redis-reservations.js';
 import { reservationsContract } from '../contract/reservations.contract.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
-const probe = async (): Promise<void> => {
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
-};
+const probe = engineProbe('redis');
 
 await describeWithEngine('redis', probe, 'Reservations contract', () => {
   reservationsContract(async () => {

@@ -14,22 +14,14 @@ import { createLiveStationCatalog } from '../../src/tui/sources/live-stations.js
 import type { StationCatalog } from '../../src/tui/sources/types.js';
 import { createFleetStore } from '../../src/tui/store/fleet-store.js';
 import { askNearest } from '../../src/tui/store/nearest.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 import { TINY_STATIONS } from '../helpers/query-stack.js';
 
 /**
  * External mode (tail on Kafka): station occupancy and nearest answers come straight from Redis
  * through openFleetQueries, so the panel shows holds made before tail started, with no server.
  */
-const probe = async (): Promise<void> => {
-  const redis = new Redis(infra.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await redis.connect();
-    await redis.ping();
-  } finally {
-    redis.disconnect();
-  }
-};
+const probe = engineProbe('redis');
 
 const namespace = testNamespace('tail');
 const cwd = mkdtempSync(join(tmpdir(), 'gl-tail-redis-'));
