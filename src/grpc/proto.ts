@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { CarStatusValue } from '../domain/telemetry.js';
 
 /** Loader options shared by server, clients and tests: snake_case fields, int64 as number, enums as names. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
@@ -24,15 +25,8 @@ export type BookingStatusName =
   | 'BOOKING_COMPLETED'
   | 'BOOKING_DEFERRED';
 
-/** fleet.CarStatus as decoded with PROTO_LOADER_OPTIONS. */
-export interface CarStatusMsg {
-  car_id: string;
-  latitude: number;
-  longitude: number;
-  battery_level: number;
-  velocity: number;
-  timestamp: number;
-}
+/** fleet.CarStatus as decoded with PROTO_LOADER_OPTIONS (the same shape validation produces). */
+export type CarStatusMsg = CarStatusValue;
 
 export interface CarStatusBatchMsg {
   cars: CarStatusMsg[];
@@ -69,13 +63,7 @@ export interface CarQueryMsg {
   car_id: string;
 }
 
-export interface CarStateMsg {
-  car_id: string;
-  latitude: number;
-  longitude: number;
-  battery_level: number;
-  velocity: number;
-  timestamp: number;
+export interface CarStateMsg extends CarStatusValue {
   state: string;
   found: boolean;
 }
