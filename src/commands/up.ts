@@ -40,18 +40,19 @@ export default class Up extends BaseCommand<typeof Up> {
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
   };
 
-  async run(): Promise<{ mode: string; stopped: boolean }> {
+  async run(): Promise<void> {
     if (this.flags.infra === 'docker') await this.startDockerInfra();
     const loaded = this.cfg;
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
-      await superviseServices({ loaded, sim: this.flags.sim, speed: this.flags.speed, log: (m) => this.say(m) });
-      return { mode: 'external', stopped: true };
+      const code = await superviseServices({ loaded, sim: this.flags.sim, speed: this.flags.speed, log: (m) => this.say(m) });
+      this.exit(code); // 130/143: stopped by Ctrl-C or SIGTERM, after every child drained
     }
-    return this.runEmbedded();
+    this.exit(await this.runEmbedded());
   }
 
-  private async runEmbedded(): Promise<{ mode: string; stopped: boolean }> {
+  /** Runs until the first SIGINT/SIGTERM, drains, and returns the exit code (130/143). */
+  private async runEmbedded(): Promise<number> {
     const loaded = this.cfg;
     const { config } = loaded;
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
@@ -64,18 +65,19 @@ export default class Up extends BaseCommand<typeof Up> {
     });
     const fleet = this.flags.sim > 0 ? await this.startFleet(stack.ingestion!.port, logger) : undefined;
     this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
-    await new Promise<void>((resolve) => {
+    let drained = false;
+    return new Promise<number>((resolve) => {
       onShutdown(
         async () => {
           await fleet?.stop();
           await stack.stop();
           metrics.close();
-          resolve();
+          drained = true;
         },
-        { deadlineMs: 15_000, exit: () => resolve() },
+        // After the drain, return the code; past the deadline (or a second Ctrl-C), leave at once.
+        { deadlineMs: 15_000, exit: (code) => (drained ? resolve(code) : process.exit(code)) },
       );
     });
-    return { mode: 'embedded', stopped: true };
   }
 
   /**

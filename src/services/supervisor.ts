@@ -1,12 +1,16 @@
 import chalk from 'chalk';
 import { execa, type ResultPromise } from 'execa';
 import type { LoadedConfig } from '../config/load.js';
+import { configKeys, envName } from '../config/schema.js';
+import { metricsPortFor } from '../observability/metrics.js';
 import { packagePath } from '../util/package-root.js';
 
 export interface ChildSpec {
   name: string;
   args: string[];
   color: (s: string) => string;
+  /** An HTTP URL that answers once the child serves; the next child starts after it (or a timeout). */
+  readyUrl?: (loaded: LoadedConfig) => string;
 }
 
 export interface SuperviseOptions {
@@ -16,16 +20,17 @@ export interface SuperviseOptions {
   log: (line: string) => void;
   /** Extra env for children (tests). */
   env?: NodeJS.ProcessEnv;
-  /** Resolves to stop everything (default: first SIGINT/SIGTERM). */
-  until?: Promise<void>;
+  /** Resolves to stop everything, with the exit code to report (default: first SIGINT/SIGTERM → 130/143). */
+  until?: Promise<number>;
 }
 
 /** Start order; shutdown is the reverse, so ingestion stops taking telemetry before the worker drains. */
 export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
   const specs: ChildSpec[] = [
-    { name: 'grid', args: ['grid'], color: chalk.yellow },
+    // The worker and the coordinator price from the grid, so it comes up first.
+    { name: 'grid', args: ['grid'], color: chalk.yellow, readyUrl: (l) => `http://127.0.0.1:${l.config.gridPort}/health` },
     { name: 'worker', args: ['worker'], color: chalk.magenta },
-    { name: 'ingestion', args: ['ingestion'], color: chalk.cyan },
+    { name: 'ingestion', args: ['ingestion'], color: chalk.cyan, readyUrl: (l) => `http://127.0.0.1:${metricsPortFor('ingestion', l.config.metricsPort)}/ready` },
   ];
   if (sim > 0) specs.push({ name: 'sim', args: ['sim', '--cars', String(sim), '--speed', String(speed)], color: chalk.green });
   return specs;
@@ -35,41 +40,72 @@ export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
  * Runs one child process per service (external mode) with prefixed, coloured logs.
  * A crashed child is restarted with exponential backoff; stop() terminates in reverse order.
  */
-export async function superviseServices(opts: SuperviseOptions): Promise<void> {
-  const bin = packagePath('bin', 'run.js');
-  const children = childSpecs(opts.sim, opts.speed).map((spec) => supervise(spec, bin, opts));
-  const width = Math.max(...children.map((c) => c.spec.name.length));
-  children.forEach((c) => (c.width = width));
-  opts.log(`Supervising ${children.map((c) => c.spec.name).join(', ')} (external mode). Ctrl-C stops them in reverse order.`);
-  await (opts.until ?? firstSignal());
+export async function superviseServices(opts: SuperviseOptions): Promise<number> {
+  // Children run the way this process runs (bin/run.js from dist, or bin/dev.js under tsx).
+  const bin = /bin[/\\](run|dev)\.js$/.test(process.argv[1] ?? '') ? process.argv[1] : packagePath('bin', 'run.js');
+  const specs = childSpecs(opts.sim, opts.speed);
+  const width = Math.max(...specs.map((s) => s.name.length));
+  const children: Supervised[] = [];
+  const stopping = opts.until ?? firstSignal();
+  let stopped = false;
+  void stopping.then(() => {
+    stopped = true;
+    for (const c of children) c.stopping = true; // no restarts from here on
+  });
+  opts.log(`Supervising ${specs.map((s) => s.name).join(', ')} (external mode). Ctrl-C stops them in reverse order.`);
+  const killAll = () => children.forEach((c) => c.kill());
+  process.once('exit', killAll); // never orphan a child if the supervisor dies
+  for (const spec of specs) {
+    if (stopped) break;
+    const child = supervise(spec, bin, opts);
+    child.width = width;
+    children.push(child);
+    if (spec.readyUrl) await waitForUrl(spec.readyUrl(opts.loaded), 20_000, () => stopped);
+  }
+  const code = await stopping;
   opts.log('Stopping services…');
   for (const child of [...children].reverse()) await child.stop();
+  process.off('exit', killAll);
+  return code;
 }
 
 interface Supervised {
   spec: ChildSpec;
   width: number;
+  /** Set once shutdown began: an exit is then expected, not restarted. */
+  stopping: boolean;
   stop(): Promise<void>;
+  kill(): void;
 }
 
 function supervise(spec: ChildSpec, bin: string, opts: SuperviseOptions): Supervised {
   let proc: ResultPromise | undefined;
-  let stopping = false;
   let attempt = 0;
   const self: Supervised = {
     spec,
     width: spec.name.length,
+    stopping: false,
+    kill: () => void proc?.kill('SIGKILL'),
     async stop() {
-      stopping = true;
+      self.stopping = true;
       if (!proc || proc.exitCode !== null) return;
-      proc.kill('SIGTERM', { forceKillAfterDelay: 15_000 } as never);
+      proc.kill('SIGTERM');
       await proc.catch(() => {});
     },
   };
   const prefix = (line: string) => `${spec.color(spec.name.padEnd(self.width))} │ ${line}`;
   const launch = () => {
     const startedAt = Date.now();
-    proc = execa(process.execPath, [bin, ...spec.args], { env: { ...process.env, ...opts.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' }, reject: false, all: true, buffer: false, stdin: 'ignore' });
+    proc = execa(process.execPath, [...process.execArgv, bin, ...spec.args], {
+      env: { ...process.env, ...childEnv(opts.loaded), ...opts.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+      reject: false,
+      all: true,
+      buffer: false,
+      stdin: 'ignore',
+      forceKillAfterDelay: 15_000,
+      // Its own process group: a terminal Ctrl-C reaches only the supervisor, which stops children in order.
+      detached: true,
+    });
     proc.all?.setEncoding('utf8');
     let rest = '';
     proc.all?.on('data', (chunk: string) => {
@@ -78,7 +114,7 @@ function supervise(spec: ChildSpec, bin: string, opts: SuperviseOptions): Superv
       for (const line of lines) opts.log(prefix(line));
     });
     proc.then((r) => {
-      if (stopping) return;
+      if (self.stopping) return;
       if (r.exitCode === 2 || r.exitCode === 3) {
         opts.log(prefix(chalk.red(`exited with a usage/configuration error (${r.exitCode}); not restarting — fix it and run \`greenlane up\` again`)));
         return;
@@ -86,21 +122,46 @@ function supervise(spec: ChildSpec, bin: string, opts: SuperviseOptions): Superv
       attempt = Date.now() - startedAt > 30_000 ? 0 : attempt + 1;
       const delay = Math.min(30_000, 500 * 2 ** attempt);
       opts.log(prefix(chalk.red(`exited (${r.exitCode ?? r.signal}); restarting in ${(delay / 1000).toFixed(1)} s`)));
-      setTimeout(() => !stopping && launch(), delay).unref();
+      setTimeout(() => !self.stopping && launch(), delay).unref();
     });
   };
   launch();
   return self;
 }
 
-function firstSignal(): Promise<void> {
+/**
+ * What `up` was told by flags reaches the children as GREENLANE_* variables; clients of this stack
+ * (the sim, the worker's prices) follow its own ports unless an address was set explicitly.
+ */
+export function childEnv(loaded: LoadedConfig): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of configKeys) {
+    const value = loaded.config[key];
+    if (loaded.sources[key] === 'flag' && value !== undefined) env[envName(key)] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  if (loaded.sources.server === 'default') env.GREENLANE_SERVER = `127.0.0.1:${loaded.config.grpcPort}`;
+  if (loaded.sources.gridUrl === 'default') env.GREENLANE_GRID_URL = `http://127.0.0.1:${loaded.config.gridPort}`;
+  return env;
+}
+
+/** Polls an HTTP endpoint until it answers 2xx, the timeout passes or the supervisor is stopping. */
+async function waitForUrl(url: string, timeoutMs: number, cancelled: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !cancelled()) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function firstSignal(): Promise<number> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (signal: NodeJS.Signals) => {
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       // A second signal forces: children got SIGTERM already, so exit now.
       process.once('SIGINT', () => process.exit(130));
-      resolve();
+      resolve(signal === 'SIGTERM' ? 143 : 130);
     };
     process.once('SIGINT', done);
     process.once('SIGTERM', done);

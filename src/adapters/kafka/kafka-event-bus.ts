@@ -30,6 +30,11 @@ const MAX_BACKOFF_MS = 2_000;
 
 /** kafkajs warns about this on every idempotent producer with bounded retries; we bound them on purpose. */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+/**
+ * Logged by kafkajs when two processes create the same topic at once; ensureTopics tolerates
+ * TOPIC_ALREADY_EXISTS and rethrows anything else, so the log line adds nothing.
+ */
+const EXPECTED_ERRORS = ['Topic creation errors'];
 
 /**
  * Kafka through kafkajs. The producer is connected before this resolves (EngineUnreachableError
@@ -277,7 +282,8 @@ function pinoLogCreator(logger: Logger, phase: { connecting: boolean }) {
     ({ namespace, level, log }: LogEntry): void => {
       const { message, timestamp: _timestamp, ...extra } = log;
       const fields = { kafkajs: namespace, ...extra };
-      if (phase.connecting || EXPECTED_WARNINGS.some((w) => message.startsWith(w))) logger.debug(fields, message);
+      const expected = EXPECTED_WARNINGS.some((w) => message.startsWith(w)) || EXPECTED_ERRORS.includes(String((extra as { error?: unknown }).error));
+      if (phase.connecting || expected) logger.debug(fields, message);
       else if (level === logLevel.ERROR || level === logLevel.WARN) logger.warn(fields, message);
       else if (level === logLevel.INFO) logger.debug(fields, message);
       else logger.trace(fields, message);
