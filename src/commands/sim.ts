@@ -11,6 +11,7 @@ import { createHttpPriceSource, createLocalPriceSource } from '../adapters/http-
 import { priceFnFromPoints } from '../domain/charging.js';
 import { readStationsFile } from '../domain/stations.js';
 import { HerdClockError, runHerdScenario, type HerdResult } from '../services/herd-scenario.js';
+import { attachSimDriver, type DriverCounts } from '../services/sim-driver.js';
 import { createSimulator, type SimSummary } from '../services/simulator.js';
 import { DEFAULT_STATIONS_FILE } from '../services/stack.js';
 
@@ -51,12 +52,13 @@ export default class Sim extends BaseCommand<typeof Sim> {
     battery: Flags.string({ summary: 'Initial battery range in percent, e.g. 35-95 or 8-20 for a low-battery fleet (default 35-95; 8-25 for --scenario herd).', env: 'GREENLANE_SIM_BATTERY' }),
     scenario: Flags.option({ options: ['herd'] as const, summary: 'herd: every car starts low at once; the cars obey the decisions; report from the event log.', env: 'GREENLANE_SIM_SCENARIO' })(),
     'limit-hours': Flags.integer({ summary: 'herd: stop after this many simulated hours even if some cars never charged.', default: 16, min: 1, max: 20, env: 'GREENLANE_SIM_LIMIT_HOURS' }),
-    stations: Flags.string({ summary: 'herd: the stations file the server loaded (default: its configured GREENLANE_STATIONS_FILE or the Manhattan set).', env: 'GREENLANE_STATIONS_FILE' }),
+    react: Flags.boolean({ summary: 'Cars obey booking decisions: drive to the booked station, charge, wait when queued, resume (--no-react: drive only).', default: true, allowNo: true, env: 'GREENLANE_SIM_REACT' }),
+    stations: Flags.string({ summary: 'The stations file the server loaded, for driving to booked stations (default: its configured GREENLANE_STATIONS_FILE or the Manhattan set).', env: 'GREENLANE_STATIONS_FILE' }),
     'first-car': Flags.integer({ summary: 'Index of the first car (0 = CAR-001), to split a fleet across simulators.', default: 0, min: 0, env: 'GREENLANE_SIM_FIRST_CAR' }),
     'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
   };
 
-  async run(): Promise<(SimSummary & { server: string; seed: number }) | HerdResult> {
+  async run(): Promise<(SimSummary & { server: string; seed: number; coordination?: DriverCounts }) | HerdResult> {
     if (this.flags.scenario === 'herd') return this.runHerd();
     const { config } = this.cfg;
     const f = this.flags;
@@ -79,6 +81,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       initialBattery,
       firstCar: f['first-car'],
     });
+    const driver = f.react ? attachSimDriver(sim, { stations: await readStationsFile(f.stations ?? config.stationsFile ?? DEFAULT_STATIONS_FILE()), logger }) : undefined;
     const { signal, dispose } = untilSignal();
     try {
       await sim.start(signal);
@@ -98,8 +101,11 @@ export default class Sim extends BaseCommand<typeof Sim> {
         'Pass --token (GREENLANE_API_TOKEN) with one of the server’s GREENLANE_API_TOKENS, or use the dev token of the `greenlane up` you are talking to.',
       ]);
     }
+    driver?.detach();
     this.say(summaryText(summary));
-    return { ...summary, server: config.server, seed: f.seed };
+    const coordination = driver?.counts();
+    if (coordination) this.say(`  bookings obeyed: ${coordination.confirmed} confirmed · ${coordination.queued} queued · ${coordination.chargingStarted} started charging · ${coordination.charged} charged · ${coordination.stranded} stranded`);
+    return { ...summary, server: config.server, seed: f.seed, ...(coordination ? { coordination } : {}) };
   }
 
   private async runHerd(): Promise<HerdResult> {

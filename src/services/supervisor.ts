@@ -32,7 +32,7 @@ export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
     { name: 'worker', args: ['worker'], color: chalk.magenta },
     { name: 'ingestion', args: ['ingestion'], color: chalk.cyan, readyUrl: (l) => `http://127.0.0.1:${metricsPortFor('ingestion', l.config.metricsPort)}/ready` },
   ];
-  if (sim > 0) specs.push({ name: 'sim', args: ['sim', '--cars', String(sim), '--speed', String(speed)], color: chalk.green });
+  if (sim > 0) specs.push({ name: 'sim', args: ['sim', '--cars', String(sim), '--speed', String(speed), '--battery', '10-60'], color: chalk.green });
   return specs;
 }
 
