@@ -39,7 +39,7 @@ export default class Tail extends BaseCommand<typeof Tail> {
   static override flags = {
     ...engineFlags,
     ...clientFlags,
-    source: Flags.option({ options: ['kafka', 'server', 'synthetic'] as const, summary: 'Where events come from (default: kafka in external mode, server in embedded mode).', env: 'GREENLANE_TAIL_SOURCE' })(),
+    source: Flags.option({ options: ['kafka', 'server', 'synthetic'] as const, summary: 'Where events come from (default: kafka in external mode, server in embedded mode or when --server is given).', env: 'GREENLANE_TAIL_SOURCE' })(),
     'from-beginning': Flags.boolean({ summary: 'Kafka: replay the topic from the earliest offset.', env: 'GREENLANE_TAIL_FROM_BEGINNING', default: false }),
     plain: Flags.boolean({ summary: 'One line per event (the original format), no dashboard.', env: 'GREENLANE_TAIL_PLAIN', default: false, exclusive: ['json'] }),
     json: Flags.boolean({ summary: 'NDJSON: one event object per line.', env: 'GREENLANE_TAIL_JSON', default: false }),
@@ -63,7 +63,8 @@ export default class Tail extends BaseCommand<typeof Tail> {
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
     const stationsFile = config.stationsFile ?? defaultStationsFile();
     const file = createStationsFileCatalog(stationsFile);
-    const kind = f.source ?? (mode === 'external' ? 'kafka' : 'server');
+    // An explicit --server means "watch that server", whatever engines the environment configures.
+    const kind = f.source ?? (mode === 'external' && this.cfg.sources.server !== 'flag' ? 'kafka' : 'server');
     const openClient = () => createFleetClient(config.server, clientToken(f.token, config.dataDir));
     let stations: StationCatalog = file;
     if (kind === 'server') {
