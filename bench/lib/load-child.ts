@@ -5,7 +5,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { silentLogger } from '../../src/observability/logger.js';
-import { createSimulator } from '../../src/services/simulator.js';
+import { createSimulator } from '../../src/sim/simulator.js';
 
 export interface LoadChildArgs {
   server: string;
@@ -21,7 +21,7 @@ export interface LoadChildArgs {
 
 export type LoadChildMessage =
   | { type: 'started'; at: number }
-  | { type: 'done'; summary: import('../../src/services/simulator.js').SimSummary; cpuPercent: number; elu: number; loopDelayP99Ms: number }
+  | { type: 'done'; summary: import('../../src/sim/simulator.js').SimSummary; cpuPercent: number; elu: number; loopDelayP99Ms: number }
   | { type: 'failed'; error: string };
 
 const send = (m: LoadChildMessage) => new Promise<void>((r) => process.send!(m, () => r()));

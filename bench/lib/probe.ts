@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Stack } from '../../src/services/stack.js';
+import type { Stack } from '../../src/app/stack.js';
 
 /**
  * Instruments a running stack from the outside by wrapping three port methods on the very objects

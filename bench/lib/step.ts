@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Stack } from '../../src/services/stack.js';
+import type { Stack } from '../../src/app/stack.js';
 import type { DbDurability } from './durability.js';
 import { startLoad, type LoadResult } from './load.js';
 import type { Probe } from './probe.js';

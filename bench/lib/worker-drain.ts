@@ -3,7 +3,7 @@
  * its ceiling can be read apart from ingestion (which shares the thread in the pipeline steps).
  */
 import { Registry } from 'prom-client';
-import { createLocalPriceSource } from '../../src/adapters/http-price-source.js';
+import { createLocalPriceSource } from '../../src/adapters/grid/http-price-source.js';
 import { TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { EventBus } from '../../src/ports/event-bus.js';

@@ -2,7 +2,7 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { configKeys, flagName, type ConfigKey } from '../config/schema.js';
-import { ExitCode, GreenlaneError } from './errors.js';
+import { ExitCode, GreenlaneError } from '../errors.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 

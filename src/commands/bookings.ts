@@ -3,8 +3,8 @@ import { BaseCommand } from '../cli/base-command.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
 import { table } from '../cli/output.js';
 import { createLogger } from '../observability/logger.js';
-import { bookingFilters, type BookingList, type BookingListRow } from '../services/fleet-queries.js';
-import { openFleetQueries } from '../services/operator-queries.js';
+import { bookingFilters, type BookingList, type BookingListRow } from '../services/queries/fleet-queries.js';
+import { openFleetQueries } from '../app/operator-queries.js';
 
 export default class Bookings extends BaseCommand<typeof Bookings> {
   static override summary = 'Active bookings: holds with their expiry countdown, charging sessions, and the queue in service order.';

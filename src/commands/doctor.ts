@@ -7,7 +7,7 @@ import { probeKafka } from '../adapters/kafka/probe.js';
 import { probePostgres } from '../adapters/postgres/probe.js';
 import { probeRedis } from '../adapters/redis/probe.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ExitCode, GreenlaneError } from '../cli/errors.js';
+import { ExitCode, GreenlaneError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { table } from '../cli/output.js';
 import type { Mode } from '../config/load.js';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { assertTimeZone, defaultPricingParams, resolvePricingParams, type PricingParams } from '../domain/pricing.js';
 import { createLogger } from '../observability/logger.js';

@@ -1,14 +1,14 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { envName } from '../config/schema.js';
 import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
-import type { IngestionStats } from '../services/ingestion.js';
-import { startStack } from '../services/stack.js';
+import type { IngestionStats } from '../services/ingestion/ingestion.js';
+import { startStack } from '../app/stack.js';
 
 export default class Ingestion extends BaseCommand<typeof Ingestion> {
   static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';

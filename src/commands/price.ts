@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { z } from 'zod';
 import { BaseCommand } from '../cli/base-command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { isTTY } from '../cli/output.js';
 import { forecast as localForecast, priceAt as localPriceAt, type PricingParams } from '../domain/pricing.js';
 import type { PricePoint } from '../ports/price-source.js';

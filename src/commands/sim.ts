@@ -1,19 +1,19 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError, EngineUnreachableError, UsageError } from '../cli/errors.js';
+import { ConfigError, EngineUnreachableError, UsageError } from '../errors.js';
 import { clientFlags } from '../cli/flags.js';
 import { isTTY } from '../cli/output.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
 import { DEFAULT_TIMESTAMP_WINDOW } from '../domain/telemetry.js';
 import { createLogger } from '../observability/logger.js';
-import { createHttpPriceSource, createLocalPriceSource } from '../adapters/http-price-source.js';
+import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
 import { priceFnFromPoints } from '../domain/charging.js';
 import { readStationsFile } from '../domain/stations.js';
-import { HerdClockError, runHerdScenario, type HerdResult } from '../services/herd-scenario.js';
-import { attachSimDriver, type DriverCounts } from '../services/sim-driver.js';
-import { createSimulator, type SimSummary } from '../services/simulator.js';
-import { DEFAULT_STATIONS_FILE } from '../services/stack.js';
+import { HerdClockError, runHerdScenario, type HerdResult } from '../sim/herd-scenario.js';
+import { attachSimDriver, type DriverCounts } from '../sim/driver.js';
+import { createSimulator, type SimSummary } from '../sim/simulator.js';
+import { DEFAULT_STATIONS_FILE } from '../app/stack.js';
 
 const PROGRESS_EVERY_MS = 3_000;
 

@@ -1,13 +1,13 @@
 import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
-import { GreenlaneError } from '../cli/errors.js';
+import { GreenlaneError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { table } from '../cli/output.js';
 import { assertCompleteExternal } from '../config/load.js';
 import { createLogger } from '../observability/logger.js';
 import { createRegistry } from '../observability/metrics.js';
-import { runSmoke, type SmokeReport } from '../services/smoke.js';
+import { runSmoke, type SmokeReport } from '../app/smoke.js';
 
 export default class Smoke extends BaseCommand<typeof Smoke> {
   static override summary = 'End-to-end smoke test: simulated cars → ingestion → bus → worker → database, then verify.';

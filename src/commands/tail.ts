@@ -1,10 +1,10 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
-import { createEngines } from '../adapters/index.js';
+import { createEngines } from '../app/engines.js';
 import { createFleetClient } from '../grpc/client.js';
 import { createLogger, silentLogger } from '../observability/logger.js';
 import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
@@ -71,7 +71,7 @@ export default class Tail extends BaseCommand<typeof Tail> {
       const queries = serverStationQueries(config.server, openClient);
       stations = createLiveStationCatalog({ file, label: queries.source, open: async () => queries });
     } else if (kind === 'kafka') {
-      const { openFleetQueries } = await import('../services/operator-queries.js');
+      const { openFleetQueries } = await import('../app/operator-queries.js');
       // No Redis configured cannot heal by asking again; an unreachable one can.
       stations = createLiveStationCatalog({ file, label: 'redis', open: () => openFleetQueries(this.cfg, { logger, token: f.token, need: ['redis'] }), isPermanent: (err) => err instanceof ConfigError });
     }

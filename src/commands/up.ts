@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
@@ -9,9 +9,9 @@ import { devTokenPath } from '../config/token.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createRegistry, serveMetrics } from '../observability/metrics.js';
 import { readStationsFile } from '../domain/stations.js';
-import { DEFAULT_STATIONS_FILE, startStack } from '../services/stack.js';
-import { startSimulatedFleet, type SimFleet } from '../services/sim-fleet.js';
-import { superviseServices } from '../services/supervisor.js';
+import { DEFAULT_STATIONS_FILE, startStack } from '../app/stack.js';
+import { startSimulatedFleet, type SimFleet } from '../sim/fleet.js';
+import { superviseServices } from '../app/supervisor.js';
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';

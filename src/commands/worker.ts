@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { createHttpPriceSource } from '../adapters/http-price-source.js';
-import { createEngines } from '../adapters/index.js';
+import { createHttpPriceSource } from '../adapters/grid/http-price-source.js';
+import { createEngines } from '../app/engines.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError, UsageError } from '../cli/errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { envName } from '../config/schema.js';

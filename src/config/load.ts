@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import { configKeys, configSchema, envName, secretKeys, type Config, type ConfigKey } from './schema.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default';

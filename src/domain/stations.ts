@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigError } from '../cli/errors.js';
+import { ConfigError } from '../errors.js';
 import type { Station } from '../ports/fleet-state.js';
 
 /** The simulator's area (ORIGINAL-CONTRACT.md): stations outside it cannot be reached by simulated cars. */

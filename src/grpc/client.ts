@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { SessionQuery, SessionRow } from '../ports/store.js';
-import type { BookingFilter, BookingList } from '../services/fleet-queries.js';
-import type { NearestStationRow, StationRow } from '../services/stations-view.js';
+import type { BookingFilter, BookingList } from '../services/queries/fleet-queries.js';
+import type { NearestStationRow, StationRow } from '../app/stations-view.js';
 import {
   loadFleetProto,
   type BookingRequestMsg,

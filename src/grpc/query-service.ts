@@ -3,7 +3,7 @@ import { STATION_ID_PATTERN, validateBookingRequest } from '../domain/booking-re
 import { CAR_ID_PATTERN } from '../domain/telemetry.js';
 import type { Logger } from '../observability/logger.js';
 import type { FleetState } from '../ports/fleet-state.js';
-import { bookingFilters, QueryError, type BookingFilter, type NearestFrom, type QueryHandlers } from '../services/fleet-queries.js';
+import { bookingFilters, QueryError, type BookingFilter, type NearestFrom, type QueryHandlers } from '../services/queries/fleet-queries.js';
 import type {
   BookingRequestMsg,
   BookingResponseMsg,

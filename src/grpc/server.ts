@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { PortInUseError } from '../cli/errors.js';
+import { PortInUseError } from '../errors.js';
 
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_time_ms': 60_000,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { asPortError } from '../cli/errors.js';
+import { asPortError } from '../errors.js';
 
 /**
  * Each service process serves /metrics on the base metrics port plus its offset (deploy/prometheus.yml

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { asPortError } from '../cli/errors.js';
+import { asPortError } from '../errors.js';
 import { assertTimeZone, hourOfDay, pricePoint, priceAtHour, resolvePricingParams, type PricingParams, type TimeZone } from '../domain/pricing.js';
 import type { Logger } from '../observability/logger.js';
 import type { PricePoint } from '../ports/price-source.js';

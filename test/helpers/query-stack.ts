@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { expect } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { startStack, type Stack } from '../../src/services/stack.js';
+import { startStack, type Stack } from '../../src/app/stack.js';
 
 /** Two one-port stations ~5 km apart, so a second car must queue for ST-A. */
 export const TINY_STATIONS = [

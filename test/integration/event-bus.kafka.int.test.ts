@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, expect, it } from 'vitest';
 import { createKafkaEventBus } from '../../src/adapters/kafka/kafka-event-bus.js';
-import { EngineUnreachableError } from '../../src/cli/errors.js';
+import { EngineUnreachableError } from '../../src/errors.js';
 import type { EventBus } from '../../src/ports/event-bus.js';
 import { eventBusContract } from '../contract/event-bus.contract.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';

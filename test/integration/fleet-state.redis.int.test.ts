@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { createRedisFleetState, redisKeys } from '../../src/adapters/redis/redis-fleet-state.js';
-import { EngineUnreachableError } from '../../src/cli/errors.js';
+import { EngineUnreachableError } from '../../src/errors.js';
 import { fleetStateContract } from '../contract/fleet-state.contract.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
 

@@ -12,8 +12,8 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import type { EventBus } from '../../src/ports/event-bus.js';
 import type { FleetState } from '../../src/ports/fleet-state.js';
-import { createIngestion } from '../../src/services/ingestion.js';
-import { createSimulator } from '../../src/services/simulator.js';
+import { createIngestion } from '../../src/services/ingestion/ingestion.js';
+import { createSimulator } from '../../src/sim/simulator.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
 
 const TOKEN = 'int-token-' + Math.random().toString(36).slice(2);

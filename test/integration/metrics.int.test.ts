@@ -13,9 +13,9 @@ import { createFleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg } from '../../src/grpc/proto.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry, serveMetrics } from '../../src/observability/metrics.js';
-import { dropNamespace } from '../../src/services/namespace-cleanup.js';
-import { createSimulator } from '../../src/services/simulator.js';
-import { startStack, type Stack } from '../../src/services/stack.js';
+import { dropNamespace } from '../../src/app/namespace-cleanup.js';
+import { createSimulator } from '../../src/sim/simulator.js';
+import { startStack, type Stack } from '../../src/app/stack.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

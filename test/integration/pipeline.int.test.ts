@@ -8,8 +8,8 @@ import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { createFleetClient } from '../../src/grpc/client.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
-import { dropNamespace } from '../../src/services/namespace-cleanup.js';
-import { startStack, type Stack } from '../../src/services/stack.js';
+import { dropNamespace } from '../../src/app/namespace-cleanup.js';
+import { startStack, type Stack } from '../../src/app/stack.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const ORIGINAL_PROTO = fileURLToPath(new URL('../fixtures/original-fleet.proto', import.meta.url));

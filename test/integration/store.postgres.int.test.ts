@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { quoteIdent } from '../../src/adapters/postgres/sql.js';
-import { EngineUnreachableError } from '../../src/cli/errors.js';
+import { EngineUnreachableError } from '../../src/errors.js';
 import { storeContract } from '../contract/store.contract.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
 

@@ -7,7 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { dropNamespace } from '../../src/services/namespace-cleanup.js';
+import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

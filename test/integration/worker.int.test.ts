@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { createLocalPriceSource } from '../../src/adapters/http-price-source.js';
+import { createLocalPriceSource } from '../../src/adapters/grid/http-price-source.js';
 import { createKafkaEventBus } from '../../src/adapters/kafka/kafka-event-bus.js';
 import { createPostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { quoteIdent } from '../../src/adapters/postgres/sql.js';

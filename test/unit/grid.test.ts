@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PortInUseError } from '../../src/cli/errors.js';
+import { PortInUseError } from '../../src/errors.js';
 import { priceAt } from '../../src/domain/pricing.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import { silentLogger } from '../../src/observability/logger.js';

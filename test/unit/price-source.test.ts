@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttpPriceSource, createLocalPriceSource } from '../../src/adapters/http-price-source.js';
+import { createHttpPriceSource, createLocalPriceSource } from '../../src/adapters/grid/http-price-source.js';
 import { priceAt, rawPriceAt } from '../../src/domain/pricing.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';

@@ -9,7 +9,7 @@ import StationsList from '../../src/commands/stations/list.js';
 import StationsNearest from '../../src/commands/stations/nearest.js';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { CarStatusMsg } from '../../src/grpc/proto.js';
-import type { Stack } from '../../src/services/stack.js';
+import type { Stack } from '../../src/app/stack.js';
 import { eventually, startTestStack } from '../helpers/query-stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -5,7 +5,7 @@ import protobuf from 'protobufjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
-import type { Stack } from '../../src/services/stack.js';
+import type { Stack } from '../../src/app/stack.js';
 import { eventually, startTestStack } from '../helpers/query-stack.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { childEnv, childSpecs } from '../../src/services/supervisor.js';
+import { childEnv, childSpecs } from '../../src/app/supervisor.js';
 
 const cwd = () => mkdtempSync(join(tmpdir(), 'gl-sup-'));
 

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/cli/errors.js';
+import { ConfigError } from '../../src/errors.js';
 import { clientToken, devTokenPath, ensureDevToken, readDevToken, resolveTokens } from '../../src/config/token.js';
 import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus } from '../../src/domain/telemetry.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLocalPriceSource } from '../../src/adapters/http-price-source.js';
+import { createLocalPriceSource } from '../../src/adapters/grid/http-price-source.js';
 import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
 import { acquirePglite, createPgliteStore } from '../../src/adapters/pglite/pglite-store.js';
 import { TOPIC_DLQ, TOPIC_EVENTS, topicName } from '../../src/domain/events.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { ExternalToolError } from '../../cli/errors.js';
+import { ExternalToolError } from '../../errors.js';
 
 /**
  * Drives deploy/docker-compose.yml through the Docker CLI. Prefers Compose v2

@@ -1,6 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from 'kafkajs';
 import type { Logger } from 'pino';
-import { EngineUnreachableError } from '../../cli/errors.js';
+import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { ConsumedRecord, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.js';
 

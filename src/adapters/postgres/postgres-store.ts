@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { EngineUnreachableError } from '../../cli/errors.js';
+import { EngineUnreachableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Store } from '../../ports/store.js';
 import { createSqlStore, schemaFor } from './sql.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Redis, type ChainableCommander } from 'ioredis';
 import type { Logger } from 'pino';
-import { EngineUnreachableError } from '../../cli/errors.js';
+import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { CarState, FleetState, NearbyCar, NearestStation, Station } from '../../ports/fleet-state.js';
 import { redactUrl } from '../../util/redact.js';

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { composeDown, detectCompose } from '../../adapters/docker/compose.js';
 
 export default class InfraDown extends BaseCommand<typeof InfraDown> {

@@ -1,10 +1,10 @@
 import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { engineFlags } from '../../cli/flags.js';
 import { readStationsFile, stationsOutside } from '../../domain/stations.js';
 import { createLogger } from '../../observability/logger.js';
-import { loadStationsIntoRedis } from '../../services/stations-view.js';
+import { loadStationsIntoRedis } from '../../app/stations-view.js';
 
 export default class StationsLoad extends BaseCommand<typeof StationsLoad> {
   static override summary = 'Validate a stations JSON file and load it into the shared fleet state (Redis).';

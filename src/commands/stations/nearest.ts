@@ -1,11 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { UsageError } from '../../cli/errors.js';
+import { UsageError } from '../../errors.js';
 import { clientFlags, engineFlags } from '../../cli/flags.js';
 import { table } from '../../cli/output.js';
 import { createLogger } from '../../observability/logger.js';
-import type { NearestFrom, NearestResult } from '../../services/fleet-queries.js';
-import { openFleetQueries } from '../../services/operator-queries.js';
+import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
+import { openFleetQueries } from '../../app/operator-queries.js';
 
 export default class StationsNearest extends BaseCommand<typeof StationsNearest> {
   static override summary = 'Stations nearest to a point or a car, nearest first, with distance, drive time and free ports.';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { FleetClient } from '../../grpc/client.js';
-import type { FleetQueries } from '../../services/fleet-queries.js';
+import type { FleetQueries } from '../../services/queries/fleet-queries.js';
 import type { StationCatalog } from './types.js';
 
 /** A live station query that failed; `permanent` when asking again cannot help (an older server, no Redis configured). */

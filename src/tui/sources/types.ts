@@ -1,8 +1,8 @@
 import type { FleetEvent } from '../../domain/events.js';
 import type { PricePoint } from '../../ports/price-source.js';
 import type { Station } from '../../ports/fleet-state.js';
-import type { NearestFrom, NearestResult } from '../../services/fleet-queries.js';
-import type { StationRow } from '../../services/stations-view.js';
+import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
+import type { StationRow } from '../../app/stations-view.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 

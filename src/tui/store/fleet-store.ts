@@ -1,7 +1,7 @@
 import type { FleetEvent, TelemetryEvent } from '../../domain/events.js';
 import type { Station } from '../../ports/fleet-state.js';
 import type { PricePoint } from '../../ports/price-source.js';
-import type { StationRow } from '../../services/stations-view.js';
+import type { StationRow } from '../../app/stations-view.js';
 import type { SourceStatus } from '../sources/types.js';
 import { bandOf, isCritical, type Band } from './bands.js';
 

@@ -1,6 +1,6 @@
 import { haversineKm, type LatLon } from '../../domain/geo.js';
-import type { NearestFrom, NearestResult } from '../../services/fleet-queries.js';
-import type { NearestStationRow } from '../../services/stations-view.js';
+import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
+import type { NearestStationRow } from '../../app/stations-view.js';
 import type { CarView, StationView } from './fleet-store.js';
 
 /** Manhattan streets are a grid: road distance ≈ 1.35 × straight line; ~24 km/h average in traffic. */

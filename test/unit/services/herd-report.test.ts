@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { herdReport, percentile, type LoggedEvent } from '../../../src/services/herd-report.js';
+import { herdReport, percentile, type LoggedEvent } from '../../../src/sim/herd-report.js';
 
 const e = (event_type: string, car: string, timestamp: number, extra: Partial<LoggedEvent> = {}): LoggedEvent => ({
   event_id: `${car}:${event_type}:${timestamp}`, event_type, car_id: car, booking_id: `b-${car}`, timestamp, ...extra,

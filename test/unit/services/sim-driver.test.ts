@@ -4,7 +4,7 @@ import { SimCar } from '../../../src/domain/manhattan.js';
 import type { BookingResponseMsg } from '../../../src/grpc/proto.js';
 import { silentLogger } from '../../../src/observability/logger.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
-import { attachSimDriver, type SimDriverOptions } from '../../../src/services/sim-driver.js';
+import { attachSimDriver, type SimDriverOptions } from '../../../src/sim/driver.js';
 
 const ST: Station = { id: 'ST-1', name: 'One', lat: 40.76, lon: -73.98, ports: 2, powerKw: 50 };
 const T0 = Date.UTC(2026, 0, 1, 3, 0); // 03:00 UTC: no rush hour

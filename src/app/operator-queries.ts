@@ -1,10 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, EngineUnreachableError, ExitCode, GreenlaneError, UsageError } from '../cli/errors.js';
+import { ConfigError, EngineUnreachableError, ExitCode, GreenlaneError, UsageError } from '../errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { clientToken, readDevToken } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { Logger } from '../observability/logger.js';
-import { createFleetQueries, QueryError, type FleetQueries, type FleetQueryDeps } from './fleet-queries.js';
+import { createFleetQueries, QueryError, type FleetQueries, type FleetQueryDeps } from '../services/queries/fleet-queries.js';
 
 export type QueryEngine = 'redis' | 'store';
 
@@ -84,7 +84,7 @@ async function openEngines(loaded: LoadedConfig, opts: OpenQueriesOptions): Prom
       if (!config.redisUrl) throw new ConfigError('External mode reads stations and bookings from Redis: GREENLANE_REDIS_URL is not set', ['Set GREENLANE_REDIS_URL (or --redis-url), or unset every engine setting to ask the embedded server.']);
       const { createRedisFleetState } = await import('../adapters/redis/redis-fleet-state.js');
       const { createRedisReservations } = await import('../adapters/redis/redis-reservations.js');
-      const { createHttpPriceSource } = await import('../adapters/http-price-source.js');
+      const { createHttpPriceSource } = await import('../adapters/grid/http-price-source.js');
       deps.fleet = await createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger });
       closers.push(() => deps.fleet!.close());
       deps.reservations = await createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger });

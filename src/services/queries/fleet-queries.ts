@@ -1,9 +1,9 @@
-import type { BookingResponseMsg } from '../grpc/proto.js';
-import type { BookingRequestValue } from '../domain/booking-request.js';
-import type { FleetState } from '../ports/fleet-state.js';
-import type { Booking, Reservations } from '../ports/reservations.js';
-import type { SessionQuery, SessionRow, Store } from '../ports/store.js';
-import { nearestRows, stationRow, type NearestStationRow, type StationRow } from './stations-view.js';
+import type { BookingResponseMsg } from '../../grpc/proto.js';
+import type { BookingRequestValue } from '../../domain/booking-request.js';
+import type { FleetState } from '../../ports/fleet-state.js';
+import type { Booking, Reservations } from '../../ports/reservations.js';
+import type { SessionQuery, SessionRow, Store } from '../../ports/store.js';
+import { nearestRows, stationRow, type NearestStationRow, type StationRow } from '../../app/stations-view.js';
 
 /**
  * The operator's read queries (stations, bookings, sessions) over the ports. One implementation

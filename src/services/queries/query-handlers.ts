@@ -1,8 +1,8 @@
-import type { FleetState } from '../ports/fleet-state.js';
-import type { PriceSource } from '../ports/price-source.js';
-import type { Reservations } from '../ports/reservations.js';
-import type { Store } from '../ports/store.js';
-import { toBookingResponse, type Coordinator } from './coordinator.js';
+import type { FleetState } from '../../ports/fleet-state.js';
+import type { PriceSource } from '../../ports/price-source.js';
+import type { Reservations } from '../../ports/reservations.js';
+import type { Store } from '../../ports/store.js';
+import { toBookingResponse, type Coordinator } from '../coordination/coordinator.js';
 import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
 
 export interface StackQueryDeps {

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import type { Config } from '../config/schema.js';
-import { TOPIC_EVENTS, topicName, type FleetEvent, type TelemetryEvent } from '../domain/events.js';
-import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus, type TimestampWindow } from '../domain/telemetry.js';
-import type { Logger } from '../observability/logger.js';
-import type { EventBus, Subscription } from '../ports/event-bus.js';
-import type { CarState, FleetState } from '../ports/fleet-state.js';
+import type { Config } from '../../config/schema.js';
+import { TOPIC_EVENTS, topicName, type FleetEvent, type TelemetryEvent } from '../../domain/events.js';
+import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus, type TimestampWindow } from '../../domain/telemetry.js';
+import type { Logger } from '../../observability/logger.js';
+import type { EventBus, Subscription } from '../../ports/event-bus.js';
+import type { CarState, FleetState } from '../../ports/fleet-state.js';
 import {
   loadFleetProto,
   type BookingResponseMsg,
@@ -18,11 +18,11 @@ import {
   type FleetEventMsg,
   type StatsReplyMsg,
   type WatchRequestMsg,
-} from '../grpc/proto.js';
-import { queryServiceHandlers } from '../grpc/query-service.js';
-import { authFailure, bindServer, SERVER_OPTIONS, shutdownServer, statusError } from '../grpc/server.js';
-import type { QueryHandlers } from './fleet-queries.js';
-import { engineLatency, timed } from '../observability/metrics.js';
+} from '../../grpc/proto.js';
+import { queryServiceHandlers } from '../../grpc/query-service.js';
+import { authFailure, bindServer, SERVER_OPTIONS, shutdownServer, statusError } from '../../grpc/server.js';
+import type { QueryHandlers } from '../queries/fleet-queries.js';
+import { engineLatency, timed } from '../../observability/metrics.js';
 
 /** Called after a batch of accepted telemetry is on the bus and in fleet state (durable, in arrival order). */
 export type TelemetryListener = (events: TelemetryEvent[]) => void | Promise<void>;

@@ -5,7 +5,7 @@ import { TOPIC_EVENTS, topicName, type TelemetryEvent } from '../domain/events.j
 import type { Logger } from '../observability/logger.js';
 import type { Subscription } from '../ports/event-bus.js';
 import { dropNamespace } from './namespace-cleanup.js';
-import { startSimulatedFleet } from './sim-fleet.js';
+import { startSimulatedFleet } from '../sim/fleet.js';
 import { startStack, type Stack } from './stack.js';
 
 export interface SmokeOptions {

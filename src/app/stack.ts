@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
-import { createHttpPriceSource, createLocalPriceSource } from '../adapters/http-price-source.js';
-import { createEngines, type Engines } from '../adapters/index.js';
+import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
+import { createEngines, type Engines } from './engines.js';
 import type { LoadedConfig } from '../config/load.js';
 import { resolveTokens } from '../config/token.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
@@ -9,11 +9,11 @@ import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
 import { packagePath } from '../util/package-root.js';
-import { createCoordinator, toBookingResponse, type Coordinator } from './coordinator.js';
-import { createGrid, type Grid } from './grid.js';
-import { createIngestion, type Ingestion } from './ingestion.js';
-import { stackQueryHandlers } from './query-handlers.js';
-import { createWorker, type Worker } from './worker.js';
+import { createCoordinator, toBookingResponse, type Coordinator } from '../services/coordination/coordinator.js';
+import { createGrid, type Grid } from '../services/grid.js';
+import { createIngestion, type Ingestion } from '../services/ingestion/ingestion.js';
+import { stackQueryHandlers } from '../services/queries/query-handlers.js';
+import { createWorker, type Worker } from '../services/worker.js';
 
 export type ServiceName = 'grid' | 'ingestion' | 'worker';
 

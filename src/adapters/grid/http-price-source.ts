@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { hourOfDay, loadBand, pricePoint, priceAtHour, resolvePricingParams, roundCents, type PricingParams, type TimeZone } from '../domain/pricing.js';
-import type { Logger } from '../observability/logger.js';
-import type { PricePoint, PriceSource } from '../ports/price-source.js';
+import { hourOfDay, loadBand, pricePoint, priceAtHour, resolvePricingParams, roundCents, type PricingParams, type TimeZone } from '../../domain/pricing.js';
+import type { Logger } from '../../observability/logger.js';
+import type { PricePoint, PriceSource } from '../../ports/price-source.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;

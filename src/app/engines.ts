@@ -35,20 +35,20 @@ export async function createEngines(config: Config & { dataDir: string }, opts: 
   try {
     if (opts.need.includes('bus')) {
       engines.bus = config.kafkaBrokers?.length
-        ? await (await import('./kafka/kafka-event-bus.js')).createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger })
-        : (await import('./memory/memory-event-bus.js')).createMemoryEventBus();
+        ? await (await import('../adapters/kafka/kafka-event-bus.js')).createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger })
+        : (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus();
       opened.push(engines.bus);
     }
     if (opts.need.includes('fleet')) {
       engines.fleet = config.redisUrl
-        ? await (await import('./redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger })
-        : (await import('./memory/memory-fleet-state.js')).createMemoryFleetState();
+        ? await (await import('../adapters/redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger })
+        : (await import('../adapters/memory/memory-fleet-state.js')).createMemoryFleetState();
       opened.push(engines.fleet);
     }
     if (opts.need.includes('store')) {
       engines.store = config.databaseUrl
-        ? await (await import('./postgres/postgres-store.js')).createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger })
-        : await (await import('./pglite/pglite-store.js')).createPgliteStore({
+        ? await (await import('../adapters/postgres/postgres-store.js')).createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger })
+        : await (await import('../adapters/pglite/pglite-store.js')).createPgliteStore({
             dataDir: opts.ephemeralStore ? undefined : join(config.dataDir, 'pglite'),
             schema,
             logger: opts.logger,

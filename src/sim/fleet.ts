@@ -1,8 +1,8 @@
 import { clientToken } from '../config/token.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
-import type { Coordinator } from './coordinator.js';
-import { attachSimDriver, type SimDriver } from './sim-driver.js';
+import type { Coordinator } from '../services/coordination/coordinator.js';
+import { attachSimDriver, type SimDriver } from './driver.js';
 import { createSimulator, type SimSummary, type Simulator } from './simulator.js';
 
 export interface SimFleetOptions {

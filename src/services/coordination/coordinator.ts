@@ -10,16 +10,16 @@ import {
   wantsCharge,
   type PackLike,
   type PolicyParams,
-} from '../domain/booking-policy.js';
-import { priceFnFromPoints, sessionMaths, type PriceFn } from '../domain/charging.js';
-import { TOPIC_EVENTS, topicName, type BookingEvent, type EventType, type TelemetryEvent } from '../domain/events.js';
-import { haversineKm } from '../domain/geo.js';
-import type { BookingResponseMsg, BookingStatusName } from '../grpc/proto.js';
-import { silentLogger, type Logger } from '../observability/logger.js';
-import type { ConsumedRecord, EventBus, Subscription } from '../ports/event-bus.js';
-import type { FleetState, Station } from '../ports/fleet-state.js';
-import type { PricePoint, PriceSource } from '../ports/price-source.js';
-import type { Booking, Candidate, Reservations, ReserveResult, StationStatus, Transition } from '../ports/reservations.js';
+} from '../../domain/booking-policy.js';
+import { priceFnFromPoints, sessionMaths, type PriceFn } from '../../domain/charging.js';
+import { TOPIC_EVENTS, topicName, type BookingEvent, type EventType, type TelemetryEvent } from '../../domain/events.js';
+import { haversineKm } from '../../domain/geo.js';
+import type { BookingResponseMsg, BookingStatusName } from '../../grpc/proto.js';
+import { silentLogger, type Logger } from '../../observability/logger.js';
+import type { ConsumedRecord, EventBus, Subscription } from '../../ports/event-bus.js';
+import type { FleetState, Station } from '../../ports/fleet-state.js';
+import type { PricePoint, PriceSource } from '../../ports/price-source.js';
+import type { Booking, Candidate, Reservations, ReserveResult, StationStatus, Transition } from '../../ports/reservations.js';
 
 /** What a car is told, on its stream, as a BookingResponse. */
 export type DecisionStatus = 'confirmed' | 'queued' | 'failed' | 'expired' | 'cancelled' | 'charging' | 'completed' | 'deferred';

@@ -7,7 +7,7 @@ import type { FleetEventMsg } from '../grpc/proto.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
 import { herdReport, type HerdReport, type LoggedEvent } from './herd-report.js';
-import { attachSimDriver, type DriverCounts } from './sim-driver.js';
+import { attachSimDriver, type DriverCounts } from './driver.js';
 import { createSimulator, type SimSummary } from './simulator.js';
 
 /**
