@@ -7,13 +7,18 @@
  * applied an instant (timestamp) at a time, so a release and the promotion it caused, stamped with
  * the same instant, never count as an overlap.
  */
-export interface AuditEvent {
+/** An entry of the fleet-events log as read back (telemetry and booking events alike); the audit and src/sim/herd-report.ts read it. */
+export interface LoggedEvent {
   event_id?: string;
   event_type: string;
   car_id: string;
   timestamp: number;
   booking_id?: string;
   station_id?: string;
+  battery?: number;
+  kwh?: number;
+  cost?: number;
+  [extra: string]: unknown;
 }
 
 export interface Violation {
@@ -43,13 +48,13 @@ interface Occupancy {
 const acquire = new Set(['booking_confirmed', 'charging_started']);
 const release = new Set(['booking_expired', 'booking_cancelled', 'charging_completed']);
 
-export function auditEvents(events: Iterable<AuditEvent>, stations: { id: string; ports: number }[]): AuditReport {
+export function auditEvents(events: Iterable<LoggedEvent>, stations: { id: string; ports: number }[]): AuditReport {
   const ports = new Map(stations.map((s) => [s.id, s.ports]));
   const occupancy = new Map(stations.map((s): [string, Occupancy] => [s.id, { holds: new Set(), sessions: new Set() }]));
   const stationOfBooking = new Map<string, string>();
   const report: AuditReport = { doubleBookings: 0, violations: [], peak: {}, eventsReplayed: 0, duplicatesIgnored: 0, unknownStation: 0 };
   const seen = new Set<string>();
-  const relevant: AuditEvent[] = [];
+  const relevant: LoggedEvent[] = [];
   for (const e of events) {
     if (!acquire.has(e.event_type) && !release.has(e.event_type)) continue;
     if (e.event_id !== undefined) {

@@ -8,6 +8,9 @@ export interface PackModel {
   auxKw: number;
 }
 
+/** Below this battery percent a car is critical: served ahead of every other car, never deferred, flagged on every console. */
+export const CRITICAL_BATTERY_PCT = 15;
+
 export const DEFAULT_PACK: PackModel = { capacityKwh: 75, whPerKm: 180, auxKw: 0.3 };
 
 /** Energy used, kWh, for a distance (km) driven over a duration (hours). */

@@ -1,8 +1,25 @@
-import type { Station } from '../ports/fleet-state.js';
-import type { PricePoint } from '../ports/price-source.js';
-import type { Candidate, StationStatus } from '../ports/reservations.js';
-import { chargeRateKw, energyKwh } from './charging.js';
+import { CRITICAL_BATTERY_PCT } from './battery.js';
+import { chargeRateKw, DEFAULT_TARGET_PCT, energyKwh, type PricePoint, type Station } from './charging.js';
+import { DRIVE_MODEL, driveMs, roadKm, type DriveModel } from './drive-time.js';
 import { haversineKm } from './geo.js';
+
+/** A station the car can reach, with its policy score (lower is better) and the hold it would get there. */
+export interface Candidate {
+  stationId: string;
+  score: number;
+  /** Hold duration if this station is the one confirmed (drive time + grace); defaults to the request's holdMs. */
+  holdMs?: number;
+}
+
+/** A station's occupancy as the reservations see it. */
+export interface StationStatus {
+  id: string;
+  ports: number;
+  holds: number;
+  charging: number;
+  /** Queued cars that can reach this station. */
+  queueLength: number;
+}
 
 /** The pack properties the policy needs (src/domain/battery.ts PackModel fits), plus the car's charge limit. */
 export interface PackLike {
@@ -12,16 +29,13 @@ export interface PackLike {
   maxChargeKw?: number;
 }
 
-export interface PolicyParams {
+/** The drive model (src/domain/drive-time.ts) is part of the policy: a deployment may tune it. */
+export interface PolicyParams extends DriveModel {
   /** A car asks for charge below this battery percent. */
   requestThresholdPct: number;
   /** Below this a car is critical: ahead of every other car, never deferred. */
   criticalPct: number;
   targetPct: number;
-  /** Average urban speed for drive-time estimates (Manhattan, red lights included: ~18 km/h, what the simulator's cars make). */
-  avgSpeedKmh: number;
-  /** Street distance over great-circle distance (Manhattan's grid is ~1.3). */
-  roadFactor: number;
   /** Battery kept back when judging reach, percent points. */
   reserveMarginPct: number;
   /** Hold = drive time + grace, capped. */
@@ -56,10 +70,9 @@ export interface DeferralParams {
 
 export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   requestThresholdPct: 30,
-  criticalPct: 15,
-  targetPct: 80,
-  avgSpeedKmh: 18,
-  roadFactor: 1.3,
+  criticalPct: CRITICAL_BATTERY_PCT,
+  targetPct: DEFAULT_TARGET_PCT,
+  ...DRIVE_MODEL,
   reserveMarginPct: 2,
   graceMs: 5 * 60_000,
   maxHoldMs: 20 * 60_000,
@@ -80,14 +93,6 @@ export function resolvePolicy(partial: Partial<Omit<PolicyParams, 'deferral'>> &
 export function reachKm(pack: PackLike, batteryPct: number, reserveMarginPct = 0): number {
   const usable = Math.max(0, batteryPct - reserveMarginPct);
   return ((usable / 100) * pack.capacityKwh * 1000) / pack.whPerKm;
-}
-
-export function roadKm(straightKm: number, p: Pick<PolicyParams, 'roadFactor'> = defaultPolicy): number {
-  return straightKm * p.roadFactor;
-}
-
-export function driveMs(straightKm: number, p: Pick<PolicyParams, 'roadFactor' | 'avgSpeedKmh'> = defaultPolicy): number {
-  return (roadKm(straightKm, p) / p.avgSpeedKmh) * 3_600_000;
 }
 
 /** How long a port is held for the car: the drive plus a grace, within [minHold, maxHold]. */

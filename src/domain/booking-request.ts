@@ -1,20 +1,48 @@
 import { CAR_ID_PATTERN } from './telemetry.js';
 
-/** A BookingRequest (RequestBooking / CancelBooking) that passed validation; unset fields are absent. */
-export interface BookingRequestValue {
+/**
+ * A car's request for a port, or for cancelling its booking: a BookingRequest (RequestBooking /
+ * CancelBooking) that passed validation, or what a car low on charge asks through its telemetry.
+ * Unset fields are absent; the coordinator fills the car's position and battery from its last telemetry.
+ */
+export interface BookingRequest {
   carId?: string;
+  /** A preferred station; absent lets the policy choose. */
   stationId?: string;
+  /** Idempotency key; derived from the car and expected arrival when absent. */
   bookingId?: string;
-  /** Unix ms. */
+  /** Unix ms; sets the hold to arrival + grace (capped). */
   expectedArrival?: number;
   battery?: number;
   lat?: number;
   lon?: number;
+  /** Skip price-aware deferral (an explicit request means "now"). Default true for RPCs. */
+  noDefer?: boolean;
+}
+
+/** What a car is told about its booking (on its stream, as a BookingResponse). */
+export type DecisionStatus = 'confirmed' | 'queued' | 'failed' | 'expired' | 'cancelled' | 'charging' | 'completed' | 'deferred';
+
+/** The coordinator's answer to a booking request, or news of the booking later on. */
+export interface Decision {
+  bookingId: string;
+  carId: string;
+  stationId: string;
+  status: DecisionStatus;
+  message: string;
+  timestamp: number;
+  /** $/kWh when the decision was taken (the session average for `completed`). */
+  priceRate: number;
+  queuePosition: number;
+  expiresAt: number;
+  /** Machine-readable reason (no_reachable_station, expired, cancelled:requested…) or the deferral text. */
+  reason: string;
+  eventType: string;
 }
 
 export type BookingRequestField = 'car_id' | 'station_id' | 'booking_id' | 'expected_arrival' | 'battery_level' | 'latitude' | 'longitude';
 
-export type BookingRequestCheck = { ok: true; value: BookingRequestValue } | { ok: false; field: BookingRequestField; reason: string };
+export type BookingRequestCheck = { ok: true; value: BookingRequest } | { ok: false; field: BookingRequestField; reason: string };
 
 export const STATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 export const BOOKING_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -26,7 +54,7 @@ export const BOOKING_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function validateBookingRequest(msg: unknown, kind: 'request' | 'cancel'): BookingRequestCheck {
   const m = (typeof msg === 'object' && msg !== null ? msg : {}) as Record<string, unknown>;
   const fail = (field: BookingRequestField, reason: string): BookingRequestCheck => ({ ok: false, field, reason });
-  const value: BookingRequestValue = {};
+  const value: BookingRequest = {};
   const text = (v: unknown) => (typeof v === 'string' ? v : '');
 
   const carId = text(m.car_id);

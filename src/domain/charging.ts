@@ -1,4 +1,21 @@
-import type { PricePoint } from '../ports/price-source.js';
+/** A point of the grid's price curve (the original grid JSON, GET /api/pricing). */
+export interface PricePoint {
+  timestamp: number;
+  price_per_kwh: number;
+  grid_load: 'Low' | 'Medium' | 'High';
+  energy_source: 'Solar' | 'Wind' | 'Grid';
+  hour: number;
+}
+
+/** A charging station: where it is, how many cars it charges at once and how fast. */
+export interface Station {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  ports: number;
+  powerKw: number;
+}
 
 /** $/kWh at an instant (Unix ms). Synchronous so a session can be integrated step by step. */
 export type PriceFn = (atMs: number) => number;

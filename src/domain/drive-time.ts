@@ -25,5 +25,5 @@ export function driveMs(straightKm: number, m: DriveModel = DRIVE_MODEL): number
 
 /** Estimated drive time in minutes for a straight-line distance. */
 export function driveMinutes(straightKm: number, m: DriveModel = DRIVE_MODEL): number {
-  return driveMs(straightKm, m) / 60_000;
+  return (roadKm(straightKm, m) / m.avgSpeedKmh) * 60;
 }

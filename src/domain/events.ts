@@ -1,4 +1,4 @@
-/** Event types on the fleet-events topic (DESIGN.md §3). */
+/** Event types on the fleet-events topic (as served by WatchEvents: FleetEventMessage in proto/fleet.proto). */
 export const TOPIC_EVENTS = 'fleet-events';
 export const TOPIC_DLQ = 'fleet-events.dlq';
 export const WORKER_GROUP = 'pricing-worker-group';

@@ -1,3 +1,5 @@
+import type { Station } from '../domain/charging.js';
+
 /** Latest known state of a car (Redis car:{id} HASH + fleet:locations GEO). */
 export interface CarState {
   carId: string;
@@ -9,14 +11,7 @@ export interface CarState {
   state?: string;
 }
 
-export interface Station {
-  id: string;
-  name: string;
-  lat: number;
-  lon: number;
-  ports: number;
-  powerKw: number;
-}
+export type { Station };
 
 export interface NearestStation {
   station: Station;

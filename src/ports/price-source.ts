@@ -1,11 +1,6 @@
-/** The original grid JSON (GET /api/pricing). */
-export interface PricePoint {
-  timestamp: number;
-  price_per_kwh: number;
-  grid_load: 'Low' | 'Medium' | 'High';
-  energy_source: 'Solar' | 'Wind' | 'Grid';
-  hour: number;
-}
+import type { PricePoint } from '../domain/charging.js';
+
+export type { PricePoint };
 
 export interface PriceSource {
   /** Price at an instant (Unix ms). May be served from a cache. */

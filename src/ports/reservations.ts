@@ -1,4 +1,7 @@
+import type { Candidate, StationStatus } from '../domain/booking-policy.js';
 import type { Station } from './fleet-state.js';
+
+export type { Candidate, StationStatus };
 
 /**
  * Port reservations, the urgency queue and charging sessions: the coordination state that must
@@ -9,14 +12,6 @@ import type { Station } from './fleet-state.js';
  * (effective now = max(nowMs, the latest now it has seen)), so transitions carry timestamps that
  * follow the order in which they really happened even when instances' clocks disagree slightly.
  */
-
-/** A station the car can reach, with its policy score (lower is better) and the hold it would get there. */
-export interface Candidate {
-  stationId: string;
-  score: number;
-  /** Hold duration if this station is the one confirmed (drive time + grace); defaults to the request's holdMs. */
-  holdMs?: number;
-}
 
 export interface ReserveRequest {
   bookingId: string;
@@ -89,15 +84,6 @@ export interface MutationResult {
 export interface ExpireResult {
   expired: Booking[];
   transitions: Transition[];
-}
-
-export interface StationStatus {
-  id: string;
-  ports: number;
-  holds: number;
-  charging: number;
-  /** Queued cars that can reach this station. */
-  queueLength: number;
 }
 
 export interface QueueEntry {

@@ -1,19 +1,7 @@
-import { auditEvents } from '../domain/audit.js';
+import { auditEvents, type LoggedEvent } from '../domain/audit.js';
 import { averagePriceOver, type PriceFn } from '../domain/charging.js';
 
-/** The fields of fleet-events the report reads (telemetry and booking events alike). */
-export interface LoggedEvent {
-  event_id?: string;
-  event_type: string;
-  car_id: string;
-  timestamp: number;
-  booking_id?: string;
-  station_id?: string;
-  battery?: number;
-  kwh?: number;
-  cost?: number;
-  [extra: string]: unknown;
-}
+export type { LoggedEvent };
 
 export interface HerdReport {
   cars: number;

@@ -5,7 +5,7 @@ import { createRedisReservations, type RedisReservations } from '../../src/adapt
 import { auditEvents } from '../../src/domain/audit.js';
 import { TOPIC_EVENTS, topicName, type BookingEvent } from '../../src/domain/events.js';
 import { gridStations } from '../../src/domain/stations.js';
-import { createCoordinator, type Coordinator } from '../../src/services/coordination/coordinator.js';
+import { createCoordinator, type Coordinator } from '../../src/services/coordination/index.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const probe = engineProbe('redis');

@@ -1,5 +1,5 @@
 import type { BookingResponseMsg } from '../../grpc/proto.js';
-import type { BookingRequestValue } from '../../domain/booking-request.js';
+import type { BookingRequest } from '../../domain/booking-request.js';
 import type { FleetState } from '../../ports/fleet-state.js';
 import type { Booking, Reservations } from '../../ports/reservations.js';
 import type { SessionQuery, SessionRow, Store } from '../../ports/store.js';
@@ -70,7 +70,7 @@ export interface FleetQueries {
 
 /** What RequestBooking / CancelBooking call (the coordinator, adapted by the stack). */
 export interface BookingDesk {
-  request(req: BookingRequestValue & { carId: string }): Promise<BookingResponseMsg>;
+  request(req: BookingRequest & { carId: string }): Promise<BookingResponseMsg>;
   cancel(req: { carId?: string; bookingId?: string }): Promise<BookingResponseMsg>;
 }
 

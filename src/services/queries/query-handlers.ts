@@ -2,7 +2,8 @@ import type { FleetState } from '../../ports/fleet-state.js';
 import type { PriceSource } from '../../ports/price-source.js';
 import type { Reservations } from '../../ports/reservations.js';
 import type { Store } from '../../ports/store.js';
-import { toBookingResponse, type Coordinator } from '../coordination/coordinator.js';
+import { toBookingResponse } from '../../grpc/booking-codec.js';
+import type { Coordinator } from '../coordination/index.js';
 import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
 
 export interface StackQueryDeps {

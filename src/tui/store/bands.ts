@@ -1,8 +1,10 @@
+import { CRITICAL_BATTERY_PCT } from '../../domain/battery.js';
+
 /** Battery bands and thresholds of the original monitor. */
 export type Band = 'green' | 'yellow' | 'red';
 
 /** Below this a car is "CRITICAL BATTERY!" (the original threshold). */
-export const CRITICAL_BELOW = 15;
+export const CRITICAL_BELOW = CRITICAL_BATTERY_PCT;
 
 /** 🟢 > 50 %, 🟡 20–50 %, 🔴 < 20 %. */
 export function bandOf(battery: number): Band {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { auditEvents, type AuditEvent } from '../../../src/domain/audit.js';
+import { auditEvents, type LoggedEvent } from '../../../src/domain/audit.js';
 
-const ev = (event_type: string, booking_id: string, station_id: string | undefined, timestamp: number, event_id?: string): AuditEvent => ({
+const ev = (event_type: string, booking_id: string, station_id: string | undefined, timestamp: number, event_id?: string): LoggedEvent => ({
   event_type, booking_id, station_id, timestamp, car_id: `car-${booking_id}`, event_id: event_id ?? `${booking_id}:${event_type}`,
 });
 const stations = [{ id: 'A', ports: 1 }, { id: 'B', ports: 2 }];

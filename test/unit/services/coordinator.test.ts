@@ -8,7 +8,8 @@ import type { EventBus } from '../../../src/ports/event-bus.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
 import type { PricePoint, PriceSource } from '../../../src/ports/price-source.js';
 import type { Reservations } from '../../../src/ports/reservations.js';
-import { createCoordinator, toBookingResponse, type Coordinator, type CoordinatorDeps, type Decision } from '../../../src/services/coordination/coordinator.js';
+import { toBookingResponse } from '../../../src/grpc/booking-codec.js';
+import { createCoordinator, type Coordinator, type CoordinatorDeps, type Decision } from '../../../src/services/coordination/index.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0);
 const A: Station = { id: 'A', name: 'A', lat: 40.75, lon: -73.99, ports: 1, powerKw: 100 };

@@ -1,0 +1,129 @@
+import { isCritical, wantsCharge, type PolicyParams } from '../../domain/booking-policy.js';
+import type { Station } from '../../domain/charging.js';
+import type { TelemetryEvent } from '../../domain/events.js';
+import { haversineKm } from '../../domain/geo.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Booking, Reservations } from '../../ports/reservations.js';
+import type { BookingFlow } from './booking-flow.js';
+import { criticalEvent } from './event-codec.js';
+import type { HoldRenewal } from './hold-renewal.js';
+import type { Outbox } from './outbox.js';
+import type { StaleCars } from './stale-cars.js';
+
+/** A car whose last request failed (no reachable station) asks again after this pause, not on every message. */
+export const FAILED_RETRY_MS = 30_000;
+
+export interface TelemetryReactionsDeps {
+  reservations: Pick<Reservations, 'activeBookings' | 'startCharging' | 'completeCharging' | 'reserve'>;
+  stations: Station[];
+  policy: PolicyParams;
+  now: () => number;
+  /** Each event's timestamp, for an event-time clock. */
+  observe: (eventMs: number) => void;
+  /** A car within this of its held station has arrived: charging starts. */
+  arrivalKm: number;
+  /** A charging car farther than this from its station drove away: its session ends. */
+  departKm: number;
+  flow: Pick<BookingFlow, 'book' | 'deferredUntil'>;
+  outbox: Pick<Outbox, 'emit' | 'emitTransitions'>;
+  renewal: Pick<HoldRenewal, 'renew' | 'forget'>;
+  stale: Pick<StaleCars, 'touch'>;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  instanceId: string;
+  /** Where each car's last reported battery is kept (a finished session's energy reads it). */
+  lastBattery: Map<string, number>;
+}
+
+/** The latest event per car in a batch (ties: the later in the batch). */
+export function latestPerCar(events: TelemetryEvent[]): Map<string, TelemetryEvent> {
+  const latest = new Map<string, TelemetryEvent>();
+  for (const e of events) {
+    const prev = latest.get(e.car_id);
+    if (!prev || prev.timestamp <= e.timestamp) latest.set(e.car_id, e);
+  }
+  return latest;
+}
+
+/**
+ * What the coordinator does with a car's telemetry: ask for a port when low, start charging on
+ * arrival, renew an approaching car's hold, end a session at the target or when the car drives
+ * away, refresh a queued car's urgency, and announce a critical battery once.
+ */
+export class TelemetryReactions {
+  private readonly criticalSent = new Set<string>();
+  private readonly lastRefresh = new Map<string, number>();
+  private readonly failedAt = new Map<string, number>();
+  private readonly stationsById: Map<string, Station>;
+
+  constructor(private readonly o: TelemetryReactionsDeps) {
+    this.stationsById = new Map(o.stations.map((s) => [s.id, s]));
+  }
+
+  /** Cars are independent, so their latest events are handled concurrently; one car's failure is logged, not thrown. */
+  async onTelemetry(events: TelemetryEvent[]): Promise<void> {
+    for (const e of events) this.o.observe(e.timestamp);
+    const latest = latestPerCar(events);
+    if (latest.size === 0) return;
+    const active = await this.o.reservations.activeBookings([...latest.keys()]);
+    await this.o.stale.touch([...active.keys()]).catch((err) => this.o.logger.warn({ err }, 'touch failed'));
+    await Promise.all(
+      [...latest.values()].map((e) => this.handleCar(e, active.get(e.car_id)).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed'))),
+    );
+  }
+
+  async handleCar(e: TelemetryEvent, booking: Booking | undefined): Promise<void> {
+    this.o.lastBattery.set(e.car_id, e.battery);
+    await this.criticalCheck(e);
+    if (booking?.status !== 'held') this.o.renewal.forget(e.car_id);
+    if (booking) await this.followBooking(e, booking);
+    else await this.askForCharge(e);
+  }
+
+  /** A car without a booking asks below the threshold, unless deferred (and not critical) or it failed a moment ago. */
+  private async askForCharge(e: TelemetryEvent): Promise<void> {
+    const { policy, now } = this.o;
+    if (!wantsCharge(e.battery, policy)) return;
+    const until = this.o.flow.deferredUntil(e.car_id);
+    if (until && until > now() && !isCritical(e.battery, policy)) return;
+    if ((this.failedAt.get(e.car_id) ?? -Infinity) + FAILED_RETRY_MS > now()) return;
+    const d = await this.o.flow.book({ carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` });
+    if (d.status === 'failed') this.failedAt.set(e.car_id, now());
+    else this.failedAt.delete(e.car_id);
+  }
+
+  private async followBooking(e: TelemetryEvent, booking: Booking): Promise<void> {
+    const { reservations, outbox, now } = this.o;
+    const station = booking.stationId ? this.stationsById.get(booking.stationId) : undefined;
+    const distanceKm = station ? haversineKm(e, station) : Infinity;
+    if (booking.status === 'held' && station && distanceKm <= this.o.arrivalKm) {
+      await outbox.emitTransitions((await reservations.startCharging(e.car_id, station.id, now(), e.battery)).transitions);
+    } else if (booking.status === 'held' && station) {
+      await this.o.renewal.renew(e.car_id, booking, distanceKm);
+    } else if (booking.status === 'charging') {
+      const reason = distanceKm > this.o.departKm ? 'drove_away' : e.battery >= this.o.policy.targetPct ? 'target_reached' : null;
+      if (reason) await outbox.emitTransitions((await reservations.completeCharging(e.car_id, now(), reason)).transitions);
+    } else if (booking.status === 'queued') {
+      await this.refreshUrgency(e, booking);
+    }
+  }
+
+  /** A queued car's battery keeps falling: refresh its place when it moved a point or turned critical. */
+  private async refreshUrgency(e: TelemetryEvent, booking: Booking): Promise<void> {
+    const critical = isCritical(e.battery, this.o.policy);
+    const last = this.lastRefresh.get(e.car_id) ?? booking.battery;
+    if (critical === booking.critical && Math.abs(last - e.battery) < 1) return;
+    this.lastRefresh.set(e.car_id, e.battery);
+    await this.o.reservations.reserve({ bookingId: booking.bookingId, carId: e.car_id, candidates: booking.candidates, holdMs: booking.holdMs, nowMs: this.o.now(), battery: e.battery, critical });
+  }
+
+  /** battery_critical once per drop below the critical level. */
+  private async criticalCheck(e: TelemetryEvent): Promise<void> {
+    if (!isCritical(e.battery, this.o.policy)) {
+      this.criticalSent.delete(e.car_id);
+      return;
+    }
+    if (this.criticalSent.has(e.car_id)) return;
+    this.criticalSent.add(e.car_id);
+    await this.o.outbox.emit([criticalEvent(e, this.o.instanceId)]);
+  }
+}

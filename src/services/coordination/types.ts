@@ -1,0 +1,69 @@
+import type { Registry } from 'prom-client';
+import type { PackLike, resolvePolicy } from '../../domain/booking-policy.js';
+import type { BookingRequest, Decision } from '../../domain/booking-request.js';
+import type { Station } from '../../domain/charging.js';
+import type { TelemetryEvent } from '../../domain/events.js';
+import type { Logger } from '../../observability/logger.js';
+import type { EventBus } from '../../ports/event-bus.js';
+import type { FleetState } from '../../ports/fleet-state.js';
+import type { PriceSource } from '../../ports/price-source.js';
+import type { Reservations } from '../../ports/reservations.js';
+import type { ClockOption } from './clock.js';
+import type { NearestOptions, NearestRow } from './nearest.js';
+
+export interface CoordinatorDeps {
+  reservations: Reservations;
+  /** For nearest() by GEOSEARCH and the position of cars asking through RequestBooking. */
+  fleet?: FleetState;
+  bus: EventBus;
+  prices?: PriceSource;
+  stations: Station[];
+  namespace?: string;
+  logger?: Logger;
+  registry?: Registry;
+  pack?: PackLike;
+  policy?: Parameters<typeof resolvePolicy>[0];
+  /**
+   * Reservation clock; defaults to Date.now. 'event-time' follows the telemetry's own timestamps
+   * (a watermark that also advances with the wall clock), so a simulator running --speed 60 gets
+   * holds, expiry and session times in simulated time without telling the coordinator its speed.
+   */
+  clock?: ClockOption;
+  /** Pushes a decision to the car's stream here; returns false when the car is not connected here. */
+  deliver?: (carId: string, decision: Decision) => boolean | void;
+  /** Identifies this instance in events (origin_instance) so it skips its own when routing. */
+  instanceId?: string;
+  /** Deliver decisions taken by other instances to cars connected here, via the bus (default: when deliver is set). */
+  routeViaBus?: boolean;
+  sweepIntervalMs?: number;
+  arrivalRadiusM?: number;
+  /** A charging car farther than this from its station drove away: its session ends. */
+  departRadiusM?: number;
+  /** Load `stations` into the reservations at start (default true). */
+  loadStations?: boolean;
+  /**
+   * A car that stopped streaming loses its booking (hold or queue entry cancelled, session completed,
+   * reason lost_contact) once unseen for this long in the coordinator's clock (default 10 min)…
+   */
+  staleAfterMs?: number;
+  /** …and for this long in wall time (default 60 s), so a sped-up simulation's fast clock never drops a live car. */
+  staleAfterWallMs?: number;
+}
+
+export interface Coordinator {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  ready(): boolean;
+  onTelemetry(events: TelemetryEvent[]): Promise<void>;
+  requestBooking(req: BookingRequest & { carId: string }): Promise<Decision>;
+  cancelBooking(req: { carId?: string; bookingId?: string; reason?: string }): Promise<Decision>;
+  nearest(lat: number, lon: number, opts?: NearestOptions): Promise<NearestRow[]>;
+  /** Runs one expiry sweep now; returns how many holds expired. */
+  sweep(): Promise<number>;
+  /** Routes booking events taken elsewhere to cars connected here (wired to the bus by start()). */
+  onBusRecords(records: { value: string }[]): void;
+  readonly decisions$: { subscribe(fn: (d: Decision) => void): () => void };
+  readonly instanceId: string;
+  /** The reservation clock (event time when so configured): what expiry countdowns are measured against. */
+  now?(): number;
+}
