@@ -7,6 +7,7 @@ import type { BusRecord, ConsumedRecord, EventBus, Subscription } from '../ports
 import type { PriceSource } from '../ports/price-source.js';
 import type { BookingRow, SessionRow, Store, TelemetryRow } from '../ports/store.js';
 import { engineLatency, timed } from '../observability/metrics.js';
+import { validateTelemetryEvent } from '../domain/telemetry.js';
 
 export interface WorkerDeps {
   bus: EventBus;
@@ -55,22 +56,9 @@ export interface DlqPayload {
 
 export type DlqReason = 'unparseable_json' | 'not_an_object' | 'unknown_event_type' | 'invalid_event';
 
-// ---- event validation (the shapes of DESIGN.md §3 / src/domain/events.ts) ----
+// ---- event validation (the shapes of src/domain/events.ts) ----
 
-const finite = z.number().refine(Number.isFinite, 'must be a finite number');
-const eventTime = finite.refine((v) => v > 0, 'must be positive Unix ms');
-
-/** The original flat telemetry JSON. event_id may be missing from original producers (see toTelemetry). */
-const telemetrySchema = z.object({
-  event_id: z.string().min(1).max(200).optional(),
-  event_type: z.literal('telemetry'),
-  car_id: z.string().min(1).max(64),
-  lat: finite.min(-90).max(90),
-  lon: finite.min(-180).max(180),
-  battery: finite.min(0).max(100),
-  velocity: finite.min(0).max(1000),
-  timestamp: eventTime,
-});
+const eventTime = z.number().refine(Number.isFinite, 'must be a finite number').refine((v) => v > 0, 'must be positive Unix ms');
 
 const otherEventSchema = z.looseObject({
   event_id: z.string().min(1).max(200),
@@ -94,14 +82,19 @@ export function parseEvent(value: string): Parsed {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return { ok: false, reason: 'not_an_object', detail: `expected a JSON object, got ${Array.isArray(json) ? 'array' : typeof json}` };
   const type = (json as { event_type?: unknown }).event_type;
   if (!eventTypes.includes(type as never)) return { ok: false, reason: 'unknown_event_type', detail: `event_type ${JSON.stringify(type)} is not one of ${eventTypes.join(', ')}` };
-  const result = type === 'telemetry' ? telemetrySchema.safeParse(json) : otherEventSchema.safeParse(json);
+  // Telemetry is checked by the very rules ingress applies (src/domain/telemetry.ts), so the DLQ gets what ingress would refuse.
+  if (type === 'telemetry') {
+    const t = validateTelemetryEvent(json as Record<string, unknown>);
+    if (!t.ok) return { ok: false, reason: 'invalid_event', detail: `${t.field}: ${t.reason}` };
+    if (!t.event.event_id) t.event.event_id = legacyEventId(t.event);
+    return { ok: true, event: t.event };
+  }
+  const result = otherEventSchema.safeParse(json);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     return { ok: false, reason: 'invalid_event', detail: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
   }
-  const event = result.data as FleetEvent;
-  if (event.event_type === 'telemetry' && !event.event_id) event.event_id = legacyEventId(event);
-  return { ok: true, event };
+  return { ok: true, event: result.data as FleetEvent };
 }
 
 /**
