@@ -11,7 +11,7 @@ import type { Reservations } from '../ports/reservations.js';
 import { packagePath } from '../util/package-root.js';
 import { createCoordinator, toBookingResponse, type Coordinator } from '../services/coordination/coordinator.js';
 import { createGrid, type Grid } from '../services/grid.js';
-import { createIngestion, type Ingestion } from '../services/ingestion/ingestion.js';
+import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
 import { stackQueryHandlers } from '../services/queries/query-handlers.js';
 import { createWorker, type Worker } from '../services/worker.js';
 

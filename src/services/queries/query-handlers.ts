@@ -2,7 +2,7 @@ import type { FleetState } from '../../ports/fleet-state.js';
 import type { PriceSource } from '../../ports/price-source.js';
 import type { Reservations } from '../../ports/reservations.js';
 import type { Store } from '../../ports/store.js';
-import { toBookingResponse, type Coordinator } from '../coordination/coordinator.js';
+import type { Coordinator } from '../coordination/coordinator.js';
 import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
 
 export interface StackQueryDeps {
@@ -41,11 +41,11 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
     bookings: {
       // The original contract promises price_rate "at booking time"; the coordinator's direct answer leaves it 0.
       request: async (req) => {
-        const res = toBookingResponse(await deps.coordinator.requestBooking(req));
-        if (!res.price_rate && res.status !== 'BOOKING_FAILED') res.price_rate = await price().catch(() => 0);
-        return res;
+        const decision = await deps.coordinator.requestBooking(req);
+        if (decision.priceRate || decision.status === 'failed') return decision;
+        return { ...decision, priceRate: await price().catch(() => 0) };
       },
-      cancel: async (req) => toBookingResponse(await deps.coordinator.cancelBooking(req)),
+      cancel: (req) => deps.coordinator.cancelBooking(req),
     },
   };
 }
