@@ -11,7 +11,14 @@ export interface CarStatusValue {
   timestamp: number;
 }
 
-export type ValidationResult = { ok: true; value: CarStatusValue } | { ok: false; field: keyof CarStatusValue; reason: string };
+/** Why a reading was refused: the first failing field (CarStatus name) and a sentence for the sender. */
+export interface ValidationFailure {
+  ok: false;
+  field: keyof CarStatusValue;
+  reason: string;
+}
+
+export type ValidationResult = { ok: true; value: CarStatusValue } | ValidationFailure;
 
 /**
  * How far event time may be from the server clock. The past bound catches seconds-instead-of-ms
@@ -38,7 +45,7 @@ const ranges: { field: keyof CarStatusValue; eventField: keyof TelemetryEvent; m
   { field: 'velocity', eventField: 'velocity', min: 0, max: VELOCITY_MAX_KMH },
 ];
 
-type ReadingCheck = { ok: true } | { ok: false; field: keyof CarStatusValue; reason: string };
+type ReadingCheck = { ok: true } | ValidationFailure;
 
 /**
  * The one set of rules for a telemetry reading, whatever its field names: ingress checks CarStatus

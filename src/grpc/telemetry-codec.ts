@@ -1,5 +1,5 @@
 import type { FleetEvent } from '../domain/events.js';
-import type { ValidationResult } from '../domain/telemetry.js';
+import type { ValidationFailure } from '../domain/telemetry.js';
 import type { CarState } from '../ports/fleet-state.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
 import type { BookingResponseMsg, CarStateMsg, FleetEventMsg, StatsReplyMsg } from './proto.js';
@@ -7,7 +7,7 @@ import type { BookingResponseMsg, CarStateMsg, FleetEventMsg, StatsReplyMsg } fr
 /** Ingestion values ↔ FleetService messages (proto/fleet.proto). */
 
 /** The BookingResponse a car gets on its stream for a CarStatus that failed validation. */
-export function telemetryRejection(msg: unknown, result: Extract<ValidationResult, { ok: false }>, now: number): BookingResponseMsg {
+export function telemetryRejection(msg: unknown, result: ValidationFailure, now: number): BookingResponseMsg {
   const raw = (msg as { car_id?: unknown } | null)?.car_id;
   return {
     car_id: typeof raw === 'string' ? raw.slice(0, 64) : '',
