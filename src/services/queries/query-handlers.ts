@@ -39,7 +39,7 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
       missing: { store: 'this ingestion process has no store (external mode: the worker owns PostgreSQL); run `greenlane sessions` with GREENLANE_DATABASE_URL to read it directly' },
     }),
     bookings: {
-      // The original contract promises price_rate "at booking time"; the coordinator's direct answer leaves it 0.
+      // BookingResponse.price_rate is "$/kWh at booking time" (proto/fleet.proto); the coordinator's direct answer leaves it 0.
       request: async (req) => {
         const decision = await deps.coordinator.requestBooking(req);
         if (decision.priceRate || decision.status === 'failed') return decision;
