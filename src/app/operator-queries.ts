@@ -128,7 +128,7 @@ function withCliErrors(q: FleetQueries): FleetQueries {
 }
 
 function fromQueryError(err: QueryError): GreenlaneError {
-  if (err.kind === 'unavailable') return new GreenlaneError(err.message, ExitCode.engineUnreachable, [], 'UNAVAILABLE');
+  if (err.kind === 'unavailable') return new GreenlaneError(err.message, ExitCode.bug, [], 'UNAVAILABLE');
   return new UsageError(err.message);
 }
 
@@ -144,7 +144,7 @@ function fromGrpc(err: grpc.ServiceError, address: string): Error {
     case grpc.status.NOT_FOUND:
       return new UsageError(details);
     case grpc.status.FAILED_PRECONDITION:
-      return new GreenlaneError(details, ExitCode.engineUnreachable, [], 'UNAVAILABLE');
+      return new GreenlaneError(details, ExitCode.bug, [], 'UNAVAILABLE');
     case grpc.status.UNIMPLEMENTED:
       return new GreenlaneError(`The server at ${address} is too old for this query (${details})`, ExitCode.engineUnreachable, ['Restart `greenlane up` with this version.'], 'UNIMPLEMENTED');
     default:

@@ -12,7 +12,7 @@ import { packagePath } from '../util/package-root.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
-import { createIngestion, type Ingestion } from '../services/ingestion/ingestion.js';
+import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
 import { stackQueryHandlers } from '../services/queries/query-handlers.js';
 import { createWorker, type Worker } from '../services/worker.js';
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { SessionQuery, SessionRow } from '../ports/store.js';
-import type { BookingFilter, BookingList } from '../services/queries/fleet-queries.js';
-import type { NearestStationRow, StationRow } from '../app/stations-view.js';
+import type { BookingFilter, BookingList, NearestResult } from '../services/queries/fleet-queries.js';
+import type { StationRow } from '../app/stations-view.js';
 import {
   loadFleetProto,
   type BookingRequestMsg,
@@ -48,7 +48,7 @@ export interface FleetClient {
   requestBooking(req: BookingRequestMsg, deadlineMs?: number): Promise<BookingResponseMsg>;
   /** CancelBooking by car_id or booking_id. */
   cancelBooking(req: BookingRequestMsg, deadlineMs?: number): Promise<BookingResponseMsg>;
-  nearestStations(req: NearestRequestMsg, deadlineMs?: number): Promise<{ from: { lat: number; lon: number }; stations: NearestStationRow[] }>;
+  nearestStations(req: NearestRequestMsg, deadlineMs?: number): Promise<NearestResult>;
   listStations(deadlineMs?: number): Promise<StationRow[]>;
   listBookings(status?: BookingFilter, deadlineMs?: number): Promise<BookingList>;
   listSessions(q?: SessionQuery, deadlineMs?: number): Promise<SessionRow[]>;

@@ -15,11 +15,13 @@ import type {
   StationsReplyMsg,
 } from './proto.js';
 import { bookingToMsg, sessionToMsg, stationToMsg } from './query-codec.js';
+import type { Authenticate } from './auth.js';
 import { statusError } from './server.js';
+import { toBookingResponse } from './booking-codec.js';
 
 export interface QueryServiceDeps {
   /** The server's auth check (x-api-token; UNAVAILABLE while shutting down). */
-  authenticate(call: { metadata: grpc.Metadata }): grpc.ServiceError | null;
+  authenticate: Authenticate;
   /** What answers the queries; undefined until the stack attaches it. */
   handlers(): QueryHandlers | undefined;
   fleet: FleetState;
@@ -63,13 +65,13 @@ export function queryServiceHandlers(deps: QueryServiceDeps): Record<string, grp
     if (!value.stationId && value.lat === undefined && !(await deps.fleet.getCar(value.carId))) {
       throw precondition(`no position known for ${value.carId}: send latitude and longitude, a station_id, or stream its telemetry first`);
     }
-    return desk.request(value);
+    return toBookingResponse(await desk.request(value));
   });
 
   const cancelBooking = unary<BookingRequestMsg, BookingResponseMsg>('CancelBooking', async (req, h) => {
     const check = validateBookingRequest(req, 'cancel');
     if (!check.ok) throw invalid(check.field, check.reason);
-    return bookingsOf(h).cancel({ carId: check.value.carId, bookingId: check.value.bookingId });
+    return toBookingResponse(await bookingsOf(h).cancel({ carId: check.value.carId, bookingId: check.value.bookingId }));
   });
 
   const nearestStations = unary<NearestRequestMsg, StationsReplyMsg>('NearestStations', async (req, h) => {

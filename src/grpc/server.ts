@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { PortInUseError } from '../errors.js';
 
@@ -17,19 +16,6 @@ export function bindServer(server: grpc.Server, host: string, port: number, flag
       reject(/EADDRINUSE/.test(err.message) ? new PortInUseError('gRPC ingestion', port, flag) : err);
     });
   });
-}
-
-/**
- * Why a call is not authenticated, or null when it is. Compares in constant time against every
- * accepted token (timingSafeEqual needs equal lengths, so unequal lengths are a plain mismatch).
- */
-export function authFailure(metadata: grpc.Metadata, tokens: readonly Buffer[]): string | null {
-  const presented = metadata.get('x-api-token')[0];
-  if (presented === undefined || presented === '') return 'missing x-api-token';
-  const given = Buffer.isBuffer(presented) ? presented : Buffer.from(String(presented));
-  let ok = false;
-  for (const token of tokens) if (token.length === given.length && timingSafeEqual(token, given)) ok = true;
-  return ok ? null : 'invalid x-api-token';
 }
 
 export function statusError(code: grpc.status, details: string): grpc.ServiceError {

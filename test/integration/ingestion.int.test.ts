@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import type { EventBus } from '../../src/ports/event-bus.js';
 import type { FleetState } from '../../src/ports/fleet-state.js';
-import { createIngestion } from '../../src/services/ingestion/ingestion.js';
+import { createIngestion } from '../../src/grpc/ingestion-server.js';
 import { createSimulator } from '../../src/sim/simulator.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
 

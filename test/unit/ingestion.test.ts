@@ -10,7 +10,7 @@ import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ConsumedRecord, EventBus } from '../../src/ports/event-bus.js';
 import type { FleetState } from '../../src/ports/fleet-state.js';
-import { createIngestion } from '../../src/services/ingestion/ingestion.js';
+import { createIngestion } from '../../src/grpc/ingestion-server.js';
 
 const TOKEN = 'test-token-0123456789';
 const ORIGINAL_PROTO = fileURLToPath(new URL('../fixtures/original-fleet.proto', import.meta.url));

@@ -7,6 +7,12 @@ import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
 import type { Stack } from '../../src/app/stack.js';
 import { eventually, startTestStack } from '../helpers/query-stack.js';
+import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
+import { createMemoryFleetState } from '../../src/adapters/memory/memory-fleet-state.js';
+import { remoteQueries } from '../../src/app/operator-queries.js';
+import { ExitCode, GreenlaneError } from '../../src/errors.js';
+import { createIngestion } from '../../src/grpc/ingestion-server.js';
+import { silentLogger } from '../../src/observability/logger.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const ORIGINAL_PROTO = join(root, 'test/fixtures/original-fleet.proto');
@@ -191,6 +197,27 @@ describe('query and booking RPCs (embedded stack over memory adapters and PGlite
       expect(res.price_rate).toBeGreaterThan(0);
     } finally {
       raw.close();
+    }
+  });
+});
+
+describe('a server without a coordinator', () => {
+  it('answers the query and booking RPCs with FAILED_PRECONDITION, which the CLI reports as exit 1, not as an unreachable engine (4)', async () => {
+    const ingestion = createIngestion({ config: { grpcHost: '127.0.0.1', grpcPort: 0 }, bus: createMemoryEventBus(), fleet: createMemoryFleetState(), tokens: ['solo-token'], logger: silentLogger });
+    await ingestion.start();
+    const address = `127.0.0.1:${ingestion.port}`;
+    const solo = createFleetClient(address, 'solo-token');
+    try {
+      const err = await grpcError(solo.requestBooking({ car_id: 'CAR-1', station_id: 'ST-A', battery_level: 20 }));
+      expect(err?.code).toBe(grpc.status.FAILED_PRECONDITION);
+      expect(err?.details).toMatch(/without a coordinator/);
+      const cli = await remoteQueries(solo, address).listStations().then(() => null, (e: GreenlaneError) => e);
+      expect(cli).toBeInstanceOf(GreenlaneError);
+      expect(cli).toMatchObject({ exitCode: ExitCode.bug, code: 'UNAVAILABLE' });
+      expect(cli?.message).toMatch(/without a coordinator/);
+    } finally {
+      solo.close();
+      await ingestion.stop();
     }
   });
 });

@@ -7,7 +7,7 @@ import { TOPIC_EVENTS } from '../../src/domain/events.js';
 import { BOUNDS, carId, GRID, mulberry32, onGrid, SimCar } from '../../src/domain/manhattan.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { ConsumedRecord } from '../../src/ports/event-bus.js';
-import { createIngestion } from '../../src/services/ingestion/ingestion.js';
+import { createIngestion } from '../../src/grpc/ingestion-server.js';
 import { createFleet, createSimulator, toCarStatus } from '../../src/sim/simulator.js';
 
 const T0 = Date.UTC(2024, 5, 3, 14, 0, 0);

@@ -4,6 +4,7 @@ import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus
 import { acquirePglite, createPgliteStore } from '../../src/adapters/pglite/pglite-store.js';
 import { TOPIC_DLQ, TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import { priceAt } from '../../src/domain/pricing.js';
+import { validateCarStatus } from '../../src/domain/telemetry.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import type { ConsumedRecord, EventBus } from '../../src/ports/event-bus.js';
@@ -103,6 +104,34 @@ describe('pricing worker (memory bus + PGlite)', () => {
     expect(payloads.find((p) => p.original.includes('"lat":200'))!.detail).toMatch(/^lat:/);
     expect(payloads.find((p) => p.original.includes('"battery":"full"'))!.detail).toMatch(/^battery:/);
     expect(await t.registry.metrics()).toMatch(/greenlane_worker_dlq_total\{reason="invalid_event"\} 2/);
+    await t.close();
+  });
+
+  it('sends to the DLQ exactly the telemetry ingress rejects, and persists what ingress accepts', async () => {
+    const t = await setup();
+    const base = { car_id: 'CAR-9', latitude: 40.75, longitude: -73.98, battery_level: 50, velocity: 30, timestamp: T0 };
+    const readings: Record<string, unknown>[] = [
+      base,
+      { ...base, velocity: 400 },
+      { ...base, velocity: 401 }, // the worker used to take up to 1000 km/h
+      { ...base, velocity: 999 },
+      { ...base, car_id: 'CAR 9' }, // ingress takes A-Z a-z 0-9 _ - only
+      { ...base, car_id: 'x'.repeat(64) },
+      { ...base, timestamp: T0 + 0.5 }, // Unix ms are integers at ingress
+      { ...base, battery_level: 100, latitude: -90, longitude: 180 },
+      { ...base, battery_level: 100.5 },
+    ];
+    // The arrival-time window judges the clock at arrival; evaluate each reading as if it arrived at its own time.
+    const ingress = readings.map((r) => validateCarStatus(r, r.timestamp as number).ok);
+    expect(ingress.filter((ok) => !ok)).toHaveLength(5);
+    const events = readings.map((r, i) => ({ event_id: `agree-${i}`, event_type: 'telemetry', car_id: r.car_id, lat: r.latitude, lon: r.longitude, battery: r.battery_level, velocity: r.velocity, timestamp: r.timestamp }));
+    for (const [i, e] of events.entries()) expect(parseEvent(JSON.stringify(e)).ok, JSON.stringify(readings[i])).toBe(ingress[i]);
+    await t.publish(events);
+    const dlq = await readAll(t.bus, topicName(t.ns, TOPIC_DLQ), 5);
+    await waitFor(() => t.worker.stats().telemetryRows === 4, 'the accepted rows');
+    const rejectedIds = dlq.map((r) => (JSON.parse((JSON.parse(r.value) as DlqPayload).original) as { event_id: string }).event_id).sort();
+    expect(rejectedIds).toEqual(events.filter((_, i) => !ingress[i]).map((e) => e.event_id).sort());
+    expect((await t.rows()).map((r) => r.event_id).sort()).toEqual(events.filter((_, i) => ingress[i]).map((e) => e.event_id).sort());
     await t.close();
   });
 

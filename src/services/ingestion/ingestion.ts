@@ -1,28 +1,18 @@
-import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
-import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
-import type { Config } from '../../config/schema.js';
-import { TOPIC_EVENTS, topicName, type FleetEvent, type TelemetryEvent } from '../../domain/events.js';
-import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus, type TimestampWindow } from '../../domain/telemetry.js';
+import type { TelemetryEvent } from '../../domain/events.js';
+import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus, type TimestampWindow, type ValidationResult } from '../../domain/telemetry.js';
 import type { Logger } from '../../observability/logger.js';
-import type { EventBus, Subscription } from '../../ports/event-bus.js';
-import type { CarState, FleetState } from '../../ports/fleet-state.js';
-import {
-  loadFleetProto,
-  type BookingResponseMsg,
-  type CarQueryMsg,
-  type CarStateMsg,
-  type CarStatusBatchMsg,
-  type CarStatusMsg,
-  type FleetEventMsg,
-  type StatsReplyMsg,
-  type WatchRequestMsg,
-} from '../../grpc/proto.js';
-import { queryServiceHandlers } from '../../grpc/query-service.js';
-import { authFailure, bindServer, SERVER_OPTIONS, shutdownServer, statusError } from '../../grpc/server.js';
-import type { QueryHandlers } from '../queries/fleet-queries.js';
-import { engineLatency, timed } from '../../observability/metrics.js';
+import type { EventBus } from '../../ports/event-bus.js';
+import type { FleetState } from '../../ports/fleet-state.js';
+import { Backpressure, StreamSlot, type FlowStream } from './backpressure.js';
+import { writeTelemetryBatch } from './batch-writer.js';
+import { DEFAULT_BATCHER_OPTIONS, MicroBatcher } from './batcher.js';
+import type { IngestionMetrics } from './metrics.js';
+
+/**
+ * The transport-free half of ingestion: validates telemetry, batches accepted events into fleet
+ * state and onto the bus, applies backpressure to the streams, and keeps the counters. The gRPC
+ * server (src/grpc/ingestion-server.ts) feeds it from the FleetService RPCs.
+ */
 
 /** Called after a batch of accepted telemetry is on the bus and in fleet state (durable, in arrival order). */
 export type TelemetryListener = (events: TelemetryEvent[]) => void | Promise<void>;
@@ -34,27 +24,6 @@ export interface BatchOptions {
   flushIntervalMs?: number;
   /** Pause reading from every stream while more events than this wait (default 20000); resume at half. */
   highWater?: number;
-}
-
-export interface IngestionDeps {
-  config: Pick<Config, 'grpcHost' | 'grpcPort'> & Partial<Pick<Config, 'namespace'>>;
-  bus: EventBus;
-  fleet: FleetState;
-  /** Accepted x-api-token values (see resolveTokens). Must not be empty. */
-  tokens: string[];
-  logger: Logger;
-  registry?: Registry;
-  /** Defaults to config.namespace. */
-  namespace?: string;
-  timestampWindow?: TimestampWindow;
-  batch?: BatchOptions;
-  onTelemetry?: TelemetryListener;
-  /** Clock for validation (tests). */
-  now?: () => number;
-  /** How long stop() lets calls finish before forcing (default 5 s). */
-  shutdownDeadlineMs?: number;
-  /** Answers RequestBooking, CancelBooking and the query RPCs (or attach later with attachQueries). */
-  queries?: QueryHandlers;
 }
 
 export interface IngestionStats {
@@ -70,423 +39,156 @@ export interface IngestionStats {
   startedAt: number;
 }
 
-export interface Ingestion {
-  start(signal?: AbortSignal): Promise<void>;
-  stop(): Promise<void>;
-  ready(): boolean;
-  /** The bound port (useful with grpcPort 0); 0 before start(). */
-  readonly port: number;
-  stats(): IngestionStats;
-  /** Registers a listener for flushed telemetry batches; returns an unsubscribe function. */
-  onTelemetry(listener: TelemetryListener): () => void;
+export interface IngestionCoreDeps {
+  bus: EventBus;
+  fleet: FleetState;
+  /** The namespaced fleet-events topic. */
+  topic: string;
+  logger: Logger;
+  metrics: IngestionMetrics;
+  batch?: BatchOptions;
+  timestampWindow?: TimestampWindow;
+  /** Clock for validation (tests). */
+  now?: () => number;
+  onTelemetry?: TelemetryListener;
+}
+
+/** Ingestion over streams that answer with responses of type R (BookingResponse on the wire). */
+export class IngestionCore<R> {
+  readonly now: () => number;
+  private readonly listeners = new Set<TelemetryListener>();
+  private readonly flow = new Backpressure<R>();
+  private readonly carStreams = new Map<string, StreamSlot<R>>();
+  private readonly batcher: MicroBatcher<TelemetryEvent>;
+  private readonly counters = { accepted: 0, rejected: 0, published: 0, batches: 0, paused: 0, flushErrors: 0, startedAt: 0 };
+  private isStopping = false;
+  private closed = false;
+
+  constructor(private readonly deps: IngestionCoreDeps) {
+    this.now = deps.now ?? Date.now;
+    if (deps.onTelemetry) this.listeners.add(deps.onTelemetry);
+    const opts = { ...DEFAULT_BATCHER_OPTIONS, ...definedOnly(deps.batch ?? {}) };
+    this.batcher = new MicroBatcher(opts, (batch) => this.write(batch), (full) => this.onQueueFull(full));
+  }
+
+  /** True once stop began: new calls are refused and a failing batch is eventually given up. */
+  get stopping(): boolean {
+    return this.isStopping;
+  }
+
+  get queued(): number {
+    return this.batcher.size;
+  }
+
+  /** Registers a stream; its reads are paused whenever backpressure says so. */
+  open(stream: FlowStream<R>): StreamSlot<R> {
+    const slot = new StreamSlot(stream);
+    this.flow.add(slot);
+    this.deps.metrics.activeStreams.inc();
+    return slot;
+  }
+
+  /** Forgets a stream (idempotent); its cars are no longer reachable through sendTo. */
+  close(slot: StreamSlot<R>): void {
+    if (slot.done) return;
+    slot.done = true;
+    this.flow.delete(slot);
+    this.deps.metrics.activeStreams.dec();
+    for (const car of slot.cars) if (this.carStreams.get(car) === slot) this.carStreams.delete(car);
+  }
+
   /**
-   * Pushes a BookingResponse down the stream the car last sent telemetry on (car_id is filled in).
-   * False when the car has no open stream here.
+   * Validates one CarStatus that arrived on `slot` and queues it when valid (the car is then
+   * reachable on that stream). Returns the validation result, or undefined once ingestion is closed.
    */
-  sendToCar(carId: string, response: BookingResponseMsg): boolean;
-  /** Whether this instance holds an open stream for the car. */
-  hasCar(carId: string): boolean;
-  /** Lets the query and booking RPCs answer (until then they get FAILED_PRECONDITION). */
-  attachQueries(handlers: QueryHandlers): void;
-}
-
-interface StreamState {
-  call: grpc.ServerDuplexStream<unknown, BookingResponseMsg>;
-  cars: Set<string>;
-  writeBlocked: boolean;
-  done: boolean;
-}
-
-interface Pending {
-  event: TelemetryEvent;
-}
-
-export function createIngestion(deps: IngestionDeps): Ingestion {
-  const { bus, fleet, logger } = deps;
-  if (!deps.tokens.length) throw new Error('createIngestion: at least one API token is required');
-  const tokenBufs = deps.tokens.map((t) => Buffer.from(t));
-  const topic = topicName(deps.namespace ?? deps.config.namespace ?? '', TOPIC_EVENTS);
-  const window = deps.timestampWindow ?? DEFAULT_TIMESTAMP_WINDOW;
-  const now = deps.now ?? Date.now;
-  const maxBatch = deps.batch?.maxBatch ?? 2000;
-  const flushIntervalMs = deps.batch?.flushIntervalMs ?? 5;
-  const highWater = deps.batch?.highWater ?? 20_000;
-  const metrics = createMetrics(deps.registry ?? new Registry(), () => queue.length);
-
-  const listeners = new Set<TelemetryListener>(deps.onTelemetry ? [deps.onTelemetry] : []);
-  const streams = new Set<StreamState>();
-  const carStreams = new Map<string, StreamState>();
-  const watchers = new Set<() => void>();
-  const counters = { accepted: 0, rejected: 0, published: 0, batches: 0, paused: 0, flushErrors: 0, startedAt: 0 };
-
-  let server: grpc.Server | undefined;
-  let boundPort = 0;
-  let started = false;
-  let stopping = false;
-  let closed = false;
-  let queryHandlers = deps.queries;
-
-  // ---- micro-batcher: accepted events queue here and are written in batches, one flush at a time
-  // (sequential flushes keep per-car order on the bus and in fleet state).
-  let queue: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let flushing: Promise<void> | undefined;
-  let queuePaused = false;
-
-  function enqueue(item: Pending): void {
-    queue.push(item);
-    if (queue.length >= maxBatch) void flush();
-    else if (!timer && !flushing) timer = setTimeout(() => void flush(), flushIntervalMs);
-    if (!queuePaused && queue.length >= highWater) setQueuePaused(true);
-  }
-
-  function flush(): Promise<void> {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (!flushing) {
-      flushing = (async () => {
-        while (queue.length) {
-          const batch = queue.length <= maxBatch ? queue : queue.slice(0, maxBatch);
-          queue = queue.length <= maxBatch ? [] : queue.slice(maxBatch);
-          await writeBatch(batch);
-          if (queuePaused && queue.length <= highWater / 2) setQueuePaused(false);
-        }
-      })().finally(() => {
-        flushing = undefined;
-        if (queuePaused && queue.length <= highWater / 2) setQueuePaused(false);
-        if (queue.length && !timer) timer = setTimeout(() => void flush(), flushIntervalMs);
-      });
-    }
-    return flushing;
-  }
-
-  async function writeBatch(batch: Pending[]): Promise<void> {
-    const events = batch.map((p) => p.event);
-    const records = events.map((e) => ({ key: e.car_id, value: JSON.stringify(e) }));
-    const cars = latestPerCar(events);
-    for (let attempt = 1; ; attempt++) {
-      const t0 = performance.now();
-      try {
-        await Promise.all([
-          timed(metrics.engine, { engine: fleet.kind, op: 'upsert_cars' }, fleet.upsertCars(cars)),
-          timed(metrics.engine, { engine: bus.kind, op: 'publish' }, bus.publish(topic, records)),
-        ]);
-        metrics.flushSeconds.observe((performance.now() - t0) / 1000);
-        break;
-      } catch (err) {
-        counters.flushErrors++;
-        metrics.flushErrors.inc();
-        // Keep the batch (streams stay paused behind it) until the engines are back; give up only on shutdown.
-        if (stopping && attempt >= 3) {
-          logger.error({ err, lost: batch.length }, 'ingestion: giving up on a batch during shutdown');
-          return;
-        }
-        logger.warn({ err, attempt, size: batch.length }, 'ingestion: batch write failed; retrying');
-        await sleep(Math.min(50 * 2 ** attempt, 5_000));
-      }
-    }
-    counters.published += events.length;
-    counters.batches++;
-    metrics.published.inc(events.length);
-    for (const listener of listeners) notify(listener, events);
-  }
-
-  function notify(listener: TelemetryListener, events: TelemetryEvent[]): void {
-    try {
-      const r = listener(events);
-      if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => logger.error({ err }, 'ingestion: telemetry listener failed'));
-    } catch (err) {
-      logger.error({ err }, 'ingestion: telemetry listener failed');
-    }
-  }
-
-  // ---- backpressure: a stream is paused while the batch queue is full or its own responses are not drained.
-  function setQueuePaused(paused: boolean): void {
-    queuePaused = paused;
-    if (paused) {
-      counters.paused++;
-      metrics.pauses.inc();
-      logger.debug({ queued: queue.length }, 'ingestion: queue full, pausing streams');
-    }
-    for (const s of streams) applyPause(s);
-  }
-
-  function applyPause(s: StreamState): void {
-    if (queuePaused || s.writeBlocked) s.call.pause();
-    else s.call.resume();
-  }
-
-  function respond(s: StreamState, response: BookingResponseMsg): boolean {
-    if (s.done || !s.call.writable) return false;
-    if (!s.call.write(response) && !s.writeBlocked) {
-      s.writeBlocked = true;
-      applyPause(s);
-      s.call.once('drain', () => {
-        s.writeBlocked = false;
-        applyPause(s);
-      });
-    }
-    return true;
-  }
-
-  // ---- per message
-  function ingest(s: StreamState, msg: CarStatusMsg): void {
-    if (closed) return;
-    const result = validateCarStatus(msg, now(), window);
+  receive(slot: StreamSlot<R>, msg: unknown): ValidationResult | undefined {
+    if (this.closed) return undefined;
+    const result = validateCarStatus(msg, this.now(), this.deps.timestampWindow ?? DEFAULT_TIMESTAMP_WINDOW);
     if (!result.ok) {
-      counters.rejected++;
-      metrics.rejected.inc({ reason: result.field });
-      const carId = typeof msg?.car_id === 'string' ? msg.car_id.slice(0, 64) : '';
-      respond(s, {
-        car_id: carId,
-        status: 'BOOKING_FAILED',
-        message: `INVALID_ARGUMENT: ${result.reason}`,
-        reason: `invalid_${result.field}`,
-        timestamp: now(),
-        event_type: 'telemetry_rejected',
-      });
-      return;
+      this.counters.rejected++;
+      this.deps.metrics.rejected.inc({ reason: result.field });
+      return result;
     }
-    counters.accepted++;
-    metrics.accepted.inc();
+    this.counters.accepted++;
+    this.deps.metrics.accepted.inc();
     const carId = result.value.car_id;
-    if (carStreams.get(carId) !== s) {
-      carStreams.set(carId, s);
-      s.cars.add(carId);
+    if (this.carStreams.get(carId) !== slot) {
+      this.carStreams.set(carId, slot);
+      slot.cars.add(carId);
     }
-    enqueue({ event: toTelemetryEvent(result.value) });
+    this.batcher.push(toTelemetryEvent(result.value));
+    return result;
   }
 
-  function authenticate(call: { metadata: grpc.Metadata }): grpc.ServiceError | null {
-    const failure = authFailure(call.metadata, tokenBufs);
-    if (failure) {
-      metrics.authFailures.inc();
-      return statusError(grpc.status.UNAUTHENTICATED, failure);
-    }
-    if (stopping) return statusError(grpc.status.UNAVAILABLE, 'ingestion is shutting down');
-    return null;
+  /** Writes a response on a stream, honouring backpressure. False when the stream is closed. */
+  respond(slot: StreamSlot<R>, msg: R): boolean {
+    return this.flow.respond(slot, msg);
   }
 
-  function handleStream<T>(call: grpc.ServerDuplexStream<T, BookingResponseMsg>, unpack: (msg: T) => CarStatusMsg[]): void {
-    const denied = authenticate(call);
-    if (denied) {
-      call.emit('error', denied);
-      return;
-    }
-    const s: StreamState = { call: call as grpc.ServerDuplexStream<unknown, BookingResponseMsg>, cars: new Set(), writeBlocked: false, done: false };
-    streams.add(s);
-    metrics.activeStreams.inc();
-    applyPause(s);
-    const finish = () => {
-      if (s.done) return;
-      s.done = true;
-      streams.delete(s);
-      metrics.activeStreams.dec();
-      for (const car of s.cars) if (carStreams.get(car) === s) carStreams.delete(car);
-    };
-    call.on('data', (msg: T) => {
-      for (const car of unpack(msg)) ingest(s, car);
-    });
-    call.on('end', () => {
-      finish();
-      if (call.writable) call.end();
-    });
-    call.on('cancelled', finish);
-    call.on('error', finish);
-    call.on('close', finish);
+  /** The stream the car last sent telemetry on, if it is open here. */
+  streamOf(carId: string): StreamSlot<R> | undefined {
+    return this.carStreams.get(carId);
   }
 
-  async function watchEvents(call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>): Promise<void> {
-    const denied = authenticate(call);
-    if (denied) {
-      call.emit('error', denied);
-      return;
-    }
-    const types = new Set(call.request.event_types ?? []);
-    const cars = new Set(call.request.car_ids ?? []);
-    let sub: Subscription | undefined;
-    let done = false;
-    let wake: (() => void) | undefined;
-    const close = () => {
-      if (done) return;
-      done = true;
-      watchers.delete(close);
-      wake?.();
-      if (call.writable) call.end();
-      sub?.stop().catch((err) => logger.warn({ err }, 'ingestion: stopping a watch subscription failed'));
-    };
-    watchers.add(close);
-    call.on('cancelled', close);
-    call.on('error', close);
-    call.on('close', close);
-    try {
-      sub = await bus.subscribe({
-        topic,
-        groupId: `watch-${randomUUID()}`,
-        fromBeginning: false,
-        handleBatch: async (records) => {
-          for (const r of records) {
-            if (done) return;
-            const msg = toFleetEventMsg(r.value);
-            if (!msg || (types.size && !types.has(msg.event_type)) || (cars.size && !cars.has(msg.car_id))) continue;
-            if (!call.write(msg)) await new Promise<void>((resolve) => ((wake = resolve), call.once('drain', resolve)));
-          }
-        },
-      });
-    } catch (err) {
-      logger.error({ err }, 'ingestion: watch subscription failed');
-      if (!done) call.emit('error', statusError(grpc.status.UNAVAILABLE, `cannot subscribe to ${topic}: ${(err as Error).message}`));
-      return;
-    }
-    if (done) await sub.stop();
-    // Response headers tell the client the subscription is live, so it can start producing.
-    else call.sendMetadata(new grpc.Metadata());
+  onTelemetry(listener: TelemetryListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
-  async function getCar(call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, callback: grpc.sendUnaryData<CarStateMsg>): Promise<void> {
-    const denied = authenticate(call);
-    if (denied) return callback(denied);
-    try {
-      const car = await fleet.getCar(call.request.car_id);
-      callback(null, toCarStateMsg(call.request.car_id, car));
-    } catch (err) {
-      callback(statusError(grpc.status.UNAVAILABLE, `fleet state: ${(err as Error).message}`));
-    }
+  stats(): IngestionStats {
+    return { ...this.counters, queued: this.batcher.size, activeStreams: this.flow.size, connectedCars: this.carStreams.size };
   }
 
-  function statsRpc(call: grpc.ServerUnaryCall<unknown, StatsReplyMsg>, callback: grpc.sendUnaryData<StatsReplyMsg>): void {
-    const denied = authenticate(call);
-    if (denied) return callback(denied);
-    const s = stats();
-    callback(null, {
-      accepted: s.accepted,
-      rejected: s.rejected,
-      active_streams: s.activeStreams,
-      batches: s.batches,
-      published: s.published,
-      queued: s.queued,
-      paused: s.paused,
-      started_at: s.startedAt,
-    });
+  markStarted(at = Date.now()): void {
+    this.counters.startedAt = at;
   }
 
-  function stats(): IngestionStats {
-    return { ...counters, queued: queue.length, activeStreams: streams.size, connectedCars: carStreams.size };
+  /** First half of stop: refuse new calls and end every stream. */
+  beginStop(): void {
+    this.isStopping = true;
+    this.flow.endAll();
   }
 
-  async function start(signal?: AbortSignal): Promise<void> {
-    if (started) return;
-    await bus.ensureTopics([topic]);
-    const { FleetService } = loadFleetProto();
-    server = new grpc.Server(SERVER_OPTIONS);
-    server.addService(FleetService.service, {
-      StreamTelemetry: (call: grpc.ServerDuplexStream<CarStatusMsg, BookingResponseMsg>) => handleStream(call, (m) => [m]),
-      StreamTelemetryBatch: (call: grpc.ServerDuplexStream<CarStatusBatchMsg, BookingResponseMsg>) => handleStream(call, (m) => m.cars ?? []),
-      WatchEvents: (call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>) => void watchEvents(call),
-      GetCar: (call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, cb: grpc.sendUnaryData<CarStateMsg>) => void getCar(call, cb),
-      Stats: statsRpc,
-      ...queryServiceHandlers({ authenticate, handlers: () => queryHandlers, fleet, logger }),
-    });
-    boundPort = await bindServer(server, deps.config.grpcHost, deps.config.grpcPort);
-    started = true;
-    counters.startedAt = Date.now();
-    signal?.addEventListener('abort', () => void stop(), { once: true });
-    logger.info({ port: boundPort, topic }, 'ingestion: listening');
-  }
-
-  /** Stop accepting, end streams, flush what was accepted, then shut the server down. */
-  async function stop(): Promise<void> {
-    if (!started || stopping) return;
-    stopping = true;
-    for (const s of streams) {
-      s.call.resume();
-      if (s.call.writable) s.call.end();
-    }
-    for (const close of [...watchers]) close();
+  /** Second half of stop: let in-flight messages arrive, write everything accepted, then ignore the rest. */
+  async drain(): Promise<void> {
     await new Promise((r) => setImmediate(r));
-    while (queue.length || flushing) await flush();
-    closed = true;
-    if (server) await shutdownServer(server, deps.shutdownDeadlineMs ?? 5_000);
-    logger.info({ accepted: counters.accepted, published: counters.published, rejected: counters.rejected }, 'ingestion: stopped');
+    await this.batcher.drain();
+    this.closed = true;
   }
 
-  return {
-    start,
-    stop,
-    ready: () => started && !stopping,
-    get port() {
-      return boundPort;
-    },
-    stats,
-    onTelemetry(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    sendToCar(carId, response) {
-      const s = carStreams.get(carId);
-      if (!s) return false;
-      return respond(s, { timestamp: Date.now(), ...response, car_id: carId });
-    },
-    hasCar: (carId) => carStreams.has(carId),
-    attachQueries(handlers) {
-      queryHandlers = handlers;
-    },
-  };
-}
-
-/** Only the newest state per car goes to fleet state (a batch may hold several updates of one car). */
-function latestPerCar(events: TelemetryEvent[]): CarState[] {
-  const latest = new Map<string, TelemetryEvent>();
-  for (const e of events) {
-    const prev = latest.get(e.car_id);
-    if (!prev || e.timestamp >= prev.timestamp) latest.set(e.car_id, e);
+  private async write(events: TelemetryEvent[]): Promise<void> {
+    const { fleet, bus, topic, logger, metrics } = this.deps;
+    const written = await writeTelemetryBatch(
+      { fleet, bus, topic, logger, metrics, isStopping: () => this.isStopping, onError: () => void this.counters.flushErrors++ },
+      events,
+    );
+    if (!written) return;
+    this.counters.published += events.length;
+    this.counters.batches++;
+    metrics.published.inc(events.length);
+    for (const listener of this.listeners) notify(listener, events, logger);
   }
-  return [...latest.values()].map((e) => ({ carId: e.car_id, lat: e.lat, lon: e.lon, battery: e.battery, velocity: e.velocity, timestamp: e.timestamp }));
+
+  private onQueueFull(full: boolean): void {
+    if (full) {
+      this.counters.paused++;
+      this.deps.metrics.pauses.inc();
+      this.deps.logger.debug({ queued: this.batcher.size }, 'ingestion: queue full, pausing streams');
+    }
+    this.flow.setQueueFull(full);
+  }
 }
 
-function toFleetEventMsg(json: string): FleetEventMsg | null {
+/** Runs a listener; its failure (thrown or rejected) is logged, never propagated to the batcher. */
+function notify(listener: TelemetryListener, events: TelemetryEvent[], logger: Logger): void {
   try {
-    const e = JSON.parse(json) as Partial<FleetEvent>;
-    return { json, event_type: String(e.event_type ?? ''), car_id: String(e.car_id ?? ''), timestamp: Number(e.timestamp) || 0 };
-  } catch {
-    return null;
+    const r = listener(events);
+    if (r && typeof (r as Promise<void>).catch === 'function') (r as Promise<void>).catch((err) => logger.error({ err }, 'ingestion: telemetry listener failed'));
+  } catch (err) {
+    logger.error({ err }, 'ingestion: telemetry listener failed');
   }
 }
 
-function toCarStateMsg(carId: string, car: CarState | null): CarStateMsg {
-  if (!car) return { car_id: carId, latitude: 0, longitude: 0, battery_level: 0, velocity: 0, timestamp: 0, state: '', found: false };
-  return {
-    car_id: car.carId,
-    latitude: car.lat,
-    longitude: car.lon,
-    battery_level: car.battery,
-    velocity: car.velocity,
-    timestamp: car.timestamp,
-    state: car.state ?? '',
-    found: true,
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-function createMetrics(registry: Registry, queued: () => number) {
-  // Reuse metrics already on the registry so several instances (tests, restarts) can share one.
-  const get = <M extends Metric>(name: string, make: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? make();
-  const registers = [registry];
-  return {
-    accepted: get('greenlane_ingestion_telemetry_accepted_total', () => new Counter({ name: 'greenlane_ingestion_telemetry_accepted_total', help: 'Telemetry messages that passed validation', registers })),
-    rejected: get('greenlane_ingestion_telemetry_rejected_total', () => new Counter({ name: 'greenlane_ingestion_telemetry_rejected_total', help: 'Telemetry messages rejected, by invalid field', labelNames: ['reason'], registers })),
-    published: get('greenlane_ingestion_telemetry_published_total', () => new Counter({ name: 'greenlane_ingestion_telemetry_published_total', help: 'Telemetry events written to the bus and fleet state', registers })),
-    authFailures: get('greenlane_ingestion_auth_failures_total', () => new Counter({ name: 'greenlane_ingestion_auth_failures_total', help: 'Calls refused for a missing or wrong x-api-token', registers })),
-    flushErrors: get('greenlane_ingestion_flush_errors_total', () => new Counter({ name: 'greenlane_ingestion_flush_errors_total', help: 'Batch writes that failed and were retried', registers })),
-    pauses: get('greenlane_ingestion_backpressure_pauses_total', () => new Counter({ name: 'greenlane_ingestion_backpressure_pauses_total', help: 'Times streams were paused because the batch queue was full', registers })),
-    activeStreams: get('greenlane_ingestion_active_streams', () => new Gauge({ name: 'greenlane_ingestion_active_streams', help: 'Open telemetry streams', registers })),
-    queueDepth: get('greenlane_ingestion_queue_depth', () => new Gauge({ name: 'greenlane_ingestion_queue_depth', help: 'Accepted events waiting for the batcher', registers, collect() { this.set(queued()); } })),
-    engine: engineLatency(registry, 'ingestion'),
-    flushSeconds: get('greenlane_ingestion_batch_flush_seconds', () =>
-      new Histogram({ name: 'greenlane_ingestion_batch_flush_seconds', help: 'Time to write one batch to fleet state and the bus', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers }),
-    ),
-  };
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,5 +1,4 @@
-import type { BookingResponseMsg } from '../../grpc/proto.js';
-import type { BookingRequest } from '../../domain/booking-request.js';
+import type { BookingRequest, Decision } from '../../domain/booking-request.js';
 import type { FleetState } from '../../ports/fleet-state.js';
 import type { Booking, Reservations } from '../../ports/reservations.js';
 import type { SessionQuery, SessionRow, Store } from '../../ports/store.js';
@@ -68,10 +67,10 @@ export interface FleetQueries {
   close(): Promise<void>;
 }
 
-/** What RequestBooking / CancelBooking call (the coordinator, adapted by the stack). */
+/** What RequestBooking / CancelBooking call (the coordinator, adapted by the stack); the server encodes the decision. */
 export interface BookingDesk {
-  request(req: BookingRequest & { carId: string }): Promise<BookingResponseMsg>;
-  cancel(req: { carId?: string; bookingId?: string }): Promise<BookingResponseMsg>;
+  request(req: BookingRequest & { carId: string }): Promise<Decision>;
+  cancel(req: { carId?: string; bookingId?: string }): Promise<Decision>;
 }
 
 /** What the ingestion server needs to answer the query and booking RPCs. */

@@ -2,7 +2,6 @@ import type { FleetState } from '../../ports/fleet-state.js';
 import type { PriceSource } from '../../ports/price-source.js';
 import type { Reservations } from '../../ports/reservations.js';
 import type { Store } from '../../ports/store.js';
-import { toBookingResponse } from '../../grpc/booking-codec.js';
 import type { Coordinator } from '../coordination/index.js';
 import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
 
@@ -40,13 +39,13 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
       missing: { store: 'this ingestion process has no store (external mode: the worker owns PostgreSQL); run `greenlane sessions` with GREENLANE_DATABASE_URL to read it directly' },
     }),
     bookings: {
-      // The original contract promises price_rate "at booking time"; the coordinator's direct answer leaves it 0.
+      // BookingResponse.price_rate is "$/kWh at booking time" (proto/fleet.proto); the coordinator's direct answer leaves it 0.
       request: async (req) => {
-        const res = toBookingResponse(await deps.coordinator.requestBooking(req));
-        if (!res.price_rate && res.status !== 'BOOKING_FAILED') res.price_rate = await price().catch(() => 0);
-        return res;
+        const decision = await deps.coordinator.requestBooking(req);
+        if (decision.priceRate || decision.status === 'failed') return decision;
+        return { ...decision, priceRate: await price().catch(() => 0) };
       },
-      cancel: async (req) => toBookingResponse(await deps.coordinator.cancelBooking(req)),
+      cancel: (req) => deps.coordinator.cancelBooking(req),
     },
   };
 }
