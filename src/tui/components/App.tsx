@@ -2,7 +2,7 @@ import { Box, useInput, type Key } from 'ink';
 import { useRef, useState } from 'react';
 import { useFleetSnapshot } from '../hooks/use-fleet-snapshot.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
-import type { FleetStore } from '../store/fleet-store.js';
+import type { FleetStore } from '../store/types.js';
 import { dashboardLayout } from '../store/layout.js';
 import { askNearest, type NearestAnswer as Answer } from '../store/nearest.js';
 import type { StationCatalog } from '../sources/types.js';

@@ -1,7 +1,7 @@
 import { haversineKm, type LatLon } from '../../domain/geo.js';
 import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
-import type { NearestStationRow } from '../../app/stations-view.js';
-import type { CarView, StationView } from './fleet-store.js';
+import type { LiveNearestRow } from '../sources/station-rows.js';
+import type { CarView, StationView } from './types.js';
 
 /** Manhattan streets are a grid: road distance ≈ 1.35 × straight line; ~24 km/h average in traffic. */
 export const ROAD_FACTOR = 1.35;
@@ -122,6 +122,6 @@ function fromServer(q: NearestQuery, res: NearestResult, deps: NearestDeps): Nea
   return { ok: true, origin, label, rows, source: 'server' };
 }
 
-function liveStationView(r: NearestStationRow): StationView {
+function liveStationView(r: LiveNearestRow): StationView {
   return { id: r.id, name: r.name, lat: r.lat, lon: r.lon, ports: r.ports, taken: r.holds + r.charging, queue: r.queueLength, priceRate: r.pricePerKwh > 0 ? r.pricePerKwh : undefined };
 }
