@@ -7,10 +7,22 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.{ts,tsx}', 'test/contract/**/*.test.ts', 'test/tui/**/*.test.{ts,tsx}', 'test/e2e/**/*.test.ts'],
+          // Fast and self-contained: no engine, no stack, no CLI process (those tests are in e2e).
+          include: ['test/unit/**/*.test.{ts,tsx}', 'test/contract/**/*.test.ts', 'test/tui/**/*.test.{ts,tsx}'],
           exclude: ['**/*.int.test.ts'],
           testTimeout: 30_000,
           // PGlite's first init takes seconds on a busy 2-core machine.
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Whole stacks in-process and the CLI as a process; no engine.
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.{ts,tsx}'],
+          exclude: ['**/*.int.test.{ts,tsx}'],
+          testTimeout: 60_000,
           hookTimeout: 60_000,
         },
       },

@@ -82,24 +82,9 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
       if (!stopping) stopPolling = pollStationOccupancy(catalog, store, opts.stationPollMs ?? 2_000);
     });
   }
-  if (opts.sources.prices && opts.output === 'tui') {
-    const refresh = () => void refreshPrices(opts.sources, store, opts.forecastHours ?? 24);
-    refresh();
-    timers.push(setInterval(refresh, opts.priceRefreshMs ?? 60_000));
-  }
+  if (opts.sources.prices && opts.output === 'tui') timers.push(startPriceRefresh(opts, store));
 
-  const ink =
-    opts.output === 'tui'
-      ? render(<App store={store} sourceLabel={opts.sources.events.label} showLag={opts.sources.events.kind === 'kafka'} onQuit={() => stop('quit')} nearest={catalog?.nearest} />, {
-          stdout,
-          stderr,
-          // Ink spreads options over its defaults, so an undefined stdin would replace process.stdin.
-          stdin: opts.stdin ?? process.stdin,
-          exitOnCtrlC: false,
-          patchConsole: false,
-          maxFps: 10,
-        })
-      : undefined;
+  const ink = opts.output === 'tui' ? mountTui(opts, store, () => stop('quit')) : undefined;
 
   if (ink) timers.push(setInterval(await bindStaticTrimmer(stdout), 5_000));
 
@@ -121,6 +106,27 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   // Plain and NDJSON keep stdout for events only; the summary goes to stderr there.
   (opts.output === 'tui' ? stdout : stderr).write(formatSummary(summary) + '\n');
   return { ...summary, reason };
+}
+
+/** Refreshes the price panel now and every priceRefreshMs; returns the timer. */
+function startPriceRefresh(opts: TailSessionOptions, store: FleetStore): ReturnType<typeof setInterval> {
+  const refresh = () => void refreshPrices(opts.sources, store, opts.forecastHours ?? 24);
+  refresh();
+  return setInterval(refresh, opts.priceRefreshMs ?? 60_000);
+}
+
+/** Renders the TUI on the session's streams; q calls onQuit. */
+function mountTui(opts: TailSessionOptions, store: FleetStore, onQuit: () => void) {
+  const { events, stations } = opts.sources;
+  return render(<App store={store} sourceLabel={events.label} showLag={events.kind === 'kafka'} onQuit={onQuit} nearest={stations?.nearest} />, {
+    stdout: opts.stdout ?? process.stdout,
+    stderr: opts.stderr ?? process.stderr,
+    // Ink spreads options over its defaults, so an undefined stdin would replace process.stdin.
+    stdin: opts.stdin ?? process.stdin,
+    exitOnCtrlC: false,
+    patchConsole: false,
+    maxFps: 10,
+  });
 }
 
 /** Writes events as lines, honouring backpressure so a slow pipe slows the source, not memory. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
@@ -11,8 +11,8 @@ import { TOPIC_EVENTS, topicName, type BookingEvent, type TelemetryEvent } from 
 import { gridStations } from '../../src/domain/stations.js';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
-import { packagePath } from '../../src/util/package-root.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { runCli } from '../helpers/run-cli.js';
 
 /**
  * The herd on real engines with TWO ingestion processes (the CLI, as deployed): 1,000 cars ask for
@@ -142,8 +142,7 @@ await describeWithEngine('kafka+redis', probe, 'The herd on two ingestion proces
 
 /** `greenlane ingestion` through bin/dev.js on a free port; resolves when it listens. */
 async function spawnIngestion(env: Record<string, string>): Promise<Instance> {
-  const proc = execa(process.execPath, ['--import', 'tsx', packagePath('bin', 'dev.js'), 'ingestion', '--grpc-port', '0', '--grpc-host', '127.0.0.1', '--metrics-port', '0'], {
-    cwd: packagePath(),
+  const proc = runCli(['ingestion', '--grpc-port', '0', '--grpc-host', '127.0.0.1', '--metrics-port', '0'], {
     env,
     reject: false,
     buffer: false,

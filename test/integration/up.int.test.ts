@@ -2,15 +2,13 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { runCli } from '../helpers/run-cli.js';
 
 const freePort = () =>
   new Promise<number>((resolve) => {
@@ -58,8 +56,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
 
   it('supervises one process per service, streams end to end, and drains them in reverse order on Ctrl-C', async () => {
     const [grpc, grid, metrics] = [await freePort(), await freePort(), await freePortPair()];
-    up = execa(process.execPath, ['--import', 'tsx', 'bin/dev.js', 'up', '--sim', '5', '--grpc-port', String(grpc), '--grid-port', String(grid), '--metrics-port', String(metrics)], {
-      cwd: root,
+    up = runCli(['up', '--sim', '5', '--grpc-port', String(grpc), '--grid-port', String(grid), '--metrics-port', String(metrics)], {
       env: { ...env, FORCE_COLOR: '0' },
       reject: false,
       all: true,

@@ -119,7 +119,8 @@ describe('panels', () => {
     const text = frame(r);
     expect(text).toContain('Nearest stations to 40.7600, -73.9800');
     expect(text).toMatch(/1\. Alpha Garage\s+0\.00 km\s+~1 min\s+1 free\s+\$0\.30\/kWh/);
-    expect(text).toMatch(/2\. Far\s+8\.90 km\s+~30 min\s+0 free/);
+    // 8.90 km × 1.3 road factor at 18 km/h ≈ 38.6 min: the one drive-time model (src/domain/drive-time.ts).
+    expect(text).toMatch(/2\. Far\s+8\.90 km\s+~39 min\s+0 free/);
     const missing = render(<NearestAnswer answer={answerNearest('CAR-404', { stations: [station()], getCar: () => undefined })} />);
     expect(frame(missing)).toContain('no position seen for CAR-404 yet');
   });

@@ -2,9 +2,10 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithEngine } from '../helpers/infra.js';
+import { cliArgv, repoRoot, type CliTarget } from '../helpers/run-cli.js';
 
 /**
  * End to end: an embedded `greenlane up`, a low-battery `greenlane sim`, and `greenlane tail` in a
@@ -12,10 +13,10 @@ import { describeWithEngine } from '../helpers/infra.js';
  * with ports taken (polled from the server), a nearest-station answer from the server after `n`,
  * and the session summary after `q`.
  */
-const root = resolve(import.meta.dirname, '../..');
+const root = repoRoot;
 // The built CLI when it is fresh, else the same entry point over the sources (tsx).
 const builtFresh = existsSync(join(root, 'dist/commands/tail.js')) && statSync(join(root, 'dist/commands/tail.js')).mtimeMs >= statSync(join(root, 'src/commands/tail.ts')).mtimeMs;
-const bin = join(root, builtFresh ? 'bin/run.js' : 'bin/dev.js');
+const target: CliTarget = { entry: builtFresh ? 'run' : 'dev', tsx: false };
 const session = `greenlane-tail-e2e-${process.pid}`;
 const children: ChildProcess[] = [];
 let dataDir = '';
@@ -60,7 +61,8 @@ const ENGINE_VARS = ['GREENLANE_KAFKA_BROKERS', 'GREENLANE_REDIS_URL', 'GREENLAN
 function cli(args: string[]): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, GREENLANE_DATA_DIR: dataDir, GREENLANE_LOG_LEVEL: 'warn' };
   for (const k of ENGINE_VARS) delete env[k];
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [node, ...argv] = cliArgv(args, target);
+  const child = spawn(node, argv, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   child.on('exit', (code) => code && code !== 130 && code !== 143 && process.stderr.write(`greenlane ${args[0]} exited ${code}: ${stderr}\n`));
@@ -97,7 +99,7 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
     // tmux gives the pane the tmux server's environment, not this process's: unset the engines explicitly
     // (CI runs this suite with GREENLANE_KAFKA_BROKERS & co. set) so tail watches the embedded server.
     const unset = ['CI', ...ENGINE_VARS].flatMap((k) => ['-u', k]);
-    const tail = ['env', ...unset, `GREENLANE_DATA_DIR=${dataDir}`, process.execPath, bin, 'tail', '--server', `127.0.0.1:${grpcPort}`, '--grid-url', `http://127.0.0.1:${gridPort}`];
+    const tail = ['env', ...unset, `GREENLANE_DATA_DIR=${dataDir}`, ...cliArgv(['tail', '--server', `127.0.0.1:${grpcPort}`, '--grid-url', `http://127.0.0.1:${gridPort}`], target)];
     // `; sleep` keeps the pane after tail exits so the summary can be read.
     tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${tail.map((a) => `'${a}'`).join(' ')}; sleep 60`);
 

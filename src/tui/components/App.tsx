@@ -2,8 +2,8 @@ import { Box, useInput, type Key } from 'ink';
 import { useRef, useState } from 'react';
 import { useFleetSnapshot } from '../hooks/use-fleet-snapshot.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
-import type { FleetStore } from '../store/fleet-store.js';
-import { dashboardLayout } from '../store/layout.js';
+import type { FleetSnapshot, FleetStore } from '../store/types.js';
+import { dashboardLayout, type DashboardLayout } from '../store/layout.js';
 import { askNearest, type NearestAnswer as Answer } from '../store/nearest.js';
 import type { StationCatalog } from '../sources/types.js';
 import { CriticalAlert } from './CriticalAlert.js';
@@ -88,18 +88,37 @@ export function App({ store, sourceLabel, showLag, onQuit, nearest }: AppProps) 
     }
   };
 
-  useInput((input, key) => {
-    // Ink hands over a pasted or fast-typed run of plain characters ("40.75,-73.98\r") as one
-    // input; replay it key by key so Enter, Backspace and commands inside it still count.
-    if (input.length <= 1 || key.ctrl || key.meta || key.escape) return handleKey(input, key);
-    for (const ch of input) {
-      const plain = { ...key, return: false, backspace: false, delete: false };
-      if (ch === '\r' || ch === '\n') handleKey('', { ...plain, return: true });
-      else if (ch === '\x7f' || ch === '\b') handleKey('', { ...plain, backspace: true });
-      else handleKey(ch, plain);
-    }
-  });
+  useInput((input, key) => replayInput(input, key, handleKey));
 
+  return <Dashboard snap={snap} columns={columns} layout={layout} mode={mode} answer={answer} sourceLabel={sourceLabel} showLag={showLag} />;
+}
+
+/**
+ * Ink hands over a pasted or fast-typed run of plain characters ("40.75,-73.98\r") as one input;
+ * replay it key by key so Enter, Backspace and commands inside it still count.
+ */
+export function replayInput(input: string, key: Key, handleKey: (input: string, key: Key) => void): void {
+  if (input.length <= 1 || key.ctrl || key.meta || key.escape) return handleKey(input, key);
+  for (const ch of input) {
+    const plain = { ...key, return: false, backspace: false, delete: false };
+    if (ch === '\r' || ch === '\n') handleKey('', { ...plain, return: true });
+    else if (ch === '\x7f' || ch === '\b') handleKey('', { ...plain, backspace: true });
+    else handleKey(ch, plain);
+  }
+}
+
+interface DashboardProps {
+  snap: FleetSnapshot;
+  columns: number;
+  layout: DashboardLayout;
+  mode: Mode;
+  answer: Answer | undefined;
+  sourceLabel: string;
+  showLag: boolean;
+}
+
+/** The screen for one snapshot: the feed history above (<Static>), the panels below. */
+function Dashboard({ snap, columns, layout, mode, answer, sourceLabel, showLag }: DashboardProps) {
   return (
     <>
       <Feed feed={snap.feed} />

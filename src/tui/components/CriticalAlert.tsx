@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { CarView } from '../store/fleet-store.js';
+import type { CarView } from '../store/types.js';
 import { CRITICAL_TEXT } from '../store/format.js';
 
 /** The lowest critical cars, so an operator sees who needs a charger now. */

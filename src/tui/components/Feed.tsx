@@ -1,5 +1,5 @@
 import { Static } from 'ink';
-import type { FeedItem } from '../store/fleet-store.js';
+import type { FeedItem } from '../store/types.js';
 import { FeedLine } from './FeedLine.js';
 
 /**

@@ -1,5 +1,5 @@
 import { Text } from 'ink';
-import type { FeedItem } from '../store/fleet-store.js';
+import type { FeedItem } from '../store/types.js';
 import { formatEventLine } from '../store/format.js';
 
 const toneColor = { info: 'gray', warn: 'yellow', error: 'red' } as const;

@@ -1,6 +1,6 @@
 import { Box, Text } from 'ink';
 import { useMemo, type ReactElement } from 'react';
-import type { CarView, StationView } from '../store/fleet-store.js';
+import type { CarView, StationView } from '../store/types.js';
 import { projectMap, type MapCell } from '../store/map-grid.js';
 
 export interface FleetMapProps {

@@ -1,5 +1,5 @@
 import { Box, Text } from 'ink';
-import type { StationView } from '../store/fleet-store.js';
+import type { StationView } from '../store/types.js';
 
 export interface StationsPanelProps {
   stations: StationView[];

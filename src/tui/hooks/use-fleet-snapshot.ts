@@ -1,5 +1,5 @@
 import { useSyncExternalStore } from 'react';
-import type { FleetSnapshot, FleetStore } from '../store/fleet-store.js';
+import type { FleetSnapshot, FleetStore } from '../store/types.js';
 
 /** The store's last flushed snapshot; React re-renders only when the store flushes (≤ 10 Hz). */
 export function useFleetSnapshot(store: FleetStore): FleetSnapshot {

@@ -49,17 +49,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
         groupId,
         fromBeginning: opts.fromBeginning ?? false,
         maxBatch: 1000,
-        handleBatch: async (records) => {
-          const events: FleetEvent[] = [];
-          let bad = 0;
-          for (const r of records) {
-            const e = parseFleetEvent(r.value);
-            if (e) events.push(e);
-            else bad++;
-          }
-          if (bad) h.onInvalid?.(bad);
-          if (events.length) await h.onEvents(events);
-        },
+        handleBatch: (records) => deliverRecords(records, h),
       });
     } catch (err) {
       await bus.close().catch(() => {});
@@ -67,35 +57,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
     } finally {
       connecting = undefined;
     }
-    return watchLag(bus, sub, h);
-  }
-
-  function watchLag(bus: EventBus, sub: Subscription, h: EventSourceHandlers): Connection {
-    let settle!: (e: Error | undefined) => void;
-    const closed = new Promise<Error | undefined>((r) => (settle = r));
-    let failures = 0;
-    const poll = setInterval(async () => {
-      try {
-        // Probe first: `h.onLag?.(await …)` would skip the probe when nobody listens for lag.
-        const lag = await withTimeout(sub.lag(), lagEvery * 2);
-        h.onLag?.(lag);
-        failures = 0;
-      } catch (err) {
-        h.onLag?.(undefined);
-        if (++failures >= failuresToReconnect) settle(err as Error);
-      }
-    }, lagEvery);
-    let closing: Promise<void> | undefined;
-    return {
-      closed,
-      close: () =>
-        (closing ??= (async () => {
-          clearInterval(poll);
-          settle(undefined);
-          await withTimeout(sub.stop(), 5_000).catch(() => {});
-          await withTimeout(bus.close(), 5_000).catch(() => {});
-        })()),
-    };
+    return watchLag(bus, sub, h, { everyMs: lagEvery, failuresToReconnect });
   }
 
   return {
@@ -111,6 +73,52 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
       const pending = connecting;
       await Promise.all([loop?.stop(), pending?.close().catch(() => {})]);
     },
+  };
+}
+
+/** Parses a batch of records: the events go to onEvents (awaited, for backpressure), the rest are counted as invalid. */
+export async function deliverRecords(records: readonly { value: string }[], h: EventSourceHandlers): Promise<void> {
+  const events: FleetEvent[] = [];
+  let bad = 0;
+  for (const r of records) {
+    const e = parseFleetEvent(r.value);
+    if (e) events.push(e);
+    else bad++;
+  }
+  if (bad) h.onInvalid?.(bad);
+  if (events.length) await h.onEvents(events);
+}
+
+/**
+ * Polls the subscription's lag every `everyMs`, reporting it; `failuresToReconnect` failed polls in
+ * a row close the connection with the last error, so the reconnect loop starts another.
+ */
+export function watchLag(bus: EventBus, sub: Subscription, h: EventSourceHandlers, opts: { everyMs: number; failuresToReconnect: number }): Connection {
+  const { everyMs: lagEvery, failuresToReconnect } = opts;
+  let settle!: (e: Error | undefined) => void;
+  const closed = new Promise<Error | undefined>((r) => (settle = r));
+  let failures = 0;
+  const poll = setInterval(async () => {
+    try {
+      // Probe first: `h.onLag?.(await …)` would skip the probe when nobody listens for lag.
+      const lag = await withTimeout(sub.lag(), lagEvery * 2);
+      h.onLag?.(lag);
+      failures = 0;
+    } catch (err) {
+      h.onLag?.(undefined);
+      if (++failures >= failuresToReconnect) settle(err as Error);
+    }
+  }, lagEvery);
+  let closing: Promise<void> | undefined;
+  return {
+    closed,
+    close: () =>
+      (closing ??= (async () => {
+        clearInterval(poll);
+        settle(undefined);
+        await withTimeout(sub.stop(), 5_000).catch(() => {});
+        await withTimeout(bus.close(), 5_000).catch(() => {});
+      })()),
   };
 }
 

@@ -14,7 +14,7 @@ export class StationsUnavailableError extends Error {
   }
 }
 
-/** What the tail asks of FleetQueries (src/services/fleet-queries.ts). */
+/** What the tail asks of FleetQueries (src/services/queries/fleet-queries.ts). */
 export type StationQueries = Pick<FleetQueries, 'source' | 'listStations' | 'nearest' | 'close'>;
 
 export interface LiveStationCatalogOptions {

@@ -2,7 +2,7 @@ import type { FleetEvent } from '../../domain/events.js';
 import type { PricePoint } from '../../ports/price-source.js';
 import type { Station } from '../../ports/fleet-state.js';
 import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
-import type { StationRow } from '../../app/stations-view.js';
+import type { LiveStationRow } from './station-rows.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -57,7 +57,7 @@ export interface StationCatalog {
   /** Where live answers come from ("server 127.0.0.1:50051", "redis"); absent: file and events only. */
   readonly liveLabel?: string;
   /** Every station with its holds, sessions, queue and price now. Rejects when unavailable; see StationsUnavailableError. */
-  live?(): Promise<StationRow[]>;
+  live?(): Promise<LiveStationRow[]>;
   /** The nearest stations by the server's search (distance, drive time, free ports, price). */
   nearest?(from: NearestFrom, limit: number): Promise<NearestResult>;
   close?(): Promise<void>;

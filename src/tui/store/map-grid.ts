@@ -1,5 +1,5 @@
 import type { Band } from './bands.js';
-import type { CarView, StationView } from './fleet-store.js';
+import type { CarView, StationView } from './types.js';
 
 /** The fleet's area (the original simulator's Manhattan box). */
 export const FLEET_AREA = { minLat: 40.7, maxLat: 40.85, minLon: -74.02, maxLon: -73.93 } as const;

@@ -1,11 +1,8 @@
+import { driveMinutes } from '../../domain/drive-time.js';
 import { haversineKm, type LatLon } from '../../domain/geo.js';
 import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
-import type { NearestStationRow } from '../../app/stations-view.js';
-import type { CarView, StationView } from './fleet-store.js';
-
-/** Manhattan streets are a grid: road distance ≈ 1.35 × straight line; ~24 km/h average in traffic. */
-export const ROAD_FACTOR = 1.35;
-export const CITY_SPEED_KMH = 24;
+import type { LiveNearestRow } from '../sources/station-rows.js';
+import type { CarView, StationView } from './types.js';
 
 export type NearestQuery = { kind: 'point'; lat: number; lon: number } | { kind: 'car'; carId: string };
 
@@ -55,6 +52,7 @@ export function parseNearestQuery(text: string): NearestQuery | null {
 /**
  * Top stations by straight-line distance from a point or a car's last position seen in the
  * stream, computed locally from the station list (the fallback when the server cannot answer).
+ * Drive times use the one drive-time model (src/domain/drive-time.ts), as the server's answers do.
  */
 export function answerNearest(text: string, deps: NearestDeps): NearestAnswer {
   const q = parseNearestQuery(text);
@@ -78,7 +76,7 @@ export function answerNearest(text: string, deps: NearestDeps): NearestAnswer {
       return {
         station,
         distanceKm,
-        driveMinutes: ((distanceKm * ROAD_FACTOR) / CITY_SPEED_KMH) * 60,
+        driveMinutes: driveMinutes(distanceKm),
         freePorts: station.ports > 0 ? Math.max(0, station.ports - station.taken) : undefined,
         price: station.priceRate ?? deps.currentPrice,
       };
@@ -122,6 +120,6 @@ function fromServer(q: NearestQuery, res: NearestResult, deps: NearestDeps): Nea
   return { ok: true, origin, label, rows, source: 'server' };
 }
 
-function liveStationView(r: NearestStationRow): StationView {
+function liveStationView(r: LiveNearestRow): StationView {
   return { id: r.id, name: r.name, lat: r.lat, lon: r.lon, ports: r.ports, taken: r.holds + r.charging, queue: r.queueLength, priceRate: r.pricePerKwh > 0 ? r.pricePerKwh : undefined };
 }

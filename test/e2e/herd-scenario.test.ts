@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/load.js';
-import { createFleetClient } from '../../../src/grpc/client.js';
-import { silentLogger } from '../../../src/observability/logger.js';
-import type { Station } from '../../../src/ports/fleet-state.js';
-import { runHerdScenario } from '../../../src/sim/herd-scenario.js';
-import { startStack, type Stack } from '../../../src/app/stack.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createFleetClient } from '../../src/grpc/client.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { Station } from '../../src/ports/fleet-state.js';
+import { runHerdScenario } from '../../src/sim/herd-scenario.js';
+import { startStack, type Stack } from '../../src/app/stack.js';
 
 /** Three two-port stations in midtown: the herd of 50 must share six ports. */
 const STATIONS: Station[] = [

@@ -11,9 +11,10 @@
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyFailure, parsePsJson, parsePsTable } from '../../src/adapters/docker/compose.js';
+import { runCli } from '../helpers/run-cli.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
 const composeFile = join(repo, 'deploy', 'docker-compose.yml');
@@ -122,7 +123,7 @@ function greenlane(args: string[], fake: Fake = {}): ResultPromise<{ reject: fal
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: fake.path ?? fakeBin, FAKE_LOG: log, FAKE_PS: psJson([...CORE, ...OBS]), FAKE_PS_TABLE: PS_TABLE, ...fake.env };
   delete env.GREENLANE_COMPOSE_FILE;
   delete env.FORCE_COLOR;
-  return execa(process.execPath, ['--import', 'tsx', join(root, 'bin', 'run.js'), ...args], { cwd: root, env, extendEnv: false, reject: false, timeout: 25_000 });
+  return runCli(args, { env, extendEnv: false, reject: false, timeout: 25_000 }, { root, entry: 'run' });
 }
 
 const recorded = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
