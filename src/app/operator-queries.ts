@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, EngineUnreachableError, ExitCode, GreenlaneError, UsageError } from '../errors.js';
+import { ConfigError, EngineUnreachableError, GreenlaneError, UsageError } from '../errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { clientToken, readDevToken } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
@@ -24,7 +24,7 @@ const START_SERVER = 'Start it with `greenlane up` (embedded mode) in another te
  * Where `greenlane stations|bookings|sessions` get their answers. Embedded mode: the running
  * server's query RPCs (its state lives in that process). External mode: the engines themselves —
  * Redis for stations and bookings, PostgreSQL for sessions — so no server needs to run.
- * Failures become CLI errors with exit codes (4 = not reachable, 2 = bad request, 3 = token).
+ * Failures become the shared errors of src/errors.ts (engine unreachable, usage, config: the token).
  */
 export async function openFleetQueries(loaded: LoadedConfig, opts: OpenQueriesOptions): Promise<FleetQueries> {
   const queries = loaded.mode === 'embedded' ? await openRemote(loaded, opts) : await openEngines(loaded, opts);
@@ -128,7 +128,7 @@ function withCliErrors(q: FleetQueries): FleetQueries {
 }
 
 function fromQueryError(err: QueryError): GreenlaneError {
-  if (err.kind === 'unavailable') return new GreenlaneError(err.message, ExitCode.engineUnreachable, [], 'UNAVAILABLE');
+  if (err.kind === 'unavailable') return new GreenlaneError(err.message, 'engine-unreachable', [], 'UNAVAILABLE');
   return new UsageError(err.message);
 }
 
@@ -144,9 +144,9 @@ function fromGrpc(err: grpc.ServiceError, address: string): Error {
     case grpc.status.NOT_FOUND:
       return new UsageError(details);
     case grpc.status.FAILED_PRECONDITION:
-      return new GreenlaneError(details, ExitCode.engineUnreachable, [], 'UNAVAILABLE');
+      return new GreenlaneError(details, 'engine-unreachable', [], 'UNAVAILABLE');
     case grpc.status.UNIMPLEMENTED:
-      return new GreenlaneError(`The server at ${address} is too old for this query (${details})`, ExitCode.engineUnreachable, ['Restart `greenlane up` with this version.'], 'UNIMPLEMENTED');
+      return new GreenlaneError(`The server at ${address} is too old for this query (${details})`, 'engine-unreachable', ['Restart `greenlane up` with this version.'], 'UNIMPLEMENTED');
     default:
       return err;
   }

@@ -1,3 +1,5 @@
+import { exitCodeForSignal } from './exit-codes.js';
+
 export interface ShutdownOptions {
   /** How long the first signal may drain before the process is forced out. */
   deadlineMs?: number;
@@ -15,7 +17,7 @@ export function onShutdown(drain: ShutdownHandler, opts: ShutdownOptions = {}): 
   const { deadlineMs = 10_000, log = (m) => process.stderr.write(m + '\n'), exit = (c) => process.exit(c) } = opts;
   let draining = false;
   const handler = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGTERM' ? 143 : 130;
+    const code = exitCodeForSignal(signal);
     if (draining) {
       log(`Second ${signal}: forcing exit.`);
       exit(code);

@@ -7,7 +7,7 @@ import { probeKafka } from '../adapters/kafka/probe.js';
 import { probePostgres } from '../adapters/postgres/probe.js';
 import { probeRedis } from '../adapters/redis/probe.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ExitCode, GreenlaneError } from '../errors.js';
+import { GreenlaneError, type ErrorKind } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { table } from '../cli/output.js';
 import type { Mode } from '../config/load.js';
@@ -38,13 +38,13 @@ const SYMBOL: Record<CheckStatus, string> = { pass: '✓', fail: '✗', info: '�
 class DoctorFailedError extends GreenlaneError {
   constructor(
     readonly report: DoctorReport,
-    exitCode: number,
+    kind: ErrorKind,
   ) {
     const failed = report.checks.filter((c) => c.status === 'fail');
     const engines = failed.some((c) => ENGINE_CHECKS.has(c.name));
     super(
       `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}`,
-      exitCode,
+      kind,
       engines
         ? [
             'Start the engines with `greenlane infra up` (Docker) or `scripts/engines.sh start all`.',
@@ -85,7 +85,7 @@ export default class Doctor extends BaseCommand<typeof Doctor> {
     this.say(table(['check', 'status', 'detail'], checks.map((c) => [c.name, SYMBOL[c.status], c.latencyMs === undefined ? c.detail : `${c.detail} (${c.latencyMs} ms)`])));
     if (!report.ok) {
       const engineDown = checks.some((c) => c.status === 'fail' && ENGINE_CHECKS.has(c.name));
-      throw new DoctorFailedError(report, engineDown ? ExitCode.engineUnreachable : ExitCode.config);
+      throw new DoctorFailedError(report, engineDown ? 'engine-unreachable' : 'config');
     }
     this.say(`All good (${mode} mode).`);
     return report;

@@ -10,10 +10,11 @@ import { createLogger } from '../observability/logger.js';
 import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
 import { priceFnFromPoints } from '../domain/charging.js';
 import { readStationsFile } from '../domain/stations.js';
-import { HerdClockError, runHerdScenario, type HerdResult } from '../sim/herd-scenario.js';
+import { runHerdScenario, type HerdResult } from '../sim/herd-scenario.js';
 import { attachSimDriver, type DriverCounts } from '../sim/driver.js';
 import { createSimulator, type SimSummary } from '../sim/simulator.js';
 import { DEFAULT_STATIONS_FILE } from '../app/stack.js';
+import { herdError } from '../app/herd-errors.js';
 
 const PROGRESS_EVERY_MS = 3_000;
 
@@ -138,10 +139,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       this.say(herdText(result));
       return result;
     } catch (err) {
-      if (err instanceof HerdClockError) {
-        throw new ConfigError(`Herd: ${err.message}.`, ['Restart `greenlane up` (embedded), or use a fresh GREENLANE_NAMESPACE on real engines: the coordinator follows event time, which only moves forward.']);
-      }
-      throw new EngineUnreachableError('The ingestion server', config.server, err, ['Start it with `greenlane up` (embedded) or `greenlane ingestion`, or point --server / GREENLANE_SERVER at it.']);
+      throw herdError(err, config.server);
     } finally {
       dispose();
       (prices as { close?: () => void }).close?.();

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
@@ -78,7 +78,7 @@ export default class Tail extends BaseCommand<typeof Tail> {
 
     let events: EventSource;
     if (kind === 'kafka') {
-      if (!config.kafkaBrokers?.length) this.error('--source kafka needs Kafka brokers: set GREENLANE_KAFKA_BROKERS or --kafka-brokers.', { exit: 2 });
+      if (!config.kafkaBrokers?.length) throw new UsageError('--source kafka needs Kafka brokers: set GREENLANE_KAFKA_BROKERS or --kafka-brokers.');
       events = createKafkaSource({
         namespace: config.namespace,
         fromBeginning: f['from-beginning'],

@@ -19,7 +19,7 @@ import type {
 import { connectRedis } from './redis-fleet-state.js';
 
 /**
- * Redis keys of the reservations (all under the namespace prefix `N:`; DESIGN.md §3):
+ * Redis keys of the reservations (all under the namespace prefix `N:`):
  * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
  * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
