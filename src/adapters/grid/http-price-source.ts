@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { hourOfDay, loadBand, pricePoint, priceAtHour, resolvePricingParams, roundCents, type PricingParams, type TimeZone } from '../../domain/pricing.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PricePoint, PriceSource } from '../../ports/price-source.js';
+import { createGridClient } from './grid-client.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -55,16 +55,6 @@ interface Segment {
   exact: number[];
 }
 
-const pointSchema = z.object({
-  timestamp: z.number(),
-  price_per_kwh: z.number().finite(),
-  grid_load: z.enum(['Low', 'Medium', 'High']),
-  energy_source: z.enum(['Solar', 'Wind', 'Grid']),
-  hour: z.number().int().min(0).max(23),
-  price_per_kwh_exact: z.number().finite().optional(),
-});
-const forecastSchema = z.object({ from: z.number(), step_minutes: z.number().positive(), points: z.array(pointSchema).min(2) });
-
 const MAX_SEGMENTS = 16;
 
 /**
@@ -76,11 +66,10 @@ const MAX_SEGMENTS = 16;
  * stale. priceAt never throws.
  */
 export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSource {
-  const fetchImpl = opts.fetchImpl ?? fetch;
+  const client = createGridClient({ gridUrl: opts.gridUrl, timeoutMs: opts.timeoutMs ?? 2_000, fetchImpl: opts.fetchImpl });
   const now = opts.now ?? Date.now;
   const refreshMs = opts.refreshMs ?? 300_000;
   const windowHours = opts.windowHours ?? 48;
-  const timeoutMs = opts.timeoutMs ?? 2_000;
   const baseRetryMs = opts.retryMs ?? 5_000;
   const log = opts.logger.child({ component: 'price-source', gridUrl: opts.gridUrl });
   const local = createLocalPriceSource(opts.fallbackParams, opts.fallbackTz);
@@ -109,13 +98,10 @@ export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSo
   }
 
   async function fetchSegment(fromMs: number): Promise<Segment> {
-    const url = new URL('/api/pricing/forecast', opts.gridUrl);
-    url.searchParams.set('hours', String(windowHours));
-    url.searchParams.set('from', String(Math.floor(fromMs)));
     counts.fetches++;
-    const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}`);
-    const body = forecastSchema.parse(await res.json());
+    const body = await client.forecast({ hours: windowHours, fromMs });
+    // Interpolation needs a stretch, not a single point.
+    if (body.points.length < 2) throw new Error(`the grid's forecast from ${body.from} has ${body.points.length} point`);
     return { from: body.from, stepMs: body.step_minutes * 60_000, points: body.points, exact: body.points.map((p) => p.price_per_kwh_exact ?? p.price_per_kwh) };
   }
 
