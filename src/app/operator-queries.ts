@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { clientToken, readDevToken } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { Logger } from '../observability/logger.js';
+import { openFleetState, openPriceSource, openReservations, openStore } from './engines.js';
 import { createFleetQueries, QueryError, type FleetQueries, type FleetQueryDeps } from '../services/queries/fleet-queries.js';
 
 export type QueryEngine = 'redis' | 'store';
@@ -82,21 +83,18 @@ async function openEngines(loaded: LoadedConfig, opts: OpenQueriesOptions): Prom
   try {
     if (opts.need.includes('redis')) {
       if (!config.redisUrl) throw new ConfigError('External mode reads stations and bookings from Redis: GREENLANE_REDIS_URL is not set', ['Set GREENLANE_REDIS_URL (or --redis-url), or unset every engine setting to ask the embedded server.']);
-      const { createRedisFleetState } = await import('../adapters/redis/redis-fleet-state.js');
-      const { createRedisReservations } = await import('../adapters/redis/redis-reservations.js');
-      const { createHttpPriceSource } = await import('../adapters/grid/http-price-source.js');
-      deps.fleet = await createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger });
+      deps.fleet = await openFleetState(config, { logger });
       closers.push(() => deps.fleet!.close());
-      deps.reservations = await createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger });
-      closers.push(() => deps.reservations!.close());
-      const prices = createHttpPriceSource({ gridUrl: config.gridUrl, logger, timeoutMs: 1_000 });
+      const reservations = await openReservations(config, { logger });
+      deps.reservations = reservations;
+      closers.push(() => reservations.close?.());
+      const prices = await openPriceSource('external', config, { logger, timeoutMs: 1_000 });
       closers.push(() => prices.close());
       deps.price = async () => (await prices.priceAt(Date.now())).price_per_kwh;
     }
     if (opts.need.includes('store')) {
       if (!config.databaseUrl) throw new ConfigError('External mode reads sessions from PostgreSQL: GREENLANE_DATABASE_URL is not set', ['Set GREENLANE_DATABASE_URL (or --database-url), or unset every engine setting to ask the embedded server.']);
-      const { createPostgresStore } = await import('../adapters/postgres/postgres-store.js');
-      const store = await createPostgresStore({ url: config.databaseUrl, schema: config.namespace || 'public', logger, poolSize: 1 });
+      const store = await openStore(config, { logger, poolSize: 1 });
       closers.push(() => store.close());
       deps.store = store;
     }

@@ -3,6 +3,7 @@ import { defaultPolicy } from '../domain/booking-policy.js';
 import type { Logger } from '../observability/logger.js';
 import type { NearestStation, Station } from '../ports/fleet-state.js';
 import type { StationStatus } from '../ports/reservations.js';
+import { openFleetState, openReservations } from './engines.js';
 
 export interface StationRow {
   id: string;
@@ -30,16 +31,14 @@ export interface NearestStationRow extends StationRow {
 export async function loadStationsIntoRedis(loaded: LoadedConfig, logger: Logger, stations: Station[]): Promise<void> {
   const { config } = loaded;
   if (!config.redisUrl) throw new Error('loadStationsIntoRedis needs GREENLANE_REDIS_URL');
-  const { createRedisFleetState } = await import('../adapters/redis/redis-fleet-state.js');
-  const { createRedisReservations } = await import('../adapters/redis/redis-reservations.js');
-  const fleet = await createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger });
+  const fleet = await openFleetState(config, { logger });
   try {
-    const reservations = await createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger });
+    const reservations = await openReservations(config, { logger });
     try {
       await fleet.loadStations(stations);
       await reservations.loadStations(stations, Date.now());
     } finally {
-      await reservations.close();
+      await reservations.close?.();
     }
   } finally {
     await fleet.close();

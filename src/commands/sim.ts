@@ -7,12 +7,12 @@ import { untilSignal } from '../cli/shutdown.js';
 import { clientToken } from '../config/token.js';
 import { DEFAULT_TIMESTAMP_WINDOW } from '../domain/telemetry.js';
 import { createLogger } from '../observability/logger.js';
-import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
 import { priceFnFromPoints } from '../domain/charging.js';
 import { readStationsFile } from '../domain/stations.js';
 import { runHerdScenario, type HerdResult } from '../sim/herd-scenario.js';
 import { attachSimDriver, type DriverCounts } from '../sim/driver.js';
 import { createSimulator, type SimSummary } from '../sim/simulator.js';
+import { openPriceSource } from '../app/engines.js';
 import { DEFAULT_STATIONS_FILE } from '../app/stack.js';
 import { herdError } from '../app/herd-errors.js';
 
@@ -116,7 +116,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     const speed = f.speed ?? 240;
     const hz = f.hz ?? 4;
     const logger = createLogger({ level: f['log-level'] ?? 'warn', name: 'sim' });
-    const prices = mode === 'external' ? createHttpPriceSource({ gridUrl: config.gridUrl, logger }) : createLocalPriceSource();
+    const prices = await openPriceSource(mode, config, { logger });
     const { signal, dispose } = untilSignal();
     this.say(`Herd: ${f.cars} cars, battery ${f.battery ?? '8-25'} %, against ${stations.length} stations (${stations.reduce((n, s) => n + s.ports, 0)} ports) at ${config.server}; ${speed}× time at ${hz} Hz, limit ${f['limit-hours']} simulated h.`);
     try {
@@ -142,7 +142,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
       throw herdError(err, config.server);
     } finally {
       dispose();
-      (prices as { close?: () => void }).close?.();
+      prices.close();
     }
   }
 
