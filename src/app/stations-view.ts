@@ -1,5 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
-import { defaultPolicy } from '../domain/booking-policy.js';
+import { driveMinutes } from '../domain/drive-time.js';
 import type { Logger } from '../observability/logger.js';
 import type { NearestStation, Station } from '../ports/fleet-state.js';
 import type { StationStatus } from '../ports/reservations.js';
@@ -61,7 +61,7 @@ export function nearestRows(near: NearestStation[], status: Map<string, StationS
     .map(({ station, distanceKm }) => ({
       ...stationRow(station, status.get(station.id), pricePerKwh),
       distanceKm,
-      driveMin: ((distanceKm * defaultPolicy.roadFactor) / defaultPolicy.avgSpeedKmh) * 60,
+      driveMin: driveMinutes(distanceKm),
     }))
     .filter((r) => !opts.available || r.free > 0)
     .slice(0, opts.limit);
