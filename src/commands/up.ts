@@ -109,13 +109,8 @@ export default class Up extends BaseCommand<typeof Up> {
       throw new UsageError('--infra docker runs the services in external mode, which needs GREENLANE_API_TOKENS.', [
         'export GREENLANE_API_TOKENS=$(openssl rand -hex 32) and give clients the same value as GREENLANE_API_TOKEN.',
       ]);
-    const { composeUp, waitHealthy } = await import('../adapters/docker/compose.js');
+    const { startDockerEngines } = await import('../app/infra.js');
     this.say('Starting engines with Docker Compose…');
-    await composeUp({});
-    await waitHealthy(120_000);
-    const env = process.env;
-    env.GREENLANE_KAFKA_BROKERS ??= '127.0.0.1:19092';
-    env.GREENLANE_REDIS_URL ??= 'redis://127.0.0.1:6379';
-    env.GREENLANE_DATABASE_URL ??= 'postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane';
+    await startDockerEngines();
   }
 }
