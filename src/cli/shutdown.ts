@@ -1,4 +1,4 @@
-import { exitCodeForSignal } from './exit-codes.js';
+import { ExitCode, exitCodeForSignal } from './exit-codes.js';
 
 export interface ShutdownOptions {
   /** How long the first signal may drain before the process is forced out. */
@@ -64,4 +64,21 @@ export function untilSignal(): { signal: AbortSignal; dispose: () => void } {
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/**
+ * Resolves with the exit code of the first SIGINT/SIGTERM; a second SIGINT exits at once (for a
+ * supervisor whose children already got SIGTERM).
+ */
+export function firstSignal(): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      process.once('SIGINT', () => process.exit(ExitCode.sigint));
+      resolve(exitCodeForSignal(signal));
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
 }

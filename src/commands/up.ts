@@ -3,7 +3,8 @@ import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
-import { onShutdown } from '../cli/shutdown.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { firstSignal, onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
 import { devTokenPath } from '../config/token.js';
 import { createLogger, type Logger } from '../observability/logger.js';
@@ -45,7 +46,14 @@ export default class Up extends BaseCommand<typeof Up> {
     const loaded = this.cfg;
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
-      const code = await superviseServices({ loaded, sim: this.flags.sim, speed: this.flags.speed, log: (m) => this.say(m) });
+      const code = await superviseServices({
+        loaded,
+        sim: this.flags.sim,
+        speed: this.flags.speed,
+        log: (m) => this.say(m),
+        until: firstSignal(),
+        noRestartCodes: [ExitCode.usage, ExitCode.config],
+      });
       this.exit(code); // 130/143: stopped by Ctrl-C or SIGTERM, after every child drained
     }
     this.exit(await this.runEmbedded());
