@@ -1,37 +1,38 @@
-/** Exit codes (DESIGN.md §4). */
-export const ExitCode = {
-  ok: 0,
-  bug: 1,
-  usage: 2,
-  config: 3,
-  engineUnreachable: 4,
-  externalTool: 5,
-  sigint: 130,
-  sigterm: 143,
-} as const;
+import { exitCodeForKind } from './cli/exit-codes.js';
 
-/** An error the user can act on: a message, the exit code and what to do next. */
+/**
+ * What went wrong, in terms every layer can name: src/cli/exit-codes.ts turns a kind into the
+ * process exit code. `failed`: the command ran and what it checked failed (e.g. smoke); `bug`: anything unforeseen.
+ */
+export type ErrorKind = 'bug' | 'failed' | 'usage' | 'config' | 'engine-unreachable' | 'external-tool';
+
+/** An error the user can act on: a message, its kind and what to do next. */
 export class GreenlaneError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number = ExitCode.bug,
+    readonly kind: ErrorKind = 'bug',
     readonly suggestions: string[] = [],
     readonly code = 'GREENLANE_ERROR',
   ) {
     super(message);
     this.name = new.target.name;
   }
+
+  /** The exit code the CLI ends with for this error (the mapping lives in src/cli/exit-codes.ts). */
+  get exitCode(): number {
+    return exitCodeForKind(this.kind);
+  }
 }
 
 export class UsageError extends GreenlaneError {
   constructor(message: string, suggestions: string[] = []) {
-    super(message, ExitCode.usage, suggestions, 'USAGE');
+    super(message, 'usage', suggestions, 'USAGE');
   }
 }
 
 export class ConfigError extends GreenlaneError {
   constructor(message: string, suggestions: string[] = []) {
-    super(message, ExitCode.config, suggestions, 'CONFIG');
+    super(message, 'config', suggestions, 'CONFIG');
   }
 }
 
@@ -39,7 +40,7 @@ export class EngineUnreachableError extends GreenlaneError {
   constructor(engine: string, address: string, cause?: unknown, suggestions?: string[]) {
     super(
       `${engine} is unreachable at ${address}${cause ? `: ${(cause as Error).message ?? String(cause)}` : ''}`,
-      ExitCode.engineUnreachable,
+      'engine-unreachable',
       suggestions ?? [
         'Start the engines with `greenlane infra up` (Docker) or `scripts/engines.sh start all`.',
         'Or unset GREENLANE_KAFKA_BROKERS, GREENLANE_REDIS_URL and GREENLANE_DATABASE_URL to run embedded.',
@@ -51,13 +52,13 @@ export class EngineUnreachableError extends GreenlaneError {
 
 export class ExternalToolError extends GreenlaneError {
   constructor(message: string, suggestions: string[] = []) {
-    super(message, ExitCode.externalTool, suggestions, 'EXTERNAL_TOOL');
+    super(message, 'external-tool', suggestions, 'EXTERNAL_TOOL');
   }
 }
 
 export class PortInUseError extends GreenlaneError {
   constructor(what: string, port: number, flag: string) {
-    super(`${what} cannot listen on port ${port}: it is already in use`, ExitCode.usage, [
+    super(`${what} cannot listen on port ${port}: it is already in use`, 'usage', [
       `Stop whatever holds port ${port} (\`ss -ltnp | grep :${port}\`) or pass ${flag} <port>.`,
     ], 'PORT_IN_USE');
   }

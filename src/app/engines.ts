@@ -3,7 +3,17 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { FleetState } from '../ports/fleet-state.js';
+import type { PriceSource } from '../ports/price-source.js';
+import type { Reservations } from '../ports/reservations.js';
 import type { Store } from '../ports/store.js';
+
+/**
+ * The one place that chooses adapters from config: a real engine where one is configured, the
+ * in-memory adapter or PGlite otherwise. Everything else in the program asks this module. Adapters
+ * load lazily, so a process never loads an engine's client it does not use.
+ */
+
+type EngineConfig = Config & { dataDir: string };
 
 export type EngineName = 'bus' | 'fleet' | 'store';
 
@@ -23,36 +33,56 @@ export interface EngineOptions {
   clientId?: string;
 }
 
+/** Kafka when brokers are configured, else the in-memory bus. */
+export async function openEventBus(config: Config, opts: { logger: Logger; clientId?: string }): Promise<EventBus> {
+  if (config.kafkaBrokers?.length) {
+    const { createKafkaEventBus } = await import('../adapters/kafka/kafka-event-bus.js');
+    return createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger });
+  }
+  return (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus();
+}
+
+/** Redis when a URL is configured, else in-memory fleet state. */
+export async function openFleetState(config: Config, opts: { logger: Logger }): Promise<FleetState> {
+  if (config.redisUrl) return (await import('../adapters/redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger });
+  return (await import('../adapters/memory/memory-fleet-state.js')).createMemoryFleetState();
+}
+
+/** Redis when a URL is configured, else in-memory reservations. */
+export async function openReservations(config: Config, opts: { logger: Logger }): Promise<Reservations & { close?(): Promise<void> }> {
+  if (config.redisUrl) return (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger });
+  return (await import('../adapters/memory/memory-reservations.js')).createMemoryReservations();
+}
+
+/** PostgreSQL when a URL is configured, else PGlite (under the data dir, or in memory). Not migrated here. */
+export async function openStore(config: EngineConfig, opts: { logger: Logger; ephemeral?: boolean; poolSize?: number }): Promise<Store> {
+  const schema = config.namespace || 'public';
+  if (config.databaseUrl) {
+    const { createPostgresStore } = await import('../adapters/postgres/postgres-store.js');
+    return createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger, ...(opts.poolSize ? { poolSize: opts.poolSize } : {}) });
+  }
+  const { createPgliteStore } = await import('../adapters/pglite/pglite-store.js');
+  return createPgliteStore({ dataDir: opts.ephemeral ? undefined : join(config.dataDir, 'pglite'), schema, logger: opts.logger });
+}
+
 /**
- * Builds the adapters a process needs: real engines where configured, in-memory
- * adapters and PGlite otherwise. Each factory connects before returning, so an
- * unreachable engine fails here with exit 4.
+ * Builds the adapters a process needs. Each factory connects before returning, so an unreachable
+ * engine fails here (EngineUnreachableError).
  */
-export async function createEngines(config: Config & { dataDir: string }, opts: EngineOptions): Promise<Engines> {
+export async function createEngines(config: EngineConfig, opts: EngineOptions): Promise<Engines> {
   const engines: Engines = { close: async () => {} };
   const opened: { close(): Promise<void> }[] = [];
-  const schema = config.namespace || 'public';
   try {
     if (opts.need.includes('bus')) {
-      engines.bus = config.kafkaBrokers?.length
-        ? await (await import('../adapters/kafka/kafka-event-bus.js')).createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger })
-        : (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus();
+      engines.bus = await openEventBus(config, { logger: opts.logger, clientId: opts.clientId });
       opened.push(engines.bus);
     }
     if (opts.need.includes('fleet')) {
-      engines.fleet = config.redisUrl
-        ? await (await import('../adapters/redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger })
-        : (await import('../adapters/memory/memory-fleet-state.js')).createMemoryFleetState();
+      engines.fleet = await openFleetState(config, { logger: opts.logger });
       opened.push(engines.fleet);
     }
     if (opts.need.includes('store')) {
-      engines.store = config.databaseUrl
-        ? await (await import('../adapters/postgres/postgres-store.js')).createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger })
-        : await (await import('../adapters/pglite/pglite-store.js')).createPgliteStore({
-            dataDir: opts.ephemeralStore ? undefined : join(config.dataDir, 'pglite'),
-            schema,
-            logger: opts.logger,
-          });
+      engines.store = await openStore(config, { logger: opts.logger, ephemeral: opts.ephemeralStore });
       opened.push(engines.store);
       await engines.store.migrate();
     }
@@ -66,4 +96,54 @@ export async function createEngines(config: Config & { dataDir: string }, opts: 
 
 async function closeAll(items: { close(): Promise<void> }[]): Promise<void> {
   for (const item of items) await item.close().catch(() => {});
+}
+
+/** A price source the process owns: refreshed on demand, closed when the process stops. */
+export interface OwnedPriceSource extends PriceSource {
+  /** Fetches the curve now; false when the grid could not be reached. */
+  refresh(): Promise<boolean>;
+  close(): void;
+}
+
+/** The curve computed in-process (embedded mode). */
+export async function localPrices(): Promise<OwnedPriceSource> {
+  const { createLocalPriceSource } = await import('../adapters/grid/http-price-source.js');
+  return Object.assign(createLocalPriceSource(), { refresh: async () => true, close: () => {} });
+}
+
+/** Embedded: the local curve. External: the grid over HTTP at gridUrl (default: the configured one). */
+export async function openPriceSource(
+  mode: 'embedded' | 'external',
+  config: Config,
+  opts: { logger: Logger; gridUrl?: string; timeoutMs?: number },
+): Promise<OwnedPriceSource> {
+  if (mode === 'embedded') return localPrices();
+  const { createHttpPriceSource } = await import('../adapters/grid/http-price-source.js');
+  return createHttpPriceSource({ gridUrl: opts.gridUrl ?? config.gridUrl, logger: opts.logger, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  detail: string;
+  latencyMs: number;
+}
+
+/** One-shot health checks of the configured engines (for `greenlane doctor`); an engine not configured has none. */
+export function engineProbes(config: Config, timeoutMs: number): Partial<Record<'kafka' | 'redis' | 'postgres', () => Promise<ProbeResult>>> {
+  const { kafkaBrokers, redisUrl, databaseUrl, namespace } = config;
+  return {
+    ...(kafkaBrokers?.length ? { kafka: async () => (await import('../adapters/kafka/probe.js')).probeKafka(kafkaBrokers, timeoutMs) } : {}),
+    ...(redisUrl ? { redis: async () => (await import('../adapters/redis/probe.js')).probeRedis(redisUrl, timeoutMs) } : {}),
+    ...(databaseUrl ? { postgres: async () => (await import('../adapters/postgres/probe.js')).probePostgres(databaseUrl, timeoutMs, namespace) } : {}),
+  };
+}
+
+/** For each configured engine, the operation that removes one namespace's data from it. */
+export function engineCleanups(config: Config): ((namespace: string) => Promise<void>)[] {
+  const { kafkaBrokers, redisUrl, databaseUrl } = config;
+  const drops: ((namespace: string) => Promise<void>)[] = [];
+  if (databaseUrl) drops.push(async (ns) => (await import('../adapters/postgres/cleanup.js')).dropPostgresSchema(databaseUrl, ns));
+  if (redisUrl) drops.push(async (ns) => (await import('../adapters/redis/cleanup.js')).dropRedisNamespace(redisUrl, ns));
+  if (kafkaBrokers?.length) drops.push(async (ns) => (await import('../adapters/kafka/cleanup.js')).deleteNamespaceTopics(kafkaBrokers, ns));
+  return drops;
 }

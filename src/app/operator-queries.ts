@@ -1,9 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
-import { ConfigError, EngineUnreachableError, ExitCode, GreenlaneError, UsageError } from '../errors.js';
+import { ConfigError, EngineUnreachableError, GreenlaneError, UsageError } from '../errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { clientToken, readDevToken } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { Logger } from '../observability/logger.js';
+import { openFleetState, openPriceSource, openReservations, openStore } from './engines.js';
 import { createFleetQueries, QueryError, type FleetQueries, type FleetQueryDeps } from '../services/queries/fleet-queries.js';
 
 export type QueryEngine = 'redis' | 'store';
@@ -24,7 +25,7 @@ const START_SERVER = 'Start it with `greenlane up` (embedded mode) in another te
  * Where `greenlane stations|bookings|sessions` get their answers. Embedded mode: the running
  * server's query RPCs (its state lives in that process). External mode: the engines themselves —
  * Redis for stations and bookings, PostgreSQL for sessions — so no server needs to run.
- * Failures become CLI errors with exit codes (4 = not reachable, 2 = bad request, 3 = token).
+ * Failures become the shared errors of src/errors.ts (engine unreachable, usage, config: the token).
  */
 export async function openFleetQueries(loaded: LoadedConfig, opts: OpenQueriesOptions): Promise<FleetQueries> {
   const queries = loaded.mode === 'embedded' ? await openRemote(loaded, opts) : await openEngines(loaded, opts);
@@ -82,21 +83,18 @@ async function openEngines(loaded: LoadedConfig, opts: OpenQueriesOptions): Prom
   try {
     if (opts.need.includes('redis')) {
       if (!config.redisUrl) throw new ConfigError('External mode reads stations and bookings from Redis: GREENLANE_REDIS_URL is not set', ['Set GREENLANE_REDIS_URL (or --redis-url), or unset every engine setting to ask the embedded server.']);
-      const { createRedisFleetState } = await import('../adapters/redis/redis-fleet-state.js');
-      const { createRedisReservations } = await import('../adapters/redis/redis-reservations.js');
-      const { createHttpPriceSource } = await import('../adapters/grid/http-price-source.js');
-      deps.fleet = await createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger });
+      deps.fleet = await openFleetState(config, { logger });
       closers.push(() => deps.fleet!.close());
-      deps.reservations = await createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger });
-      closers.push(() => deps.reservations!.close());
-      const prices = createHttpPriceSource({ gridUrl: config.gridUrl, logger, timeoutMs: 1_000 });
+      const reservations = await openReservations(config, { logger });
+      deps.reservations = reservations;
+      closers.push(() => reservations.close?.());
+      const prices = await openPriceSource('external', config, { logger, timeoutMs: 1_000 });
       closers.push(() => prices.close());
       deps.price = async () => (await prices.priceAt(Date.now())).price_per_kwh;
     }
     if (opts.need.includes('store')) {
       if (!config.databaseUrl) throw new ConfigError('External mode reads sessions from PostgreSQL: GREENLANE_DATABASE_URL is not set', ['Set GREENLANE_DATABASE_URL (or --database-url), or unset every engine setting to ask the embedded server.']);
-      const { createPostgresStore } = await import('../adapters/postgres/postgres-store.js');
-      const store = await createPostgresStore({ url: config.databaseUrl, schema: config.namespace || 'public', logger, poolSize: 1 });
+      const store = await openStore(config, { logger, poolSize: 1 });
       closers.push(() => store.close());
       deps.store = store;
     }
@@ -128,7 +126,7 @@ function withCliErrors(q: FleetQueries): FleetQueries {
 }
 
 function fromQueryError(err: QueryError): GreenlaneError {
-  if (err.kind === 'unavailable') return new GreenlaneError(err.message, ExitCode.bug, [], 'UNAVAILABLE');
+  if (err.kind === 'unavailable') return new GreenlaneError(err.message, 'bug', [], 'UNAVAILABLE');
   return new UsageError(err.message);
 }
 
@@ -144,9 +142,9 @@ function fromGrpc(err: grpc.ServiceError, address: string): Error {
     case grpc.status.NOT_FOUND:
       return new UsageError(details);
     case grpc.status.FAILED_PRECONDITION:
-      return new GreenlaneError(details, ExitCode.bug, [], 'UNAVAILABLE');
+      return new GreenlaneError(details, 'bug', [], 'UNAVAILABLE');
     case grpc.status.UNIMPLEMENTED:
-      return new GreenlaneError(`The server at ${address} is too old for this query (${details})`, ExitCode.engineUnreachable, ['Restart `greenlane up` with this version.'], 'UNIMPLEMENTED');
+      return new GreenlaneError(`The server at ${address} is too old for this query (${details})`, 'engine-unreachable', ['Restart `greenlane up` with this version.'], 'UNIMPLEMENTED');
     default:
       return err;
   }

@@ -1,6 +1,5 @@
 import type { Registry } from 'prom-client';
-import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
-import { createEngines, type Engines } from './engines.js';
+import { createEngines, localPrices, openPriceSource, openReservations, type Engines } from './engines.js';
 import type { LoadedConfig } from '../config/load.js';
 import { resolveTokens } from '../config/token.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
@@ -57,7 +56,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const need = [...(has('ingestion') || has('worker') ? (['bus'] as const) : []), ...(has('ingestion') ? (['fleet'] as const) : []), ...(has('worker') ? (['store'] as const) : [])];
   const tokens = has('ingestion') ? resolveTokens(config, mode) : [];
   const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
-  const stack: Stack = { engines, tokens, prices: createLocalPriceSource(), stop: async () => {} };
+  const stack: Stack = { engines, tokens, prices: await localPrices(), stop: async () => {} };
   const started: (() => Promise<void>)[] = [];
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
@@ -66,7 +65,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await stack.grid.start();
       started.push(() => stack.grid!.stop());
     }
-    stack.prices = pricesFor(opts.loaded, stack.grid?.url, logger);
+    // Embedded: the curve in-process. External: the grid over HTTP (this process's own grid when it hosts one).
+    stack.prices = await openPriceSource(mode, config, { gridUrl: stack.grid?.url, logger: logger.child({ service: 'prices' }) });
     if (has('worker')) {
       stack.worker = createWorker({ bus: engines.bus!, store: engines.store!, prices: stack.prices, namespace: config.namespace, logger: logger.child({ service: 'worker' }), registry });
       await stack.worker.start();
@@ -91,9 +91,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void> {
   const { config } = opts.loaded;
   const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
-  stack.reservations = config.redisUrl
-    ? await (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger })
-    : (await import('../adapters/memory/memory-reservations.js')).createMemoryReservations();
+  stack.reservations = await openReservations(config, { logger: opts.logger });
   await stack.engines.fleet!.loadStations(stations);
   const ingestion = stack.ingestion!;
   stack.coordinator = createCoordinator({
@@ -114,12 +112,6 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
   await stack.coordinator.start();
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
   ingestion.attachQueries(stackQueryHandlers({ coordinator: stack.coordinator, reservations: stack.reservations, fleet: stack.engines.fleet!, store: stack.engines.store, prices: stack.prices }));
-}
-
-/** Embedded: the curve in-process. External: the grid over HTTP (this process's own grid when it hosts one). */
-function pricesFor(loaded: LoadedConfig, ownGridUrl: string | undefined, logger: Logger): PriceSource {
-  if (loaded.mode === 'embedded') return createLocalPriceSource();
-  return createHttpPriceSource({ gridUrl: ownGridUrl ?? loaded.config.gridUrl, logger: logger.child({ service: 'prices' }) });
 }
 
 async function stopStack(stack: Stack, drainMs: number): Promise<void> {

@@ -1,8 +1,9 @@
 import type { LoadedConfig } from '../config/load.js';
-import { defaultPolicy } from '../domain/booking-policy.js';
+import { driveMinutes } from '../domain/drive-time.js';
 import type { Logger } from '../observability/logger.js';
 import type { NearestStation, Station } from '../ports/fleet-state.js';
 import type { StationStatus } from '../ports/reservations.js';
+import { openFleetState, openReservations } from './engines.js';
 
 export interface StationRow {
   id: string;
@@ -30,16 +31,14 @@ export interface NearestStationRow extends StationRow {
 export async function loadStationsIntoRedis(loaded: LoadedConfig, logger: Logger, stations: Station[]): Promise<void> {
   const { config } = loaded;
   if (!config.redisUrl) throw new Error('loadStationsIntoRedis needs GREENLANE_REDIS_URL');
-  const { createRedisFleetState } = await import('../adapters/redis/redis-fleet-state.js');
-  const { createRedisReservations } = await import('../adapters/redis/redis-reservations.js');
-  const fleet = await createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger });
+  const fleet = await openFleetState(config, { logger });
   try {
-    const reservations = await createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger });
+    const reservations = await openReservations(config, { logger });
     try {
       await fleet.loadStations(stations);
       await reservations.loadStations(stations, Date.now());
     } finally {
-      await reservations.close();
+      await reservations.close?.();
     }
   } finally {
     await fleet.close();
@@ -62,7 +61,7 @@ export function nearestRows(near: NearestStation[], status: Map<string, StationS
     .map(({ station, distanceKm }) => ({
       ...stationRow(station, status.get(station.id), pricePerKwh),
       distanceKm,
-      driveMin: ((distanceKm * defaultPolicy.roadFactor) / defaultPolicy.avgSpeedKmh) * 60,
+      driveMin: driveMinutes(distanceKm),
     }))
     .filter((r) => !opts.available || r.free > 0)
     .slice(0, opts.limit);

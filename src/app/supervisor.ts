@@ -20,8 +20,10 @@ export interface SuperviseOptions {
   log: (line: string) => void;
   /** Extra env for children (tests). */
   env?: NodeJS.ProcessEnv;
-  /** Resolves to stop everything, with the exit code to report (default: first SIGINT/SIGTERM → 130/143). */
-  until?: Promise<number>;
+  /** Resolves to stop everything, with the exit code to report (the CLI: src/cli/shutdown.ts firstSignal). */
+  until: Promise<number>;
+  /** Child exit codes that mean "fix your flags or config": such a child is not restarted. */
+  noRestartCodes: readonly number[];
 }
 
 /** Start order; shutdown is the reverse, so ingestion stops taking telemetry before the worker drains. */
@@ -46,7 +48,7 @@ export async function superviseServices(opts: SuperviseOptions): Promise<number>
   const specs = childSpecs(opts.sim, opts.speed);
   const width = Math.max(...specs.map((s) => s.name.length));
   const children: Supervised[] = [];
-  const stopping = opts.until ?? firstSignal();
+  const stopping = opts.until;
   let stopped = false;
   void stopping.then(() => {
     stopped = true;
@@ -115,7 +117,7 @@ function supervise(spec: ChildSpec, bin: string, opts: SuperviseOptions): Superv
     });
     proc.then((r) => {
       if (self.stopping) return;
-      if (r.exitCode === 2 || r.exitCode === 3) {
+      if (r.exitCode !== undefined && opts.noRestartCodes.includes(r.exitCode)) {
         opts.log(prefix(chalk.red(`exited with a usage/configuration error (${r.exitCode}); not restarting — fix it and run \`greenlane up\` again`)));
         return;
       }
@@ -152,18 +154,4 @@ async function waitForUrl(url: string, timeoutMs: number, cancelled: () => boole
     if (ok) return;
     await new Promise((r) => setTimeout(r, 250));
   }
-}
-
-function firstSignal(): Promise<number> {
-  return new Promise((resolve) => {
-    const done = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-      // A second signal forces: children got SIGTERM already, so exit now.
-      process.once('SIGINT', () => process.exit(130));
-      resolve(signal === 'SIGTERM' ? 143 : 130);
-    };
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-  });
 }

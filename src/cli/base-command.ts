@@ -2,7 +2,8 @@ import { Command, Flags, type Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { configKeys, flagName, type ConfigKey } from '../config/schema.js';
-import { ExitCode, GreenlaneError } from '../errors.js';
+import { GreenlaneError } from '../errors.js';
+import { ExitCode, exitCodeFor } from './exit-codes.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
@@ -58,7 +59,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       error: {
         code: e.code ?? 'ERROR',
         message: e.message,
-        exitCode: exitCodeOf(e),
+        exitCode: exitCodeFor(e),
         suggestions: e.suggestions ?? [],
       },
     };
@@ -71,7 +72,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
         process.stderr.write(`${chalk.red('Error:')} ${err.message}\n`);
         for (const s of err.suggestions) process.stderr.write(`${chalk.dim('→')} ${s}\n`);
       }
-      this.exit(err.exitCode);
+      this.exit(exitCodeFor(err));
     }
     // oclif parse errors are usage errors (exit 2).
     if (err.oclif?.exit === undefined && /Parse|Flag|Arg|Nonexistent|Required|Expected/i.test(err.name + err.constructor?.name)) {
@@ -79,8 +80,4 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     }
     return super.catch(err);
   }
-}
-
-export function exitCodeOf(err: { exitCode?: number; oclif?: { exit?: number } }): number {
-  return err.exitCode ?? err.oclif?.exit ?? ExitCode.bug;
 }

@@ -14,3 +14,11 @@ export function table(head: string[], rows: (string | number)[][]): string {
   for (const r of rows) t.push(r.map(String));
   return t.toString();
 }
+
+/** 75_000 → "1m15s"; 3_900_000 → "1h05m". */
+export function duration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}

@@ -1,3 +1,5 @@
+import { ExitCode, exitCodeForSignal } from './exit-codes.js';
+
 export interface ShutdownOptions {
   /** How long the first signal may drain before the process is forced out. */
   deadlineMs?: number;
@@ -15,7 +17,7 @@ export function onShutdown(drain: ShutdownHandler, opts: ShutdownOptions = {}): 
   const { deadlineMs = 10_000, log = (m) => process.stderr.write(m + '\n'), exit = (c) => process.exit(c) } = opts;
   let draining = false;
   const handler = (signal: NodeJS.Signals) => {
-    const code = signal === 'SIGTERM' ? 143 : 130;
+    const code = exitCodeForSignal(signal);
     if (draining) {
       log(`Second ${signal}: forcing exit.`);
       exit(code);
@@ -62,4 +64,21 @@ export function untilSignal(): { signal: AbortSignal; dispose: () => void } {
       process.off('SIGTERM', handler);
     },
   };
+}
+
+/**
+ * Resolves with the exit code of the first SIGINT/SIGTERM; a second SIGINT exits at once (for a
+ * supervisor whose children already got SIGTERM).
+ */
+export function firstSignal(): Promise<number> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      process.once('SIGINT', () => process.exit(ExitCode.sigint));
+      resolve(exitCodeForSignal(signal));
+    };
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
 }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
-import { table } from '../cli/output.js';
+import { duration, table } from '../cli/output.js';
 import { createLogger } from '../observability/logger.js';
 import { bookingFilters, type BookingList, type BookingListRow } from '../services/queries/fleet-queries.js';
 import { openFleetQueries } from '../app/operator-queries.js';
@@ -53,12 +53,4 @@ function activeRow(b: BookingListRow, now: number): (string | number)[] {
 function queueRow(b: BookingListRow, now: number): (string | number)[] {
   const reach = b.candidates.length > 3 ? `${b.candidates.slice(0, 3).join(', ')} +${b.candidates.length - 3}` : b.candidates.join(', ');
   return [b.queuePosition, b.carId, `${b.battery.toFixed(1)}%`, b.critical ? 'yes' : '', duration(now - (b.waitingSince ?? now)), reach];
-}
-
-/** 75_000 → "1m15s"; 3_900_000 → "1h05m". */
-export function duration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -1,14 +1,11 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
-import { envName } from '../config/schema.js';
 import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
-import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
-import { startStack } from '../app/stack.js';
+import { assertIngestionEngines, startIngestionProcess } from '../app/processes.js';
 
 export default class Ingestion extends BaseCommand<typeof Ingestion> {
   static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';
@@ -35,22 +32,14 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
 
   async run(): Promise<IngestionStats & { port: number }> {
     const { config, mode } = this.cfg;
-    const missing = mode === 'external' ? (['kafkaBrokers', 'redisUrl'] as const).filter((k) => !config[k] || !config[k]!.length) : [];
-    if (missing.length)
-      throw new ConfigError(`External ingestion needs Kafka and Redis; missing ${missing.map(envName).join(', ')}`, [
-        'Set them (e.g. after `greenlane infra up`), or unset every engine setting to run embedded.',
-      ]);
+    assertIngestionEngines(this.cfg);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'ingestion' });
-    const registry = createRegistry();
-    // The stack's ingestion carries the coordinator, so every instance books, sweeps and routes decisions.
-    const stack = await startStack({ loaded: this.cfg, logger, registry, services: ['ingestion'] });
+    const running = await startIngestionProcess(this.cfg, logger);
+    const { stack } = running;
     const ingestion = stack.ingestion!;
     try {
-      const metricsPort = metricsPortFor('ingestion', config.metricsPort);
-      const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => ingestion.ready(), flag: '--metrics-port' });
-      const metricsAddr = metrics.address();
       this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
-      this.say(`Metrics on :${typeof metricsAddr === 'object' && metricsAddr ? metricsAddr.port : metricsPort}/metrics.`);
+      this.say(`Metrics on :${running.metricsPort}/metrics.`);
       if (mode === 'embedded') {
         this.say(`Embedded: events stay in this process and nothing is persisted; \`greenlane up\` runs the whole stack. Dev token: ${devTokenPath(config.dataDir)}`);
       }
@@ -58,8 +47,7 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
       const { signal, dispose } = untilSignal();
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
       dispose();
-      await stack.stop();
-      metrics.close();
+      await running.stop();
       const stats = ingestion.stats();
       this.say(`Stopped: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.published} written.`);
       return { ...stats, port: ingestion.port };

@@ -2,12 +2,11 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
-import { table } from '../cli/output.js';
+import { duration, table } from '../cli/output.js';
 import { createLogger } from '../observability/logger.js';
 import type { SessionRow } from '../ports/store.js';
 import { openFleetQueries } from '../app/operator-queries.js';
-import { duration } from './bookings.js';
-import { parseTime } from './price.js';
+import { parseTime } from '../cli/time.js';
 
 export interface SessionsReport {
   source: string;

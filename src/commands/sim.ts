@@ -1,19 +1,15 @@
 import { Flags } from '@oclif/core';
+import { runHerd, simStations, startFleetSim } from '../app/sim-runs.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError, EngineUnreachableError, UsageError } from '../errors.js';
 import { clientFlags } from '../cli/flags.js';
 import { isTTY } from '../cli/output.js';
 import { untilSignal } from '../cli/shutdown.js';
-import { clientToken } from '../config/token.js';
 import { DEFAULT_TIMESTAMP_WINDOW } from '../domain/telemetry.js';
+import { ConfigError, UsageError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
-import { createHttpPriceSource, createLocalPriceSource } from '../adapters/grid/http-price-source.js';
-import { priceFnFromPoints } from '../domain/charging.js';
-import { readStationsFile } from '../domain/stations.js';
-import { HerdClockError, runHerdScenario, type HerdResult } from '../sim/herd-scenario.js';
-import { attachSimDriver, type DriverCounts } from '../sim/driver.js';
-import { createSimulator, type SimSummary } from '../sim/simulator.js';
-import { DEFAULT_STATIONS_FILE } from '../app/stack.js';
+import type { DriverCounts } from '../sim/driver.js';
+import type { HerdResult } from '../sim/herd-scenario.js';
+import type { SimSummary } from '../sim/simulator.js';
 
 const PROGRESS_EVERY_MS = 3_000;
 
@@ -62,35 +58,17 @@ export default class Sim extends BaseCommand<typeof Sim> {
     if (this.flags.scenario === 'herd') return this.runHerd();
     const { config } = this.cfg;
     const f = this.flags;
-    const initialBattery = parseRange(f.battery ?? '35-95');
-    const token = clientToken(f.token, config.dataDir);
     const speed = f.speed ?? 1;
     const hz = f.hz ?? 1;
+    const initialBattery = parseRange(f.battery ?? '35-95');
     this.warnAboutTimeWindow(speed, f.duration);
     const logger = createLogger({ level: f['log-level'] ?? 'warn', name: 'sim' });
-    const sim = createSimulator({
-      cars: f.cars,
-      seed: f.seed,
-      hz,
-      durationSec: f.duration,
-      speed,
-      batch: f.batch,
-      server: config.server,
-      token,
-      logger,
-      initialBattery,
-      firstCar: f['first-car'],
-    });
-    const driver = f.react ? attachSimDriver(sim, { stations: await readStationsFile(f.stations ?? config.stationsFile ?? DEFAULT_STATIONS_FILE()), logger }) : undefined;
     const { signal, dispose } = untilSignal();
-    try {
-      await sim.start(signal);
-    } catch (err) {
+    const fleet = { logger, token: f.token, cars: f.cars, seed: f.seed, hz, speed, batch: f.batch, initialBattery, stationsFile: f.stations };
+    const { sim, driver } = await startFleetSim(this.cfg, { ...fleet, durationSec: f.duration, firstCar: f['first-car'], react: f.react, signal }).catch((err: unknown) => {
       dispose();
-      throw new EngineUnreachableError('The ingestion server', config.server, err, [
-        'Start it with `greenlane up` (embedded) or `greenlane ingestion`, or point --server / GREENLANE_SERVER at it.',
-      ]);
-    }
+      throw err;
+    });
     this.say(`Simulating ${f.cars} cars at ${hz} Hz${speed > 1 ? `, ${speed}× time` : ''} → ${config.server}${f.batch ? ' (batched)' : ''}${f.duration ? ` for ${f.duration} s` : '; Ctrl-C to stop'}.`);
     const progress = isTTY() && !this.json ? setInterval(() => this.say(progressLine(sim.summary())), PROGRESS_EVERY_MS) : undefined;
     const summary = await sim.done;
@@ -109,42 +87,33 @@ export default class Sim extends BaseCommand<typeof Sim> {
   }
 
   private async runHerd(): Promise<HerdResult> {
-    const { config, mode } = this.cfg;
+    const { config } = this.cfg;
     const f = this.flags;
-    const stations = await readStationsFile(f.stations ?? config.stationsFile ?? DEFAULT_STATIONS_FILE());
+    const stations = await simStations(this.cfg, f.stations);
     const speed = f.speed ?? 240;
     const hz = f.hz ?? 4;
     const logger = createLogger({ level: f['log-level'] ?? 'warn', name: 'sim' });
-    const prices = mode === 'external' ? createHttpPriceSource({ gridUrl: config.gridUrl, logger }) : createLocalPriceSource();
+    const initialBattery = parseRange(f.battery ?? '8-25');
     const { signal, dispose } = untilSignal();
     this.say(`Herd: ${f.cars} cars, battery ${f.battery ?? '8-25'} %, against ${stations.length} stations (${stations.reduce((n, s) => n + s.ports, 0)} ports) at ${config.server}; ${speed}× time at ${hz} Hz, limit ${f['limit-hours']} simulated h.`);
     try {
-      const result = await runHerdScenario({
-        server: config.server,
-        token: clientToken(f.token, config.dataDir),
+      const result = await runHerd(this.cfg, stations, {
+        logger,
+        token: f.token,
         cars: f.cars,
         seed: f.seed,
         speed,
         hz,
         batch: f.batch,
-        initialBattery: parseRange(f.battery ?? '8-25'),
+        initialBattery,
         limitHours: f['limit-hours'],
-        stations,
-        logger,
         signal,
-        priceOver: async (from, to) => priceFnFromPoints(await prices.forecast(from, Math.max(1, Math.ceil((to - from) / 3_600_000)), 5)),
         onProgress: (p) => this.say(`  ${p.simulatedHours.toFixed(1)} h simulated: ${p.charged}/${p.cars} charged, ${p.driver.chargingStarted - p.charged} charging or done, ${p.stranded} stranded, ${p.events} events`),
       });
       this.say(herdText(result));
       return result;
-    } catch (err) {
-      if (err instanceof HerdClockError) {
-        throw new ConfigError(`Herd: ${err.message}.`, ['Restart `greenlane up` (embedded), or use a fresh GREENLANE_NAMESPACE on real engines: the coordinator follows event time, which only moves forward.']);
-      }
-      throw new EngineUnreachableError('The ingestion server', config.server, err, ['Start it with `greenlane up` (embedded) or `greenlane ingestion`, or point --server / GREENLANE_SERVER at it.']);
     } finally {
       dispose();
-      (prices as { close?: () => void }).close?.();
     }
   }
 

@@ -48,7 +48,7 @@ export default class Smoke extends BaseCommand<typeof Smoke> {
     ]));
     if (!report.ok) {
       if (this.json) this.logJson(report);
-      throw new GreenlaneError(`Smoke test failed: ${report.failures.join('; ')}`, 1, ['Re-run with --keep --log-level info to inspect the namespace ' + report.namespace + '.'], 'SMOKE_FAILED');
+      throw new GreenlaneError(`Smoke test failed: ${report.failures.join('; ')}`, 'failed', ['Re-run with --keep --log-level info to inspect the namespace ' + report.namespace + '.'], 'SMOKE_FAILED');
     }
     this.say(chalk.green(`Smoke test passed: ${report.accepted} events accepted, on the bus and persisted exactly once.`));
     return report;

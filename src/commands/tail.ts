@@ -1,19 +1,9 @@
 import { Flags } from '@oclif/core';
+import { openTailSources } from '../app/tail-sources.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError } from '../errors.js';
 import { clientFlags, engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
-import { clientToken } from '../config/token.js';
-import { createEngines } from '../app/engines.js';
-import { createFleetClient } from '../grpc/client.js';
 import { createLogger, silentLogger } from '../observability/logger.js';
-import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
-import { createKafkaSource } from '../tui/sources/kafka-source.js';
-import { createLiveStationCatalog, serverStationQueries } from '../tui/sources/live-stations.js';
-import { createServerSource } from '../tui/sources/server-source.js';
-import { createStationsFileCatalog, defaultStationsFile } from '../tui/sources/stations-file.js';
-import { createSyntheticSource } from '../tui/sources/synthetic-source.js';
-import type { EventSource, StationCatalog } from '../tui/sources/types.js';
 import type { TailOutput } from '../tui/run-tail.js';
 
 export default class Tail extends BaseCommand<typeof Tail> {
@@ -53,7 +43,6 @@ export default class Tail extends BaseCommand<typeof Tail> {
   };
 
   async run(): Promise<void> {
-    const { config, mode } = this.cfg;
     const f = this.flags;
     const output: TailOutput = f.json ? 'json' : f.plain || !process.stdout.isTTY || !process.stdin.isTTY ? 'plain' : 'tui';
     // Ink freezes its CI check when first imported and then draws only a final frame; an operator at
@@ -61,40 +50,12 @@ export default class Tail extends BaseCommand<typeof Tail> {
     if (output === 'tui') for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
     const { runTail } = await import('../tui/run-tail.js');
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
-    const stationsFile = config.stationsFile ?? defaultStationsFile();
-    const file = createStationsFileCatalog(stationsFile);
-    // An explicit --server means "watch that server", whatever engines the environment configures.
-    const kind = f.source ?? (mode === 'external' && this.cfg.sources.server !== 'flag' ? 'kafka' : 'server');
-    const openClient = () => createFleetClient(config.server, clientToken(f.token, config.dataDir));
-    let stations: StationCatalog = file;
-    if (kind === 'server') {
-      const queries = serverStationQueries(config.server, openClient);
-      stations = createLiveStationCatalog({ file, label: queries.source, open: async () => queries });
-    } else if (kind === 'kafka') {
-      const { openFleetQueries } = await import('../app/operator-queries.js');
-      // No Redis configured cannot heal by asking again; an unreachable one can.
-      stations = createLiveStationCatalog({ file, label: 'redis', open: () => openFleetQueries(this.cfg, { logger, token: f.token, need: ['redis'] }), isPermanent: (err) => err instanceof ConfigError });
-    }
-
-    let events: EventSource;
-    if (kind === 'kafka') {
-      if (!config.kafkaBrokers?.length) this.error('--source kafka needs Kafka brokers: set GREENLANE_KAFKA_BROKERS or --kafka-brokers.', { exit: 2 });
-      events = createKafkaSource({
-        namespace: config.namespace,
-        fromBeginning: f['from-beginning'],
-        brokersLabel: config.kafkaBrokers.join(','),
-        connectBus: async () => (await createEngines(config, { need: ['bus'], logger, clientId: 'greenlane-tail' })).bus!,
-      });
-    } else if (kind === 'server') {
-      events = createServerSource({ address: config.server, openClient });
-    } else {
-      events = createSyntheticSource({ rate: f.rate, cars: f.cars, stations: await file.list().catch(() => []) });
-    }
+    const sources = await openTailSources(this.cfg, { logger, source: f.source, token: f.token, fromBeginning: f['from-beginning'], rate: f.rate, cars: f.cars });
 
     const stop = untilSignal();
     try {
       await runTail({
-        sources: { events, stations, prices: createGridPriceFeed(config.gridUrl) },
+        sources,
         output,
         limit: f.limit,
         durationSec: f.duration,

@@ -3,14 +3,12 @@ import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
-import { onShutdown } from '../cli/shutdown.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { firstSignal, onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
 import { devTokenPath } from '../config/token.js';
-import { createLogger, type Logger } from '../observability/logger.js';
-import { createRegistry, serveMetrics } from '../observability/metrics.js';
-import { readStationsFile } from '../domain/stations.js';
-import { DEFAULT_STATIONS_FILE, startStack } from '../app/stack.js';
-import { startSimulatedFleet, type SimFleet } from '../sim/fleet.js';
+import { createLogger } from '../observability/logger.js';
+import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
 
 export default class Up extends BaseCommand<typeof Up> {
@@ -45,7 +43,14 @@ export default class Up extends BaseCommand<typeof Up> {
     const loaded = this.cfg;
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
-      const code = await superviseServices({ loaded, sim: this.flags.sim, speed: this.flags.speed, log: (m) => this.say(m) });
+      const code = await superviseServices({
+        loaded,
+        sim: this.flags.sim,
+        speed: this.flags.speed,
+        log: (m) => this.say(m),
+        until: firstSignal(),
+        noRestartCodes: [ExitCode.usage, ExitCode.config],
+      });
       this.exit(code); // 130/143: stopped by Ctrl-C or SIGTERM, after every child drained
     }
     this.exit(await this.runEmbedded());
@@ -53,41 +58,23 @@ export default class Up extends BaseCommand<typeof Up> {
 
   /** Runs until the first SIGINT/SIGTERM, drains, and returns the exit code (130/143). */
   private async runEmbedded(): Promise<number> {
-    const loaded = this.cfg;
-    const { config } = loaded;
+    const { config } = this.cfg;
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
-    const registry = createRegistry();
     this.say(chalk.dim('Starting the embedded stack (PGlite takes a few seconds on first start)…'));
-    const stack = await startStack({ loaded, logger, registry, services: ['grid', 'worker', 'ingestion'], ephemeralStore: this.flags.ephemeral });
-    const metrics = await serveMetrics({ registry, port: config.metricsPort, ready: () => Boolean(stack.ingestion?.ready() && stack.worker?.ready()), flag: '--metrics-port' }).catch(async (err) => {
-      await stack.stop();
-      throw err;
-    });
-    const fleet = this.flags.sim > 0 ? await this.startFleet(stack.ingestion!.port, logger) : undefined;
+    const running = await startEmbedded(this.cfg, { logger, ephemeral: this.flags.ephemeral, sim: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed });
+    const { stack } = running;
     this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
     let drained = false;
     return new Promise<number>((resolve) => {
       onShutdown(
         async () => {
-          await fleet?.stop();
-          await stack.stop();
-          metrics.close();
+          await running.stop();
           drained = true;
         },
         // After the drain, return the code; past the deadline (or a second Ctrl-C), leave at once.
         { deadlineMs: 15_000, exit: (code) => (drained ? resolve(code) : process.exit(code)) },
       );
     });
-  }
-
-  /**
-   * The demo fleet starts between 10 and 60 %: about a third asks for charge at once, enough to fill
-   * the ports and show queueing, and the rest follow as they drive. The cars obey the decisions.
-   */
-  private async startFleet(grpcPort: number, logger: Logger): Promise<SimFleet> {
-    const { config } = this.cfg;
-    const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
-    return startSimulatedFleet({ cars: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed, server: `127.0.0.1:${grpcPort}`, dataDir: config.dataDir, logger, stations, initialBattery: [10, 60] });
   }
 
   private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {
@@ -109,13 +96,8 @@ export default class Up extends BaseCommand<typeof Up> {
       throw new UsageError('--infra docker runs the services in external mode, which needs GREENLANE_API_TOKENS.', [
         'export GREENLANE_API_TOKENS=$(openssl rand -hex 32) and give clients the same value as GREENLANE_API_TOKEN.',
       ]);
-    const { composeUp, waitHealthy } = await import('../adapters/docker/compose.js');
+    const { startDockerEngines } = await import('../app/infra.js');
     this.say('Starting engines with Docker Compose…');
-    await composeUp({});
-    await waitHealthy(120_000);
-    const env = process.env;
-    env.GREENLANE_KAFKA_BROKERS ??= '127.0.0.1:19092';
-    env.GREENLANE_REDIS_URL ??= 'redis://127.0.0.1:6379';
-    env.GREENLANE_DATABASE_URL ??= 'postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane';
+    await startDockerEngines();
   }
 }

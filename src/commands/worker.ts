@@ -1,14 +1,11 @@
 import { Flags } from '@oclif/core';
-import { createHttpPriceSource } from '../adapters/grid/http-price-source.js';
-import { createEngines } from '../app/engines.js';
+import { assertWorkerEngines, runWorkerProcess } from '../app/worker-process.js';
 import { BaseCommand } from '../cli/base-command.js';
-import { ConfigError, UsageError } from '../errors.js';
 import { engineFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
-import { envName } from '../config/schema.js';
 import { createLogger } from '../observability/logger.js';
-import { createRegistry, METRICS_OFFSETS, metricsPortFor, serveMetrics } from '../observability/metrics.js';
-import { createWorker, type WorkerStats } from '../services/worker.js';
+import { METRICS_OFFSETS } from '../observability/metrics.js';
+import type { WorkerStats } from '../services/worker.js';
 
 export default class Worker extends BaseCommand<typeof Worker> {
   static override summary = 'Consume fleet-events, price each event and persist it to PostgreSQL (external mode).';
@@ -28,37 +25,15 @@ export default class Worker extends BaseCommand<typeof Worker> {
   };
 
   async run(): Promise<WorkerStats> {
-    const { config, mode } = this.cfg;
-    if (mode === 'embedded')
-      throw new UsageError('`greenlane worker` consumes from Kafka and writes to PostgreSQL; no engine is configured (embedded mode).', [
-        'Run `greenlane up`: in embedded mode it hosts the worker with ingestion and grid in one process.',
-        `Or set ${envName('kafkaBrokers')} and ${envName('databaseUrl')} (e.g. after \`greenlane infra up\`).`,
-      ]);
-    const missing = [!config.kafkaBrokers?.length && 'kafkaBrokers', !config.databaseUrl && 'databaseUrl'].filter(Boolean) as ('kafkaBrokers' | 'databaseUrl')[];
-    if (missing.length) throw new ConfigError(`The worker needs Kafka and PostgreSQL; missing ${missing.map(envName).join(', ')}`, ['Set them, or unset every engine setting and run `greenlane up` embedded.']);
-
+    const { config } = this.cfg;
+    assertWorkerEngines(this.cfg);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'worker' });
-    const registry = createRegistry();
-    const engines = await createEngines(config, { need: ['bus', 'store'], logger, clientId: 'greenlane-worker' });
-    const prices = createHttpPriceSource({ gridUrl: config.gridUrl, logger });
-    const worker = createWorker({ bus: engines.bus!, store: engines.store!, prices, namespace: config.namespace, logger, registry });
-    const metricsPort = metricsPortFor('worker', config.metricsPort);
-    try {
-      if (!(await prices.refresh())) this.warn(`Grid at ${config.gridUrl} is unreachable: pricing from the local curve (flagged stale) until it answers.`);
-      const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => worker.ready(), flag: '--metrics-port' });
-      await worker.start();
-      this.say(`Worker consuming ${config.namespace ? config.namespace + '.' : ''}fleet-events as ${config.namespace ? config.namespace + '.' : ''}pricing-worker-group; metrics on :${metricsPort}/metrics. Ctrl-C drains and stops.`);
-      const { signal, dispose } = untilSignal();
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-      dispose();
-      await worker.stop();
-      metrics.close();
-      const stats = worker.stats();
-      this.say(`Stopped: ${stats.events} events, ${stats.telemetryRows} telemetry rows, ${stats.dlq} to the DLQ.`);
-      return stats;
-    } finally {
-      prices.close();
-      await engines.close();
-    }
+    return runWorkerProcess(this.cfg, { logger, untilStopped, warn: (m) => this.warn(m), say: (m) => this.say(m) });
   }
+}
+
+async function untilStopped(): Promise<void> {
+  const { signal, dispose } = untilSignal();
+  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  dispose();
 }

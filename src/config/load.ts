@@ -23,7 +23,7 @@ export interface LoadOptions {
 
 export const CONFIG_FILE = 'greenlane.config.json';
 
-/** Precedence: flag > GREENLANE_* env > greenlane.config.json > default. Invalid values exit 3. */
+/** Precedence: flag > GREENLANE_* env > greenlane.config.json > default. Invalid values are ConfigErrors. */
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const env = opts.env ?? process.env;
   const { values: fileValues, path: file } = readConfigFile(opts.configPath, opts.cwd ?? process.cwd());

@@ -10,7 +10,8 @@ import { eventually, startTestStack } from '../helpers/query-stack.js';
 import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
 import { createMemoryFleetState } from '../../src/adapters/memory/memory-fleet-state.js';
 import { remoteQueries } from '../../src/app/operator-queries.js';
-import { ExitCode, GreenlaneError } from '../../src/errors.js';
+import { ExitCode } from '../../src/cli/exit-codes.js';
+import { GreenlaneError } from '../../src/errors.js';
 import { createIngestion } from '../../src/grpc/ingestion-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 

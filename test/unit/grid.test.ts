@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGridClient } from '../../src/adapters/grid/grid-client.js';
 import { PortInUseError } from '../../src/errors.js';
 import { priceAt } from '../../src/domain/pricing.js';
 import { createRegistry } from '../../src/observability/metrics.js';
@@ -26,6 +27,22 @@ describe('grid service', () => {
     expect(Object.keys(body).sort()).toEqual(['energy_source', 'grid_load', 'hour', 'price_per_kwh', 'timestamp']);
     expect(body).toEqual(priceAt(NOW, undefined, 'UTC'));
     expect(body).toMatchObject({ hour: 18, grid_load: 'High', energy_source: 'Grid' });
+  });
+
+  it('answers in the shape the one grid client validates', async () => {
+    const client = createGridClient({ gridUrl: grid.url, timeoutMs: 2_000 });
+    expect(await client.priceAt()).toEqual(priceAt(NOW, undefined, 'UTC'));
+    const fc = await client.forecast({ hours: 2, stepMinutes: 30, fromMs: NOW });
+    expect(fc).toMatchObject({ hours: 2, step_minutes: 30, time_zone: 'UTC' });
+    expect(fc.points).toHaveLength(5);
+    expect(fc.points.every((p) => typeof p.price_per_kwh_exact === 'number')).toBe(true);
+  });
+
+  it('the grid client rejects an answer of another shape', async () => {
+    const bogus: typeof fetch = async () => new Response(JSON.stringify({ points: [] }), { status: 200 });
+    await expect(createGridClient({ gridUrl: 'http://grid.invalid', timeoutMs: 100, fetchImpl: bogus }).forecast({ hours: 1 })).rejects.toThrow();
+    const down: typeof fetch = async () => new Response('', { status: 503 });
+    await expect(createGridClient({ gridUrl: 'http://grid.invalid', timeoutMs: 100, fetchImpl: down }).priceAt()).rejects.toThrow(/answered HTTP 503/);
   });
 
   it('prices any instant with ?at=', async () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { chart, parseTime, renderReport, type PriceReport } from '../../src/commands/price.js';
+import type { PriceReport } from '../../src/app/price-report.js';
+import { chart, renderReport } from '../../src/cli/price-chart.js';
+import { parseTime } from '../../src/cli/time.js';
 import { forecast, priceAt } from '../../src/domain/pricing.js';
 
 const NOW = Date.UTC(2024, 5, 3, 12, 34, 56);

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { hourOfDay, loadBand, pricePoint, priceAtHour, resolvePricingParams, roundCents, type PricingParams, type TimeZone } from '../../domain/pricing.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PricePoint, PriceSource } from '../../ports/price-source.js';
+import { createGridClient, type GridClient } from './grid-client.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -55,16 +55,6 @@ interface Segment {
   exact: number[];
 }
 
-const pointSchema = z.object({
-  timestamp: z.number(),
-  price_per_kwh: z.number().finite(),
-  grid_load: z.enum(['Low', 'Medium', 'High']),
-  energy_source: z.enum(['Solar', 'Wind', 'Grid']),
-  hour: z.number().int().min(0).max(23),
-  price_per_kwh_exact: z.number().finite().optional(),
-});
-const forecastSchema = z.object({ from: z.number(), step_minutes: z.number().positive(), points: z.array(pointSchema).min(2) });
-
 const MAX_SEGMENTS = 16;
 
 /**
@@ -76,15 +66,96 @@ const MAX_SEGMENTS = 16;
  * stale. priceAt never throws.
  */
 export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSource {
-  const fetchImpl = opts.fetchImpl ?? fetch;
+  const local = createLocalPriceSource(opts.fallbackParams, opts.fallbackTz);
+  const cache = createSegmentCache();
+  const loader = createCurveLoader(opts, cache);
+
+  async function priceAt(atMs: number): Promise<PricePoint> {
+    const cached = cache.find(atMs, false);
+    if (cached) return cached;
+    try {
+      if (await loader.load(atMs - HOUR_MS, false)) {
+        const fetched = cache.find(atMs, false);
+        if (fetched) return fetched;
+      }
+    } catch (err) {
+      loader.markStale(err);
+    }
+    return cache.find(atMs, true) ?? (await local.priceAt(atMs));
+  }
+
+  return {
+    get stale() {
+      return loader.stale;
+    },
+    priceAt,
+    async forecast(fromMs, hours, stepMinutes = 15) {
+      const out: PricePoint[] = [];
+      for (const t of stepsOf(fromMs, hours, stepMinutes)) out.push(await priceAt(t));
+      return out;
+    },
+    refresh: () => loader.refreshNow(),
+    stats: () => ({ ...loader.counts, segments: cache.size, stale: loader.stale, servingLocal: loader.stale && cache.size === 0 }),
+    close: () => loader.close(),
+  };
+}
+
+interface SegmentCache {
+  readonly size: number;
+  put(seg: Segment, replaceAll: boolean): void;
+  /** The price from a cached stretch; with shiftDays, also from the newest stretch shifted by whole days. */
+  find(atMs: number, shiftDays: boolean): PricePoint | undefined;
+}
+
+function createSegmentCache(): SegmentCache {
+  let segments: Segment[] = [];
+  return {
+    get size() {
+      return segments.length;
+    },
+    put(seg, replaceAll) {
+      segments = replaceAll ? [seg] : [seg, ...segments].slice(0, MAX_SEGMENTS);
+    },
+    find(atMs, shiftDays) {
+      for (const seg of segments) {
+        const p = interpolate(seg, atMs);
+        if (p) return p;
+      }
+      if (!shiftDays || !segments.length) return undefined;
+      const seg = segments[0];
+      const span = seg.stepMs * (seg.points.length - 1);
+      const days = Math.floor((atMs - seg.from) / DAY_MS);
+      for (const k of [days, days + 1, days - 1]) {
+        const shifted = atMs - k * DAY_MS;
+        if (shifted >= seg.from && shifted <= seg.from + span) {
+          const p = interpolate(seg, shifted);
+          if (p) return { ...p, timestamp: atMs };
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+interface CurveLoader {
+  readonly stale: boolean;
+  readonly counts: { fetches: number; failures: number };
+  /** Fetches a stretch from fromMs into the cache; false when the grid could not be reached (or backoff holds). */
+  load(fromMs: number, replaceAll: boolean): Promise<boolean>;
+  /** Fetches the curve around now, ignoring the backoff. */
+  refreshNow(): Promise<boolean>;
+  markStale(err: unknown): void;
+  close(): void;
+}
+
+/** Fetches stretches of the curve: one fetch at a time, backoff after failures, a periodic refresh around now. */
+function createCurveLoader(opts: HttpPriceSourceOptions, cache: SegmentCache): CurveLoader {
+  const client = createGridClient({ gridUrl: opts.gridUrl, timeoutMs: opts.timeoutMs ?? 2_000, fetchImpl: opts.fetchImpl });
   const now = opts.now ?? Date.now;
   const refreshMs = opts.refreshMs ?? 300_000;
   const windowHours = opts.windowHours ?? 48;
-  const timeoutMs = opts.timeoutMs ?? 2_000;
   const baseRetryMs = opts.retryMs ?? 5_000;
   const log = opts.logger.child({ component: 'price-source', gridUrl: opts.gridUrl });
-  const local = createLocalPriceSource(opts.fallbackParams, opts.fallbackTz);
-  let segments: Segment[] = [];
   let stale = false;
   let inFlight: Promise<boolean> | undefined;
   let retryAt = 0;
@@ -97,7 +168,7 @@ export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSo
     counts.failures++;
     retryAt = now() + retryMs;
     retryMs = Math.min(retryMs * 2, Math.max(refreshMs, baseRetryMs));
-    if (!stale) log.warn({ err: (err as Error).message }, segments.length ? 'grid unreachable: serving the last known price curve (stale)' : 'grid unreachable: serving the local price curve (stale)');
+    if (!stale) log.warn({ err: (err as Error).message }, cache.size ? 'grid unreachable: serving the last known price curve (stale)' : 'grid unreachable: serving the local price curve (stale)');
     stale = true;
   }
 
@@ -108,25 +179,14 @@ export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSo
     retryAt = 0;
   }
 
-  async function fetchSegment(fromMs: number): Promise<Segment> {
-    const url = new URL('/api/pricing/forecast', opts.gridUrl);
-    url.searchParams.set('hours', String(windowHours));
-    url.searchParams.set('from', String(Math.floor(fromMs)));
-    counts.fetches++;
-    const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new Error(`GET ${url.pathname} answered ${res.status}`);
-    const body = forecastSchema.parse(await res.json());
-    return { from: body.from, stepMs: body.step_minutes * 60_000, points: body.points, exact: body.points.map((p) => p.price_per_kwh_exact ?? p.price_per_kwh) };
-  }
-
-  /** One fetch at a time; callers arriving meanwhile share it. Honours the retry backoff. */
   function load(fromMs: number, replaceAll: boolean): Promise<boolean> {
     if (inFlight) return inFlight;
     if (closed || now() < retryAt) return Promise.resolve(false);
     startTimer();
-    inFlight = fetchSegment(fromMs)
+    counts.fetches++;
+    inFlight = fetchSegment(client, windowHours, fromMs)
       .then((seg) => {
-        segments = replaceAll ? [seg] : [seg, ...segments].slice(0, MAX_SEGMENTS);
+        cache.put(seg, replaceAll);
         markFresh();
         return true;
       })
@@ -149,62 +209,30 @@ export function createHttpPriceSource(opts: HttpPriceSourceOptions): HttpPriceSo
     timer.unref();
   }
 
-  function fromCache(atMs: number, shiftDays: boolean): PricePoint | undefined {
-    for (const seg of segments) {
-      const p = interpolate(seg, atMs);
-      if (p) return p;
-    }
-    if (!shiftDays || !segments.length) return undefined;
-    const seg = segments[0];
-    const span = seg.stepMs * (seg.points.length - 1);
-    const days = Math.floor((atMs - seg.from) / DAY_MS);
-    for (const k of [days, days + 1, days - 1]) {
-      const shifted = atMs - k * DAY_MS;
-      if (shifted >= seg.from && shifted <= seg.from + span) {
-        const p = interpolate(seg, shifted);
-        if (p) return { ...p, timestamp: atMs };
-      }
-    }
-    return undefined;
-  }
-
-  async function priceAt(atMs: number): Promise<PricePoint> {
-    const cached = fromCache(atMs, false);
-    if (cached) return cached;
-    try {
-      if (await load(atMs - HOUR_MS, false)) {
-        const fetched = fromCache(atMs, false);
-        if (fetched) return fetched;
-      }
-    } catch (err) {
-      markStale(err);
-    }
-    return fromCache(atMs, true) ?? (await local.priceAt(atMs));
-  }
-
-  function refreshNow(): Promise<boolean> {
-    retryAt = 0;
-    return load(now() - HOUR_MS, true);
-  }
-
   return {
     get stale() {
       return stale;
     },
-    priceAt,
-    async forecast(fromMs, hours, stepMinutes = 15) {
-      const out: PricePoint[] = [];
-      for (const t of stepsOf(fromMs, hours, stepMinutes)) out.push(await priceAt(t));
-      return out;
+    counts,
+    load,
+    markStale,
+    refreshNow() {
+      retryAt = 0;
+      return load(now() - HOUR_MS, true);
     },
-    refresh: refreshNow,
-    stats: () => ({ ...counts, segments: segments.length, stale, servingLocal: stale && segments.length === 0 }),
     close() {
       closed = true;
       if (timer) clearInterval(timer);
       timer = undefined;
     },
   };
+}
+
+async function fetchSegment(client: GridClient, windowHours: number, fromMs: number): Promise<Segment> {
+  const body = await client.forecast({ hours: windowHours, fromMs });
+  // Interpolation needs a stretch, not a single point.
+  if (body.points.length < 2) throw new Error(`the grid's forecast from ${body.from} has ${body.points.length} point`);
+  return { from: body.from, stepMs: body.step_minutes * 60_000, points: body.points, exact: body.points.map((p) => p.price_per_kwh_exact ?? p.price_per_kwh) };
 }
 
 /** Linear interpolation inside a segment; labels come from the point at or before the instant. */

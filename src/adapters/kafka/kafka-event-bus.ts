@@ -67,18 +67,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
   await connectOrThrow(() => producer.connect(), () => producer.disconnect(), address, opts.connectTimeoutMs ?? 10_000);
   phase.connecting = false;
 
-  let admin: Promise<Admin> | undefined;
-  const adminClient = (): Promise<Admin> => {
-    admin ??= (async () => {
-      const client = kafka.admin();
-      await connectOrThrow(() => client.connect(), () => client.disconnect(), address, opts.connectTimeoutMs ?? 10_000);
-      return client;
-    })().catch((err) => {
-      admin = undefined;
-      throw err;
-    });
-    return admin;
-  };
+  const admin = lazyAdmin(kafka, address, opts.connectTimeoutMs ?? 10_000);
   const subscriptions = new Set<Subscription>();
 
   return {
@@ -90,7 +79,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
     },
 
     async subscribe(sub) {
-      const subscription = await startConsumer(kafka, sub, { logger, tuning, address, admin: adminClient });
+      const subscription = await startConsumer(kafka, sub, { logger, tuning, address, admin: admin.get });
       subscriptions.add(subscription);
       return {
         lag: subscription.lag,
@@ -102,27 +91,50 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
     },
 
     async ensureTopics(topics) {
-      const client = await adminClient();
-      const numPartitions = opts.topicPartitions ?? 3;
-      // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
-      const existing = new Set(await client.listTopics());
-      for (const topic of topics.filter((t) => !existing.has(t))) {
-        try {
-          await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
-        } catch (err) {
-          // Another process may have created it between our metadata read and the request.
-          if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
-        }
-      }
+      await createMissingTopics(await admin.get(), topics, opts.topicPartitions ?? 3);
     },
 
     async close() {
       await Promise.all([...subscriptions].map((s) => s.stop()));
       subscriptions.clear();
       await producer.disconnect();
+      await admin.close();
+    },
+  };
+}
+
+/** One admin client, connected on first use; a failed connect is retried by the next caller. */
+function lazyAdmin(kafka: Kafka, address: string, connectTimeoutMs: number): { get(): Promise<Admin>; close(): Promise<void> } {
+  let admin: Promise<Admin> | undefined;
+  return {
+    get() {
+      admin ??= (async () => {
+        const client = kafka.admin();
+        await connectOrThrow(() => client.connect(), () => client.disconnect(), address, connectTimeoutMs);
+        return client;
+      })().catch((err) => {
+        admin = undefined;
+        throw err;
+      });
+      return admin;
+    },
+    async close() {
       if (admin) await (await admin.catch(() => undefined))?.disconnect();
     },
   };
+}
+
+async function createMissingTopics(client: Admin, topics: string[], numPartitions: number): Promise<void> {
+  // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
+  const existing = new Set(await client.listTopics());
+  for (const topic of topics.filter((t) => !existing.has(t))) {
+    try {
+      await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+    } catch (err) {
+      // Another process may have created it between our metadata read and the request.
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
 }
 
 interface ConsumerContext {

@@ -27,190 +27,224 @@ const byUrgency = (a: Queued, b: Queued): number => a.rank - b.rank || a.seq - b
 const copy = (b: Booking): Booking => ({ ...b, candidates: b.candidates.map((c) => ({ ...c })) });
 
 /**
- * In-process reservations with the same semantics as the Redis Lua scripts. Every method runs to
- * completion synchronously before its promise resolves, so each call is atomic, as a script is.
- * The queue is small (cars waiting for a port), so a sorted array is enough.
+ * The state of in-process reservations and the operations the public methods share. Every method
+ * runs to completion synchronously, so each call is atomic, as a Lua script is.
  */
-export function createMemoryReservations(opts: { retentionMs?: number } = {}): Reservations {
-  const retentionMs = opts.retentionMs ?? 3_600_000;
-  const stations = new Map<string, StationSlot>();
-  const bookings = new Map<string, Booking>();
-  const activeByCar = new Map<string, string>();
-  const holdsByExpiry = new Set<string>();
-  let queue: Queued[] = [];
-  let seq = 0;
-  let clock = 0;
+class ReservationBook {
+  readonly stations = new Map<string, StationSlot>();
+  readonly bookings = new Map<string, Booking>();
+  readonly activeByCar = new Map<string, string>();
+  readonly holdsByExpiry = new Set<string>();
+  queue: Queued[] = [];
+  private seq = 0;
+  private clock = 0;
 
-  const tick = (nowMs: number): number => (clock = Math.max(clock, nowMs));
-  const isFree = (slot: StationSlot): boolean => slot.holds + slot.charging < slot.ports;
-  const positionOf = (bookingId: string): number => queue.findIndex((q) => q.bookingId === bookingId) + 1;
+  constructor(private readonly retentionMs: number) {}
 
-  function hold(b: Booking, stationId: string, holdMs: number, now: number): void {
-    stations.get(stationId)!.holds++;
-    Object.assign(b, { status: 'held', stationId, confirmedAt: now, expiresAt: now + holdMs, updatedAt: now });
-    holdsByExpiry.add(b.bookingId);
+  tick(nowMs: number): number {
+    return (this.clock = Math.max(this.clock, nowMs));
   }
 
-  function finish(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): string | null {
+  isFree(slot: StationSlot): boolean {
+    return slot.holds + slot.charging < slot.ports;
+  }
+
+  positionOf(bookingId: string): number {
+    return this.queue.findIndex((q) => q.bookingId === bookingId) + 1;
+  }
+
+  /** The car's active booking, if it has one. */
+  activeOf(carId: string): Booking | undefined {
+    const id = this.activeByCar.get(carId);
+    return id ? this.bookings.get(id) : undefined;
+  }
+
+  hold(b: Booking, stationId: string, holdMs: number, now: number): void {
+    this.stations.get(stationId)!.holds++;
+    Object.assign(b, { status: 'held', stationId, confirmedAt: now, expiresAt: now + holdMs, updatedAt: now });
+    this.holdsByExpiry.add(b.bookingId);
+  }
+
+  finish(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): string | null {
     const freed = b.status === 'queued' ? null : b.stationId;
-    const slot = freed ? stations.get(freed) : undefined;
+    const slot = freed ? this.stations.get(freed) : undefined;
     if (slot && b.status === 'held') slot.holds--;
     if (slot && b.status === 'charging') slot.charging--;
-    if (b.status === 'queued') queue = queue.filter((q) => q.bookingId !== b.bookingId);
-    holdsByExpiry.delete(b.bookingId);
-    activeByCar.delete(b.carId);
+    if (b.status === 'queued') this.queue = this.queue.filter((q) => q.bookingId !== b.bookingId);
+    this.holdsByExpiry.delete(b.bookingId);
+    this.activeByCar.delete(b.carId);
     Object.assign(b, { status, expiresAt: null, endedAt: now, updatedAt: now, endReason: reason });
     return freed;
   }
 
-  function promoteAt(stationId: string, now: number): Transition[] {
-    const slot = stations.get(stationId);
+  promoteAt(stationId: string, now: number): Transition[] {
+    const slot = this.stations.get(stationId);
     const out: Transition[] = [];
-    while (slot && isFree(slot)) {
-      const next = queue.find((q) => bookings.get(q.bookingId)!.candidates.some((c) => c.stationId === stationId));
+    while (slot && this.isFree(slot)) {
+      const next = this.queue.find((q) => this.bookings.get(q.bookingId)!.candidates.some((c) => c.stationId === stationId));
       if (!next) break;
-      queue = queue.filter((q) => q !== next);
-      const b = bookings.get(next.bookingId)!;
+      this.queue = this.queue.filter((q) => q !== next);
+      const b = this.bookings.get(next.bookingId)!;
       const cand = b.candidates.find((c) => c.stationId === stationId)!;
-      hold(b, stationId, cand.holdMs ?? b.holdMs, now);
+      this.hold(b, stationId, cand.holdMs ?? b.holdMs, now);
       out.push({ type: 'confirmed', at: now, booking: copy(b), promoted: true });
     }
     return out;
   }
 
-  function prune(now: number): void {
-    for (const [id, b] of bookings) {
-      if (b.endedAt !== null && b.endedAt < now - retentionMs) bookings.delete(id);
+  prune(now: number): void {
+    for (const [id, b] of this.bookings) {
+      if (b.endedAt !== null && b.endedAt < now - this.retentionMs) this.bookings.delete(id);
     }
   }
 
-  function replay(b: Booking, req: ReserveRequest): ReserveResult {
+  replay(b: Booking, req: ReserveRequest): ReserveResult {
     if (b.status === 'held') return { status: 'confirmed', stationId: b.stationId!, expiresAt: b.expiresAt!, booking: copy(b), replayed: true, transitions: [] };
     if (b.status !== 'queued') return { status: 'duplicate', existing: copy(b), transitions: [] };
     // A retry while queued refreshes the car's urgency (its battery keeps draining), keeping its place in time.
-    const entry = queue.find((q) => q.bookingId === b.bookingId)!;
+    const entry = this.queue.find((q) => q.bookingId === b.bookingId)!;
     entry.rank = urgencyRank(req.critical, req.battery);
-    queue.sort(byUrgency);
+    this.queue.sort(byUrgency);
     Object.assign(b, { battery: req.battery, critical: req.critical });
-    return { status: 'queued', position: positionOf(b.bookingId), booking: copy(b), replayed: true, transitions: [] };
+    return { status: 'queued', position: this.positionOf(b.bookingId), booking: copy(b), replayed: true, transitions: [] };
   }
 
-  function reserve(req: ReserveRequest): ReserveResult {
-    const now = tick(req.nowMs);
-    const existing = bookings.get(req.bookingId);
-    if (existing) return replay(existing, req);
-    const activeId = activeByCar.get(req.carId);
-    if (activeId) return { status: 'duplicate', existing: copy(bookings.get(activeId)!), transitions: [] };
-    const candidates = req.candidates.filter((c) => stations.has(c.stationId)).map((c) => ({ ...c }));
+  reserve(req: ReserveRequest): ReserveResult {
+    const now = this.tick(req.nowMs);
+    const existing = this.bookings.get(req.bookingId);
+    if (existing) return this.replay(existing, req);
+    const activeId = this.activeByCar.get(req.carId);
+    if (activeId) return { status: 'duplicate', existing: copy(this.bookings.get(activeId)!), transitions: [] };
+    const candidates = req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => ({ ...c }));
     if (candidates.length === 0) return { status: 'failed', reason: 'no_known_station', transitions: [] };
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
       battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
       expiresAt: null, chargingStartedAt: null, startBattery: null, endedAt: null, endReason: null, lastSeenAt: now,
     };
-    bookings.set(b.bookingId, b);
-    activeByCar.set(b.carId, b.bookingId);
-    const free = candidates.find((c) => isFree(stations.get(c.stationId)!));
+    this.bookings.set(b.bookingId, b);
+    this.activeByCar.set(b.carId, b.bookingId);
+    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
     if (free) {
-      hold(b, free.stationId, free.holdMs ?? req.holdMs, now);
+      this.hold(b, free.stationId, free.holdMs ?? req.holdMs, now);
       const t: Transition = { type: 'confirmed', at: now, booking: copy(b), promoted: false };
       return { status: 'confirmed', stationId: free.stationId, expiresAt: b.expiresAt!, booking: copy(b), replayed: false, transitions: [t] };
     }
     b.queuedAt = now;
-    queue.push({ bookingId: b.bookingId, rank: urgencyRank(req.critical, req.battery), seq: ++seq });
-    queue.sort(byUrgency);
-    const position = positionOf(b.bookingId);
+    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(req.critical, req.battery), seq: ++this.seq });
+    this.queue.sort(byUrgency);
+    const position = this.positionOf(b.bookingId);
     return { status: 'queued', position, booking: copy(b), replayed: false, transitions: [{ type: 'queued', at: now, booking: copy(b), position }] };
   }
 
-  function endAndPromote(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): Transition[] {
+  endAndPromote(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): Transition[] {
     const type = status === 'completed' ? 'charging_completed' : status;
-    const freed = finish(b, status, now, reason);
+    const freed = this.finish(b, status, now, reason);
     const out: Transition[] = [{ type, at: now, booking: copy(b) }];
-    return freed ? out.concat(promoteAt(freed, now)) : out;
+    return freed ? out.concat(this.promoteAt(freed, now)) : out;
   }
+}
 
-  const api: Reservations = {
-    kind: 'memory',
+/**
+ * In-process reservations with the same semantics as the Redis Lua scripts. Every method runs to
+ * completion synchronously before its promise resolves, so each call is atomic, as a script is.
+ * The queue is small (cars waiting for a port), so a sorted array is enough.
+ */
+export function createMemoryReservations(opts: { retentionMs?: number } = {}): Reservations {
+  const book = new ReservationBook(opts.retentionMs ?? 3_600_000);
+  return { kind: 'memory', ...lifecycle(book), ...expiry(book), ...reads(book), close: async () => {} };
+}
+
+type Lifecycle = Pick<Reservations, 'loadStations' | 'reserve' | 'cancel' | 'startCharging' | 'completeCharging' | 'extendHold' | 'promote'>;
+
+/** Stations, reserving, and the moves of a booking from hold to charging to its end. */
+function lifecycle(book: ReservationBook): Lifecycle {
+  return {
     async loadStations(list: Station[], nowMs = Date.now()) {
-      const now = tick(nowMs);
+      const now = book.tick(nowMs);
       for (const s of list) {
-        const slot = stations.get(s.id);
+        const slot = book.stations.get(s.id);
         if (slot) slot.ports = s.ports;
-        else stations.set(s.id, { ports: s.ports, holds: 0, charging: 0 });
+        else book.stations.set(s.id, { ports: s.ports, holds: 0, charging: 0 });
       }
-      return list.flatMap((s) => promoteAt(s.id, now));
+      return list.flatMap((s) => book.promoteAt(s.id, now));
     },
     async reserve(req) {
-      return reserve(req);
+      return book.reserve(req);
     },
     async cancel(target, nowMs, reason = 'requested') {
-      const now = tick(nowMs);
-      const id = 'bookingId' in target ? target.bookingId : activeByCar.get(target.carId);
-      const b = id ? bookings.get(id) : undefined;
+      const now = book.tick(nowMs);
+      const id = 'bookingId' in target ? target.bookingId : book.activeByCar.get(target.carId);
+      const b = id ? book.bookings.get(id) : undefined;
       if (!b) return { ok: false, reason: 'not_found', transitions: [] };
       if (b.status !== 'held' && b.status !== 'queued' && b.status !== 'charging') return { ok: false, reason: `already_${b.status}`, booking: copy(b), transitions: [] };
-      const transitions = endAndPromote(b, 'cancelled', now, `cancelled:${reason}`);
+      const transitions = book.endAndPromote(b, 'cancelled', now, `cancelled:${reason}`);
       return { ok: true, booking: copy(b), transitions };
     },
     async startCharging(carId, stationId, nowMs, battery) {
-      const now = tick(nowMs);
-      const id = activeByCar.get(carId);
-      const b = id ? bookings.get(id) : undefined;
+      const now = book.tick(nowMs);
+      const b = book.activeOf(carId);
       if (!b) return { ok: false, reason: 'no_booking', transitions: [] };
       if (b.status === 'charging') return { ok: false, reason: 'already_charging', booking: copy(b), transitions: [] };
       if (b.status !== 'held') return { ok: false, reason: `not_held:${b.status}`, booking: copy(b), transitions: [] };
       if (b.stationId !== stationId) return { ok: false, reason: 'wrong_station', booking: copy(b), transitions: [] };
-      const slot = stations.get(stationId)!;
+      const slot = book.stations.get(stationId)!;
       slot.holds--;
       slot.charging++;
-      holdsByExpiry.delete(b.bookingId);
+      book.holdsByExpiry.delete(b.bookingId);
       Object.assign(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, startBattery: battery ?? null, updatedAt: now });
       return { ok: true, booking: copy(b), transitions: [{ type: 'charging_started', at: now, booking: copy(b) }] };
     },
     async completeCharging(carId, nowMs, reason = 'target_reached') {
-      const now = tick(nowMs);
-      const id = activeByCar.get(carId);
-      const b = id ? bookings.get(id) : undefined;
+      const now = book.tick(nowMs);
+      const b = book.activeOf(carId);
       if (!b || b.status !== 'charging') return { ok: false, reason: 'not_charging', booking: b && copy(b), transitions: [] };
-      const transitions = endAndPromote(b, 'completed', now, `completed:${reason}`);
+      const transitions = book.endAndPromote(b, 'completed', now, `completed:${reason}`);
       return { ok: true, booking: copy(b), transitions };
     },
-    async expireDue(nowMs, limit = 500) {
-      const now = tick(nowMs);
-      const due = [...holdsByExpiry]
-        .map((id) => bookings.get(id)!)
-        .filter((b) => b.expiresAt! <= now)
-        .sort((a, b) => a.expiresAt! - b.expiresAt!)
-        .slice(0, limit);
-      const result: ExpireResult = { expired: [], transitions: [] };
-      for (const b of due) {
-        result.transitions.push(...endAndPromote(b, 'expired', now, 'expired'));
-        result.expired.push(copy(b));
-      }
-      prune(now);
-      return result;
-    },
     async extendHold(bookingId, expiresAt, nowMs) {
-      const now = tick(nowMs);
-      const b = bookings.get(bookingId);
+      const now = book.tick(nowMs);
+      const b = book.bookings.get(bookingId);
       if (!b) return { ok: false, reason: 'not_found', transitions: [] };
       if (b.status !== 'held') return { ok: false, reason: 'not_held', booking: copy(b), transitions: [] };
       Object.assign(b, { expiresAt: Math.max(b.expiresAt!, expiresAt), updatedAt: now });
       return { ok: true, booking: copy(b), transitions: [] };
     },
+    async promote(stationId, nowMs) {
+      return book.promoteAt(stationId, book.tick(nowMs));
+    },
+  };
+}
+
+/** Holds that ran out and cars that stopped reporting. */
+function expiry(book: ReservationBook): Pick<Reservations, 'expireDue' | 'touch' | 'expireStale'> {
+  return {
+    async expireDue(nowMs, limit = 500) {
+      const now = book.tick(nowMs);
+      const due = [...book.holdsByExpiry]
+        .map((id) => book.bookings.get(id)!)
+        .filter((b) => b.expiresAt! <= now)
+        .sort((a, b) => a.expiresAt! - b.expiresAt!)
+        .slice(0, limit);
+      const result: ExpireResult = { expired: [], transitions: [] };
+      for (const b of due) {
+        result.transitions.push(...book.endAndPromote(b, 'expired', now, 'expired'));
+        result.expired.push(copy(b));
+      }
+      book.prune(now);
+      return result;
+    },
     async touch(carIds, nowMs) {
-      const now = tick(nowMs);
+      const now = book.tick(nowMs);
       for (const carId of carIds) {
-        const id = activeByCar.get(carId);
-        const b = id ? bookings.get(id) : undefined;
+        const b = book.activeOf(carId);
         if (b) b.lastSeenAt = Math.max(b.lastSeenAt ?? 0, now);
       }
     },
     async expireStale(seenBeforeMs, nowMs, limit = 500) {
-      const now = tick(nowMs);
-      const stale = [...activeByCar.values()]
-        .map((id) => bookings.get(id)!)
+      const now = book.tick(nowMs);
+      const stale = [...book.activeByCar.values()]
+        .map((id) => book.bookings.get(id)!)
         .filter((b) => (b.lastSeenAt ?? b.createdAt) < seenBeforeMs)
         .sort((a, b) => (a.lastSeenAt ?? a.createdAt) - (b.lastSeenAt ?? b.createdAt))
         .slice(0, limit)
@@ -219,45 +253,47 @@ export function createMemoryReservations(opts: { retentionMs?: number } = {}): R
       const result: ExpireResult = { expired: [], transitions: [] };
       for (const b of stale) {
         const charging = b.status === 'charging';
-        result.transitions.push(...endAndPromote(b, charging ? 'completed' : 'cancelled', now, charging ? 'completed:lost_contact' : 'cancelled:lost_contact'));
+        result.transitions.push(...book.endAndPromote(b, charging ? 'completed' : 'cancelled', now, charging ? 'completed:lost_contact' : 'cancelled:lost_contact'));
         result.expired.push(copy(b));
       }
       return result;
     },
-    async promote(stationId, nowMs) {
-      return promoteAt(stationId, tick(nowMs));
-    },
+  };
+}
+
+type Reads = Pick<Reservations, 'stationStatus' | 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive'>;
+
+/** Read-only views; every booking handed out is a copy. */
+function reads(book: ReservationBook): Reads {
+  return {
     async stationStatus() {
-      const queued = queue.map((q) => bookings.get(q.bookingId)!);
-      return [...stations].map(([id, s]): StationStatus => ({
+      const queued = book.queue.map((q) => book.bookings.get(q.bookingId)!);
+      return [...book.stations].map(([id, s]): StationStatus => ({
         id, ports: s.ports, holds: s.holds, charging: s.charging,
         queueLength: queued.filter((b) => b.candidates.some((c) => c.stationId === id)).length,
       }));
     },
     async booking(bookingId) {
-      const b = bookings.get(bookingId);
+      const b = book.bookings.get(bookingId);
       return b ? copy(b) : null;
     },
     async activeBookingForCar(carId) {
-      const id = activeByCar.get(carId);
-      return id ? copy(bookings.get(id)!) : null;
+      const id = book.activeByCar.get(carId);
+      return id ? copy(book.bookings.get(id)!) : null;
     },
     async activeBookings(carIds) {
       const out = new Map<string, Booking>();
       for (const carId of carIds) {
-        const id = activeByCar.get(carId);
-        if (id) out.set(carId, copy(bookings.get(id)!));
+        const id = book.activeByCar.get(carId);
+        if (id) out.set(carId, copy(book.bookings.get(id)!));
       }
       return out;
     },
     async queue(limit = Infinity) {
-      return queue.slice(0, limit).map((q, i): QueueEntry => ({ position: i + 1, booking: copy(bookings.get(q.bookingId)!) }));
+      return book.queue.slice(0, limit).map((q, i): QueueEntry => ({ position: i + 1, booking: copy(book.bookings.get(q.bookingId)!) }));
     },
     async listActive() {
-      return [...activeByCar.values()].map((id) => copy(bookings.get(id)!));
+      return [...book.activeByCar.values()].map((id) => copy(book.bookings.get(id)!));
     },
-    async close() {},
   };
-  return api;
 }
-

@@ -14,7 +14,7 @@ export interface PostgresStoreOptions {
   connectTimeoutMs?: number;
 }
 
-/** Network and auth failures mean "engine unreachable" (exit 4); anything else is a bug to surface. */
+/** Network and auth failures mean "engine unreachable" (EngineUnreachableError); anything else is a bug to surface. */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000', '57P03']);
 
 export function isUnreachable(err: unknown): boolean {

@@ -14,7 +14,7 @@ const UPSERT_CHUNK = 2000;
 const WHOLE_EARTH_KM = 20_100;
 
 /**
- * Redis key names (DESIGN.md §3). With a namespace N every key is `N:<name>`. Adapters built with
+ * Redis key names (the list below is the reference). With a namespace N every key is `N:<name>`. Adapters built with
  * ioredis `keyPrefix` use `redisKeys()` (no namespace) because the client adds the prefix; Lua code
  * building keys itself and tools such as redis-cli use the prefixed names from `redisKeys(N)`.
  */

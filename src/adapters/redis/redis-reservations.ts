@@ -19,7 +19,7 @@ import type {
 import { connectRedis } from './redis-fleet-state.js';
 
 /**
- * Redis keys of the reservations (all under the namespace prefix `N:`; DESIGN.md §3):
+ * Redis keys of the reservations (all under the namespace prefix `N:`):
  * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
  * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
@@ -85,17 +85,29 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
   const redis = await connectRedis(opts.url, opts.namespace, logger);
   defineScripts(redis);
   const prefix = opts.namespace ? `${opts.namespace}:` : '';
-  const retentionMs = opts.retentionMs ?? 3_600_000;
-
-  const run = async (name: ScriptName, ...args: (string | number)[]): Promise<unknown> => {
+  const run: ScriptRunner = async (name, ...args) => {
     const call = (redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<string>>)[name];
     const raw = await call.call(redis, ...reservationKeys, prefix, ...args);
     return JSON.parse(raw);
   };
 
-  const api: RedisReservations = {
+  return {
     kind: 'redis',
     redis,
+    ...scriptedChanges(run, opts.retentionMs ?? 3_600_000),
+    ...redisReads(redis),
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+type ScriptRunner = (name: ScriptName, ...args: (string | number)[]) => Promise<unknown>;
+type Changes = Omit<Reservations, 'kind' | 'close' | 'stationStatus' | 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive'>;
+
+/** Every change, and the station status, is one Lua script: atomic in Redis. */
+function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick<Reservations, 'stationStatus'> {
+  return {
     async loadStations(list: Station[], nowMs = Date.now()) {
       if (list.length === 0) return [];
       const out = (await run('glLoadStations', nowMs, JSON.stringify(list.map((s) => ({ id: s.id, ports: s.ports }))))) as RawTransitions;
@@ -136,27 +148,37 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
     async stationStatus() {
       return list((await run('glStationStatus')) as unknown).map((s) => s as StationStatus).sort((a, b) => a.id.localeCompare(b.id));
     },
+  };
+}
+
+type Reads = Pick<Reservations, 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive'>;
+
+/** Plain reads of the booking hashes and the queue. */
+function redisReads(redis: Redis): Reads {
+  async function activeBookings(carIds: string[]): Promise<Map<string, Booking>> {
+    const out = new Map<string, Booking>();
+    if (carIds.length === 0) return out;
+    const ids = await redis.hmget('res:cars', ...carIds);
+    const present = ids.flatMap((id, i) => (id ? [[carIds[i], id] as const] : []));
+    if (present.length === 0) return out;
+    const raws = await redis.hmget('res:bookings', ...present.map(([, id]) => id));
+    raws.forEach((raw, i) => {
+      const b = raw ? booking(JSON.parse(raw)) : null;
+      if (b && (b.status === 'held' || b.status === 'queued' || b.status === 'charging')) out.set(present[i][0], b);
+    });
+    return out;
+  }
+
+  return {
     async booking(bookingId) {
       const raw = await redis.hget('res:bookings', bookingId);
       return raw ? booking(JSON.parse(raw)) : null;
     },
     async activeBookingForCar(carId) {
-      const found = await api.activeBookings([carId]);
+      const found = await activeBookings([carId]);
       return found.get(carId) ?? null;
     },
-    async activeBookings(carIds) {
-      const out = new Map<string, Booking>();
-      if (carIds.length === 0) return out;
-      const ids = await redis.hmget('res:cars', ...carIds);
-      const present = ids.flatMap((id, i) => (id ? [[carIds[i], id] as const] : []));
-      if (present.length === 0) return out;
-      const raws = await redis.hmget('res:bookings', ...present.map(([, id]) => id));
-      raws.forEach((raw, i) => {
-        const b = raw ? booking(JSON.parse(raw)) : null;
-        if (b && (b.status === 'held' || b.status === 'queued' || b.status === 'charging')) out.set(present[i][0], b);
-      });
-      return out;
-    },
+    activeBookings,
     async queue(limit = -1): Promise<QueueEntry[]> {
       const ids = await redis.zrange('res:queue', 0, String(limit < 0 ? -1 : limit - 1));
       if (ids.length === 0) return [];
@@ -170,11 +192,7 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
       const raws = await redis.hmget('res:bookings', ...ids);
       return raws.flatMap((raw) => (raw ? [booking(JSON.parse(raw))] : [])).filter((b) => b.status === 'held' || b.status === 'queued' || b.status === 'charging');
     },
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
-    },
   };
-  return api;
 }
 
 // ---- decoding the scripts' JSON (cjson encodes an empty array as {} and omits nil fields) ----

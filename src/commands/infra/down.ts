@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { UsageError } from '../../errors.js';
-import { composeDown, detectCompose } from '../../adapters/docker/compose.js';
+import { composeDown, detectCompose } from '../../app/infra.js';
 
 export default class InfraDown extends BaseCommand<typeof InfraDown> {
   static override summary = 'Stop and remove the Docker Compose stack (optionally its data volumes).';

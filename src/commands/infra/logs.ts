@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { composeLogs } from '../../adapters/docker/compose.js';
+import { composeLogs } from '../../app/infra.js';
 
 export default class InfraLogs extends BaseCommand<typeof InfraLogs> {
   static override summary = 'Print (or follow) the logs of the Docker Compose stack or one service.';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { table } from '../../cli/output.js';
-import { composeStatus, detectCompose } from '../../adapters/docker/compose.js';
+import { composeStatus, detectCompose } from '../../app/infra.js';
 
 export default class InfraStatus extends BaseCommand<typeof InfraStatus> {
   static override summary = 'Show the Docker Compose stack: service, state, health and ports.';

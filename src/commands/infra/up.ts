@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { isTTY, table } from '../../cli/output.js';
-import { composeUp, detectCompose, isReady, type ServiceStatus } from '../../adapters/docker/compose.js';
+import { composeUp, detectCompose, isReady, type ServiceStatus } from '../../app/infra.js';
 
 export default class InfraUp extends BaseCommand<typeof InfraUp> {
   static override summary = 'Start Redpanda, Redis and TimescaleDB (and optionally Prometheus + Grafana) with Docker Compose.';
