@@ -65,9 +65,11 @@ afterAll(async () => {
 
 describe('the packed tarball', () => {
   it('carries the build, the protos, the migrations and the Lua scripts, and no sources or tests', () => {
-    for (const file of ['bin/run.js', 'dist/commands/index.js', 'dist/build-info.json', 'package.json', 'README.md']) {
+    for (const file of ['bin/run.js', 'dist/commands/index.js', 'dist/build-info.json', 'package.json', 'README.md', 'CHANGELOG.md']) {
       expect(packed).toContain(file);
     }
+    // bin/dev.js runs the TypeScript sources through tsx, a devDependency: useless, and broken, installed.
+    expect(packed).not.toContain('bin/dev.js');
     expect(packed.some((f) => f.startsWith('proto/') && f.endsWith('.proto'))).toBe(true);
     expect(packed.some((f) => f.startsWith('src/adapters/postgres/migrations/'))).toBe(true);
     expect(packed.some((f) => f.startsWith('src/adapters/redis/lua/'))).toBe(true);
