@@ -36,6 +36,16 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'release',
+          // Packs, installs and runs the package: minutes, so only from `npm run test:release` and CI.
+          include: ['test/release/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 600_000,
+        },
+      },
     ],
   },
 });
