@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { quoteIdent, type SqlExecutor } from './sql.js';
+import { quoteIdent } from './ident.js';
+import type { SqlExecutor } from './sql.js';
 
 /**
  * Versioned, idempotent migrations shared by PostgreSQL and PGlite. Each migration runs in its

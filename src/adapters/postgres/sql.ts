@@ -1,5 +1,8 @@
 import type { BookingRow, SessionQuery, SessionRow, Store, StoreInfo, TelemetryRow } from '../../ports/store.js';
+import { quoteIdent } from './ident.js';
 import { runMigrations, type MigrationTarget } from './migrate.js';
+
+export { quoteIdent };
 
 /**
  * SQL shared by the PostgreSQL and PGlite adapters: both speak the same dialect, so the
@@ -20,7 +23,6 @@ export interface SqlExecutor {
 /** Rows per INSERT: big enough to amortise round trips, small enough to keep parameters cheap. */
 export const BATCH_ROWS = 1000;
 
-export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The schema a namespace maps to: the namespace itself, or `public` when none. */
 export function schemaFor(namespace?: string): string {
