@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
 import { createEngines, localPrices, openPriceSource, openReservations, type Engines } from './engines.js';
 import type { LoadedConfig } from '../config/load.js';
-import { resolveTokens } from '../config/token.js';
+import { resolveCredentials } from '../config/token.js';
+import { resolveClockMode, timestampWindowFor, type ClockMode } from './clock-mode.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
 import { readStationsFile } from '../domain/stations.js';
 import type { Logger } from '../observability/logger.js';
@@ -36,8 +37,10 @@ export interface Stack {
   worker?: Worker;
   reservations?: Reservations;
   prices: PriceSource;
-  /** Tokens ingestion accepts (the first is what in-process clients present). */
+  /** Fleet tokens ingestion accepts (the first is what in-process clients present; embedded: the dev token, also an operator). */
   tokens: string[];
+  /** The coordinator's clock: wall in production, event time in simulation (see clock-mode.ts). */
+  clockMode: ClockMode;
   /** Stops in dependency order: ingestion, coordinator, worker (after draining the bus), grid, engines. */
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -54,9 +57,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const has = (s: ServiceName) => services.includes(s);
   const withCoordinator = has('ingestion') && opts.coordinator !== false;
   const need = [...(has('ingestion') || has('worker') ? (['bus'] as const) : []), ...(has('ingestion') ? (['fleet'] as const) : []), ...(has('worker') ? (['store'] as const) : [])];
-  const tokens = has('ingestion') ? resolveTokens(config, mode) : [];
+  const creds = has('ingestion') ? resolveCredentials(config, mode) : { fleet: [], operator: [] };
+  const tokens = creds.fleet.length ? creds.fleet : creds.operator;
+  const clockMode = resolveClockMode(opts.loaded);
+  if (clockMode === 'event-time' && mode === 'external' && has('ingestion'))
+    logger.warn({ clock: clockMode }, 'event-time clock on real engines: telemetry timestamps drive holds and expiry (simulation only)');
   const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
-  const stack: Stack = { engines, tokens, prices: await localPrices(), stop: async () => {} };
+  const stack: Stack = { engines, tokens, clockMode, prices: await localPrices(), stop: async () => {} };
   const started: (() => Promise<void>)[] = [];
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
@@ -73,7 +80,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       started.push(() => stack.worker!.stop());
     }
     if (has('ingestion')) {
-      stack.ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger: logger.child({ service: 'ingestion' }), registry, namespace: config.namespace });
+      stack.ingestion = createIngestion({
+        config,
+        bus: engines.bus!,
+        fleet: engines.fleet!,
+        tokens: creds.fleet,
+        operatorTokens: creds.operator,
+        tokenSecret: creds.tokenSecret,
+        timestampWindow: timestampWindowFor(clockMode, config.maxClockSkewSec),
+        logger: logger.child({ service: 'ingestion' }),
+        registry,
+        namespace: config.namespace,
+      });
       if (withCoordinator) await attachCoordinator(stack, opts);
       await stack.ingestion.start();
       started.push(() => stack.ingestion!.stop());
@@ -103,9 +121,9 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
     namespace: config.namespace,
     logger: opts.logger,
     registry: opts.registry,
-    // Event time always: a `sim --speed N` fleet runs ahead of the wall clock and holds, expiry and
-    // sessions must follow its time; with real cars event time is the wall clock.
-    clock: 'event-time',
+    // Wall clock in production: nothing a client sends moves server time (nor the scripts' res:clock).
+    // Event time only as an explicit simulation mode (embedded dev stacks, or asked for by name).
+    clock: stack.clockMode === 'event-time' ? 'event-time' : undefined,
     policy: { graceMs: config.holdGraceSec * 1000, maxHoldMs: config.maxHoldSec * 1000, minHoldMs: Math.min(60_000, config.maxHoldSec * 1000) },
     deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
   });

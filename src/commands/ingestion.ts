@@ -27,6 +27,7 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     'grpc-port': Flags.integer({ summary: 'Port to listen on.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
     'grpc-host': Flags.string({ summary: 'Address to bind.', env: 'GREENLANE_GRPC_HOST' }),
     'metrics-port': Flags.integer({ summary: 'Port for /metrics, /health and /ready (0 picks a free one).', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    clock: Flags.option({ options: ['auto', 'wall', 'event-time'] as const, summary: "Coordinator clock: wall (server time), event-time (simulated time; embedded/dev) or auto.", env: 'GREENLANE_CLOCK' })(),
     'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
   };
 

@@ -10,6 +10,7 @@ import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
+import { resolveClockMode } from '../app/clock-mode.js';
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';
@@ -34,6 +35,7 @@ export default class Up extends BaseCommand<typeof Up> {
     'grpc-port': Flags.integer({ summary: 'Ingestion gRPC port.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
     'grid-port': Flags.integer({ summary: 'Grid HTTP port.', env: 'GREENLANE_GRID_PORT', min: 0, max: 65535 }),
     'metrics-port': Flags.integer({ summary: 'Base port for /metrics.', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    clock: Flags.option({ options: ['auto', 'wall', 'event-time'] as const, summary: "Coordinator clock: wall (server time), event-time (simulated time; embedded/dev) or auto.", env: 'GREENLANE_CLOCK' })(),
     'data-dir': Flags.string({ summary: 'Where embedded state and the dev token live.', env: 'GREENLANE_DATA_DIR' }),
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
   };
@@ -43,6 +45,8 @@ export default class Up extends BaseCommand<typeof Up> {
     const loaded = this.cfg;
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
+      // Simulated time on real engines only when asked for by name (exit 3 with the hint otherwise).
+      resolveClockMode(loaded, { speed: this.flags.sim > 0 ? this.flags.speed : 1 });
       const code = await superviseServices({
         loaded,
         sim: this.flags.sim,

@@ -25,7 +25,14 @@ export const configSchema = z.object({
   kafkaBrokers: csv.optional().describe('Kafka bootstrap brokers (comma-separated host:port)'),
   redisUrl: url(['redis:', 'rediss:']).optional().describe('Redis URL'),
   databaseUrl: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL'),
-  apiTokens: csv.optional().describe('Tokens accepted in the x-api-token metadata (comma-separated)'),
+  apiTokens: csv.optional().describe('Fleet tokens accepted in the x-api-token metadata (comma-separated); each is a fleet principal'),
+  operatorTokens: csv.optional().describe('Operator tokens (comma-separated): queries, WatchEvents, booking for any car, cancelling any booking'),
+  tokenSecret: z.string().min(32, 'at least 32 characters, e.g. `openssl rand -hex 32`').optional().describe('Server secret per-car tokens are derived from (HMAC-SHA256); car tokens are refused while unset. Embedded mode generates one in the data dir'),
+  clock: z
+    .enum(['auto', 'wall', 'event-time'])
+    .default('auto')
+    .describe("Coordinator clock: wall (the server's clock), event-time (follows telemetry timestamps: simulated time, embedded/dev only) or auto (event-time embedded, wall on real engines)"),
+  maxClockSkewSec: z.coerce.number().int().min(1).max(86_400).default(300).describe('With the wall clock, telemetry timestamped more than this many seconds ahead of the server is rejected'),
   server: hostPort.default('127.0.0.1:50051').describe('gRPC address that clients dial'),
   gridUrl: url(['http:', 'https:']).default('http://127.0.0.1:8081').describe('Grid price service base URL'),
   namespace: z
@@ -50,7 +57,10 @@ export type ConfigKey = keyof Config;
 export const configKeys = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Keys whose values are redacted when printed. */
-export const secretKeys: ReadonlySet<ConfigKey> = new Set(['apiTokens']);
+export const secretKeys: ReadonlySet<ConfigKey> = new Set(['apiTokens', 'operatorTokens', 'tokenSecret']);
+
+/** Keys holding URLs that may carry credentials: printed with the password masked. */
+export const urlKeys: ReadonlySet<ConfigKey> = new Set(['redisUrl', 'databaseUrl', 'gridUrl']);
 
 export function envName(key: ConfigKey): string {
   return 'GREENLANE_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();

@@ -18,8 +18,11 @@ export interface IngestionDeps {
   config: Pick<Config, 'grpcHost' | 'grpcPort'> & Partial<Pick<Config, 'namespace'>>;
   bus: EventBus;
   fleet: FleetState;
-  /** Accepted x-api-token values (see resolveTokens). Must not be empty. */
+  /** Accepted x-api-token values of fleet principals (see resolveTokens). */
   tokens: string[];
+  /** Operator tokens and the car-token secret (see resolveCredentials and docs/SECURITY.md). */
+  operatorTokens?: string[];
+  tokenSecret?: string;
   logger: Logger;
   registry?: Registry;
   /** Defaults to config.namespace. */
@@ -57,12 +60,12 @@ export interface Ingestion {
 
 /** Ingestion served over gRPC: the FleetService on a grpc-js server in front of an IngestionCore. */
 export function createIngestion(deps: IngestionDeps): Ingestion {
-  if (!deps.tokens.length) throw new Error('createIngestion: at least one API token is required');
+  if (!deps.tokens.length && !deps.operatorTokens?.length) throw new Error('createIngestion: at least one API token is required');
   const { bus, fleet, logger } = deps;
   const topic = topicName(deps.namespace ?? deps.config.namespace ?? '', TOPIC_EVENTS);
   const metrics = createIngestionMetrics(deps.registry ?? new Registry(), () => core.queued);
   const core: IngestionCore<BookingResponseMsg> = new IngestionCore({ bus, fleet, topic, logger, metrics, batch: deps.batch, timestampWindow: deps.timestampWindow, now: deps.now, onTelemetry: deps.onTelemetry });
-  const authenticate = createAuthenticator(deps.tokens, { onFailure: () => metrics.authFailures.inc(), isStopping: () => core.stopping });
+  const authenticate = createAuthenticator({ fleet: deps.tokens, operator: deps.operatorTokens, tokenSecret: deps.tokenSecret }, { onFailure: () => metrics.authFailures.inc(), isStopping: () => core.stopping });
   const watchers = new Set<() => void>();
   let queryHandlers = deps.queries;
   let server: grpc.Server | undefined;
