@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { redactUrl } from '../util/redact.js';
+import { redactUrl, redactUrlsIn } from '../util/redact.js';
 import { configKeys, configSchema, envName, secretKeys, urlKeys, type Config, type ConfigKey } from './schema.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
@@ -42,7 +42,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]) as ConfigKey;
-    const value = secretKeys.has(key) ? '<redacted>' : urlKeys.has(key) && typeof raw[key] === 'string' ? JSON.stringify(redactUrl(raw[key] as string)) : JSON.stringify(raw[key]);
+    const value = secretKeys.has(key) ? '<redacted>' : redactUrlsIn(JSON.stringify(raw[key]));
     throw new ConfigError(
       `Invalid configuration ${key} (${envName(key)}) = ${value} from ${sources[key]}: ${issue.message}`,
       [`Fix ${envName(key)}, the --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} flag or ${CONFIG_FILE}.`],
