@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { envName } from '../config/schema.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';

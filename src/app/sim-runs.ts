@@ -1,7 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { clientToken } from '../config/token.js';
 import { priceFnFromPoints } from '../domain/charging.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import type { Station } from '../ports/fleet-state.js';
 import { EngineUnreachableError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';

@@ -3,7 +3,7 @@ import { createEngines, localPrices, openPriceSource, openReservations, type Eng
 import type { LoadedConfig } from '../config/load.js';
 import { resolveTokens } from '../config/token.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';

@@ -3,7 +3,7 @@ import { clientToken } from '../config/token.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { createFleetClient } from '../grpc/client.js';
 import type { Logger } from '../observability/logger.js';
-import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
+import { createGridPriceFeed } from './grid-price-feed.js';
 import { createKafkaSource } from '../tui/sources/kafka-source.js';
 import { createLiveStationCatalog, serverStationQueries } from '../tui/sources/live-stations.js';
 import { createServerSource } from '../tui/sources/server-source.js';

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { SessionQuery, SessionRow } from '../ports/store.js';
 import type { BookingFilter, BookingList, NearestResult } from '../services/queries/fleet-queries.js';
-import type { StationRow } from '../app/stations-view.js';
+import type { StationRow } from '../services/queries/station-rows.js';
 import {
   loadFleetProto,
   type BookingRequestMsg,

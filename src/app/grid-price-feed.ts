@@ -1,5 +1,5 @@
-import { createGridClient } from '../../adapters/grid/grid-client.js';
-import type { PriceFeed } from './types.js';
+import { createGridClient } from '../adapters/grid/grid-client.js';
+import type { PriceFeed } from '../tui/sources/types.js';
 
 /** Reads the grid service over HTTP: GET /api/pricing and /api/pricing/forecast?hours=N. */
 export function createGridPriceFeed(gridUrl: string, opts: { timeoutMs?: number; fetch?: typeof fetch } = {}): PriceFeed {
