@@ -17,7 +17,7 @@ export interface StationStatus {
   ports: number;
   holds: number;
   charging: number;
-  /** Queued cars that can reach this station. */
+  /** Queued cars waiting for this station: each queued car counts once, at its best candidate. */
   queueLength: number;
 }
 

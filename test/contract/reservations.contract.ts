@@ -122,6 +122,27 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
   });
 
+  it('counts each queued car once, at the station it is queued for (its best candidate)', async () => {
+    await r.loadStations([st('A', 1), st('B', 1), st('C', 1)], T0);
+    await r.reserve(req('ha', 'holderA', cands('A')));
+    await r.reserve(req('hb', 'holderB', cands('B')));
+    await r.reserve(req('hc', 'holderC', cands('C')));
+    await r.reserve(req('q1', 'car1', cands('A', 'B', 'C'), { nowMs: T0 + 1 }));
+    await r.reserve(req('q2', 'car2', cands('B', 'A', 'C'), { nowMs: T0 + 2 }));
+    await r.reserve(req('q3', 'car3', cands('A', 'C'), { nowMs: T0 + 3 }));
+    // A retry while queued does not count the car again.
+    await r.reserve(req('q3', 'car3', cands('A', 'C'), { nowMs: T0 + 4, battery: 20 }));
+    const queueOf = async () => Object.fromEntries((await r.stationStatus()).map((s) => [s.id, s.queueLength]));
+    expect(await queueOf()).toEqual({ A: 2, B: 1, C: 0 });
+    // car3 (now the most urgent) is promoted when C frees; it was counted at A.
+    const res = await r.cancel({ bookingId: 'hc' }, T0 + 5);
+    expect(res.transitions.map((t) => [t.type, t.booking.carId])).toEqual([['cancelled', 'holderC'], ['confirmed', 'car3']]);
+    expect(await queueOf()).toEqual({ A: 1, B: 1, C: 0 });
+    await r.cancel({ carId: 'car2' }, T0 + 6);
+    expect(await queueOf()).toEqual({ A: 1, B: 0, C: 0 });
+    expect((await r.queue()).length).toBe(1);
+  });
+
   it('cancel by car id removes a queued car from the queue', async () => {
     await r.loadStations([st('A', 1)], T0);
     await r.reserve(req('h', 'holder', cands('A')));
@@ -253,7 +274,11 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(results.filter((x) => x.status === 'confirmed')).toHaveLength(20);
     expect(results.filter((x) => x.status === 'queued')).toHaveLength(980);
     const status = await r.stationStatus();
-    expect(status.every((s) => s.holds === 2 && s.charging === 0 && s.queueLength === 980)).toBe(true);
+    // Each queued car counts once, at its best candidate (the first of its rotated list).
+    const queuedAt = new Map<string, number>();
+    results.forEach((x, i) => x.status === 'queued' && queuedAt.set(all[i % 10].stationId, (queuedAt.get(all[i % 10].stationId) ?? 0) + 1));
+    expect(status.map((s) => [s.holds, s.charging, s.queueLength])).toEqual(status.map((s) => [2, 0, queuedAt.get(s.id)]));
+    expect(status.reduce((n, s) => n + s.queueLength, 0)).toBe(980);
     const q = await r.queue();
     expect(q).toHaveLength(980);
     const ranks = q.map((e) => urgencyRank(e.booking.critical, e.booking.battery));
