@@ -44,7 +44,11 @@ export interface PolicyParams extends DriveModel {
   minHoldMs: number;
   /** Average session length used for the expected wait. */
   avgSessionMin: number;
-  /** Stations offered to the reservation, best first. */
+  /**
+   * At most this many stations offered to the reservation, best first (default: every reachable
+   * station). A queued car is promoted only at its candidates, so a cap leaves ports idle while
+   * cars that could reach them wait (see candidatesFor).
+   */
   maxCandidates: number;
   /** Real drives run up to this much longer than the estimate (red lights, traffic): an approaching car's hold is renewed to cover even that. */
   driveMargin: number;
@@ -78,7 +82,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   maxHoldMs: 20 * 60_000,
   minHoldMs: 60_000,
   avgSessionMin: 30,
-  maxCandidates: 5,
+  maxCandidates: Number.POSITIVE_INFINITY,
   driveMargin: 1.5,
   minutesPerDollar: 2,
   carMaxKw: 150,
@@ -159,11 +163,13 @@ export function scoreStations(opts: {
 }
 
 /**
- * The reservation's candidate list: the best `maxCandidates` stations the car can reach on its range
- * (the score already weighs the drive), each with its own hold. Far stations stay in: dropping them
- * left the most urgent cars queued for one or two nearby stations while ports elsewhere went to less
- * urgent cars. A far hold does not lapse on the way because the coordinator renews a hold while its car
- * is seen approaching (see holdRenewalMs).
+ * The reservation's candidate list: every station the car can reach on its range, best first (the
+ * score already weighs the drive), each with its own hold; `maxCandidates` may cap it. The list is
+ * also where a queued car can be promoted, so it must not be cut to the best few: cars asking together
+ * see the same scores and share the same best few, and with a cap of 5 the other stations' ports (the
+ * 50 kW ones first, their slower charge ranks them last) stayed idle while cars that could reach them
+ * queued. Far stations stay in: a far hold does not lapse on the way because the coordinator renews a
+ * hold while its car is seen approaching (see holdRenewalMs).
  */
 export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
   return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));

@@ -260,6 +260,34 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(active).toEqual(['car1:held', 'car2:charging', 'car3:queued']);
   });
 
+  it('is work-conserving: after every operation, no station a queued car can reach has a free port', async () => {
+    await r.loadStations([st('A', 1), st('B', 2), st('C', 1), st('D', 3), st('E', 1)], T0);
+    const ids = ['A', 'B', 'C', 'D', 'E'];
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n;
+    const violations = async (): Promise<string[]> => {
+      const full = new Map((await r.stationStatus()).map((s) => [s.id, s.holds + s.charging >= s.ports]));
+      return (await r.queue()).flatMap((e) => e.booking.candidates.filter((c) => !full.get(c.stationId)).map((c) => `${e.booking.carId}@${c.stationId}`));
+    };
+    let now = T0;
+    for (let step = 0; step < 300; step++) {
+      now += 1_000 + rand(20_000);
+      const car = `car${rand(25)}`;
+      const active = await r.activeBookingForCar(car);
+      const op = rand(10);
+      const h = step % 2 ? fx.secondary : r;
+      if (!active) {
+        const cs = ids.filter(() => rand(3) > 0);
+        await h.reserve(req(`b${step}`, car, cands(...(cs.length ? cs : ['C'])), { nowMs: now, battery: 5 + rand(25), critical: rand(4) === 0 }));
+      } else if (op < 3) await h.cancel({ carId: car }, now);
+      else if (op < 6 && active.status === 'held') await h.startCharging(car, active.stationId!, now, 20);
+      else if (op < 8 && active.status === 'charging') await h.completeCharging(car, now);
+      else if (op === 8) await h.loadStations([st(ids[rand(5)], 1 + rand(3))], now);
+      else await h.expireDue(now);
+      expect(await violations(), `step ${step}`).toEqual([]);
+    }
+  });
+
   it('the herd: 1,000 concurrent requests from two clients on 10 stations × 2 ports confirm exactly 20', async () => {
     const stations = gridStations(10, 2);
     await r.loadStations(stations, T0);

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   candidatesFor,
@@ -13,6 +14,7 @@ import {
   scoreStations,
   wantsCharge,
 } from '../../../src/domain/booking-policy.js';
+import { parseStations } from '../../../src/domain/stations.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
 import type { PricePoint } from '../../../src/ports/price-source.js';
 
@@ -100,5 +102,24 @@ describe('booking policy', () => {
     expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'America/New_York')).toBe('21:15');
     expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'Not/AZone')).toBe('02:15');
     expect(defaultPolicy.maxHoldMs).toBe(20 * 60_000);
+  });
+});
+
+describe('candidates on the shipped Manhattan stations', () => {
+  const manhattan = parseStations(JSON.parse(readFileSync(new URL('../../../deploy/stations/manhattan.json', import.meta.url), 'utf8')));
+  const pack = { capacityKwh: 75, whPerKm: 180 };
+
+  it('offers every reachable station, the 50 kW ones too, so a queued car can be promoted at any of them', () => {
+    const scored = scoreStations({ car: { lat: 40.7538, lon: -74.0012, battery: 25 }, stations: manhattan, pack });
+    const ids = candidatesFor(scored).map((c) => c.stationId);
+    expect(ids).toHaveLength(manhattan.length);
+    expect(ids).toEqual(expect.arrayContaining(['ST-TRIBECA', 'ST-KIPS-BAY']));
+  });
+
+  it('ranks a free 50 kW station first when the faster ones nearby are full with queues', () => {
+    const status = new Map(manhattan.map((s) => [s.id, { id: s.id, ports: s.ports, holds: s.ports, charging: 0, queueLength: 4 }]));
+    status.set('ST-TRIBECA', { id: 'ST-TRIBECA', ports: 3, holds: 2, charging: 0, queueLength: 0 });
+    const scored = scoreStations({ car: { lat: 40.7195, lon: -74.0089, battery: 25 }, stations: manhattan, status, pack });
+    expect(candidatesFor(scored)[0].stationId).toBe('ST-TRIBECA');
   });
 });
