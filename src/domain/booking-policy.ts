@@ -64,7 +64,12 @@ export interface DeferralParams {
   minSavingsPerKwh: number;
   /** Look no further ahead than this. */
   maxDeferHours: number;
-  /** Expected drain while waiting for the window, percent per hour. */
+  /**
+   * Expected drain while waiting for the window, percent per hour. A deferred car waits parked
+   * (src/sim/driver.ts), drawing only its auxiliary load (0.3 kW of a 75 kWh pack, about 0.4 %/h in
+   * src/domain/battery.ts); the default keeps a margin over that. A car that drains faster anyway is
+   * booked as soon as it reaches the floor (deferralFloorPct), so the estimate never strands it.
+   */
   drainPctPerHour: number;
   /** Battery that must remain (above critical) when the window opens, percent points. */
   safetyMarginPct: number;
@@ -86,7 +91,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   driveMargin: 1.5,
   minutesPerDollar: 2,
   carMaxKw: 150,
-  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 6, safetyMarginPct: 5, timeZone: 'UTC' },
+  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
 });
 
 export function resolvePolicy(partial: Partial<Omit<PolicyParams, 'deferral'>> & { deferral?: Partial<DeferralParams> } = {}): PolicyParams {
@@ -201,10 +206,17 @@ export interface Deferral {
   reason: string;
 }
 
+/** Battery below which a car is never kept waiting for a cheaper window: critical plus the safety margin. */
+export function deferralFloorPct(p: Pick<PolicyParams, 'criticalPct' | 'deferral'> = defaultPolicy): number {
+  return p.criticalPct + p.deferral.safetyMarginPct;
+}
+
 /**
  * Price-aware charging: a car above the critical level may wait for a cheaper window if, at the
- * expected drain, it still has the safety margin above critical when the window opens. Picks the
+ * expected drain, it still is at or above the floor (deferralFloorPct) when the window opens. Picks the
  * cheapest reachable window (earliest on ties); null when charging now is as good or deferral is unsafe.
+ * The coordinator asks a deferred car again at the window, even above the request threshold, or as soon
+ * as it reaches the floor (src/services/coordination/telemetry-reactions.ts).
  */
 export function planDeferral(opts: { battery: number; nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: PolicyParams }): Deferral | null {
   const p = opts.params ?? defaultPolicy;
@@ -216,7 +228,7 @@ export function planDeferral(opts: { battery: number; nowMs: number; currentPric
     if (point.timestamp <= opts.nowMs || point.timestamp > horizonMs) continue;
     const hours = (point.timestamp - opts.nowMs) / 3_600_000;
     const batteryThen = opts.battery - d.drainPctPerHour * hours;
-    if (batteryThen < p.criticalPct + d.safetyMarginPct) continue;
+    if (batteryThen < deferralFloorPct(p)) continue;
     if (!best || point.price_per_kwh < best.price_per_kwh) best = point;
   }
   if (!best) return null;

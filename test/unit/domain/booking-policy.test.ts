@@ -4,6 +4,7 @@ import {
   candidatesFor,
   clockTime,
   defaultPolicy,
+  deferralFloorPct,
   expectedWaitMin,
   holdMsFor,
   holdRenewalMs,
@@ -87,6 +88,21 @@ describe('booking policy', () => {
     const d = planDeferral({ battery: 29, nowMs: now, currentPrice: 0.4, forecast, params });
     // At 4 %/h: 20:00 leaves 21 % (≥ 15 + 5), 02:00 would leave −3 %: the 20:00 window is the cheapest safe one.
     expect(d).toMatchObject({ deferUntil: now + 2 * H, pricePerKwh: 0.2, savingsPerKwh: 0.2, reason: 'deferred to 20:00, saves $0.20/kWh' });
+  });
+
+  it('with the default policy, moves a car that can wait to the cheap night window (a car at 60 % at 17:30 to 01:00)', () => {
+    const now = Date.UTC(2026, 0, 1, 17, 30);
+    // Peak prices until midnight, the cheap window from 01:00 (every 15 min over 8 h, as the coordinator's forecast).
+    const forecast = Array.from({ length: 32 }, (_, i) => now + (i + 1) * 15 * 60_000).map((t) => point(t, t >= now + 7.5 * H ? 0.12 : 0.38));
+    const d = planDeferral({ battery: 60, nowMs: now, currentPrice: 0.39, forecast });
+    expect(d).toMatchObject({ deferUntil: now + 7.5 * H, pricePerKwh: 0.12, reason: 'deferred to 01:00, saves $0.27/kWh' });
+    // A car asking below the request threshold waits too: a deferred car waits parked (src/sim/driver.ts).
+    expect(planDeferral({ battery: 28, nowMs: now, currentPrice: 0.39, forecast })?.deferUntil).toBe(now + 7.5 * H);
+    // Never a critical car, however large the saving.
+    expect(planDeferral({ battery: defaultPolicy.criticalPct - 0.5, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    // Nor a car whose battery would fall below the floor (critical + safety margin) before the window.
+    expect(planDeferral({ battery: 21, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    expect(deferralFloorPct()).toBe(defaultPolicy.criticalPct + defaultPolicy.deferral.safetyMarginPct);
   });
 
   it('never defers a critical car, nor for a tiny saving', () => {
