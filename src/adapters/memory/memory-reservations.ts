@@ -270,7 +270,8 @@ function reads(book: ReservationBook): Reads {
       const queued = book.queue.map((q) => book.bookings.get(q.bookingId)!);
       return [...book.stations].map(([id, s]): StationStatus => ({
         id, ports: s.ports, holds: s.holds, charging: s.charging,
-        queueLength: queued.filter((b) => b.candidates.some((c) => c.stationId === id)).length,
+        // Each queued car counts once, at the station it is queued for (its best candidate), not at every candidate.
+        queueLength: queued.filter((b) => b.candidates[0]?.stationId === id).length,
       }));
     },
     async booking(bookingId) {
