@@ -15,7 +15,7 @@ import {
   scoreStations,
   wantsCharge,
 } from '../../../src/domain/booking-policy.js';
-import { parseStations } from '../../../src/domain/stations.js';
+import { parseStations } from '../../../src/config/stations-file.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
 import type { PricePoint } from '../../../src/ports/price-source.js';
 

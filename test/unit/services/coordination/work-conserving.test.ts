@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryEventBus } from '../../../../src/adapters/memory/memory-event-bus.js';
 import { createMemoryReservations } from '../../../../src/adapters/memory/memory-reservations.js';
 import type { TelemetryEvent } from '../../../../src/domain/events.js';
-import { parseStations } from '../../../../src/domain/stations.js';
+import { parseStations } from '../../../../src/config/stations-file.js';
 import { createCoordinator, type Coordinator } from '../../../../src/services/coordination/index.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0);
