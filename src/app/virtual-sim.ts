@@ -87,7 +87,8 @@ export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSim
   };
 }
 
+/** The run's keys. The connection prefixes every key with the namespace, but not a KEYS pattern nor its answers. */
 async function dropKeys(r: { redis: import('ioredis').Redis }, namespace: string): Promise<void> {
-  const keys = await r.redis.keys(`${namespace}:*`);
+  const keys = (await r.redis.keys(`${namespace}:*`)).map((k) => k.slice(namespace.length + 1));
   if (keys.length > 0) await r.redis.del(...keys);
 }
