@@ -165,8 +165,9 @@ describe('coordinator', () => {
 
   it('with an injected wall clock, the stale window follows it and not the machine clock', async () => {
     // wallNow follows the coordinator clock here, as in the virtual-time simulation (src/sim/virtual/).
-    let h: Harness | undefined;
-    h = await harness([A], { staleAfterMs: 10 * 60_000, staleAfterWallMs: 60_000, wallNow: () => h?.clock.now ?? T0 });
+    const ref: { h?: Harness } = {};
+    const h = await harness([A], { staleAfterMs: 10 * 60_000, staleAfterWallMs: 60_000, wallNow: () => ref.h?.clock.now ?? T0 });
+    ref.h = h;
     await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0)]);
     await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0 + 1000)]); // plugged in
     await h.coordinator.sweep();
