@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_STATIONS_FILE } from '../src/app/stack.js';
 import { runVirtualSim } from '../src/app/virtual-sim.js';
 import type { Station } from '../src/domain/charging.js';
-import { readStationsFile } from '../src/domain/stations.js';
+import { readStationsFile } from '../src/config/stations-file.js';
 import type { VirtualKpis } from '../src/sim/virtual/kpis.js';
 import type { ScenarioName } from '../src/sim/virtual/scenarios.js';
 import type { PolicyName } from '../src/sim/virtual/types.js';

@@ -2,7 +2,7 @@ import { createLocalPriceSource } from '../adapters/grid/http-price-source.js';
 import { createMemoryReservations } from '../adapters/memory/memory-reservations.js';
 import type { Station } from '../domain/charging.js';
 import { rawPriceAt } from '../domain/pricing.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import { silentLogger, type Logger } from '../observability/logger.js';
 import type { Reservations } from '../ports/reservations.js';
 import { createCoordinator } from '../services/coordination/index.js';

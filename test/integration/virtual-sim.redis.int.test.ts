@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { DEFAULT_STATIONS_FILE } from '../../src/app/stack.js';
 import { runVirtualSim } from '../../src/app/virtual-sim.js';
-import { readStationsFile } from '../../src/domain/stations.js';
+import { readStationsFile } from '../../src/config/stations-file.js';
 import { describeWithEngine, engineProbe, infra } from '../helpers/infra.js';
 
 await describeWithEngine('redis', engineProbe('redis'), 'virtual simulation on Redis', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_STATIONS_FILE } from '../../../src/app/stack.js';
 import { greenlaneStrategy, runVirtualSim, virtualPrice } from '../../../src/app/virtual-sim.js';
 import { auditEvents } from '../../../src/domain/audit.js';
-import { readStationsFile } from '../../../src/domain/stations.js';
+import { readStationsFile } from '../../../src/config/stations-file.js';
 import { EventQueue } from '../../../src/sim/virtual/clock.js';
 import { runVirtual } from '../../../src/sim/virtual/engine.js';
 import { createGreedyStrategy } from '../../../src/sim/virtual/greedy.js';
