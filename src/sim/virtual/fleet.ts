@@ -10,7 +10,8 @@ import type { FleetStats } from './fleet-stats.js';
  * The virtual fleet's cars and how they obey decisions, as src/sim/driver.ts does for the live
  * simulator: confirmed → drive to the station and park in its bay; queued → wait parked; charging →
  * charge at min(port, car) kW until the target (an exact event); completed → back to work (day)
- * or parked for good (herd); expired, cancelled, failed → a low car waits where it is.
+ * or parked for good (herd); expired, cancelled, failed → a low car waits where it is; deferred → a
+ * low car waits parked for the cheaper window (the coordinator asks again then).
  */
 export type Phase = 'roam' | 'idle' | 'waiting' | 'to_station' | 'at_station' | 'queued' | 'charging' | 'done' | 'stranded';
 
@@ -75,7 +76,13 @@ export class FleetDecisions {
         if (d.status === 'failed') this.stats.asked(carId, this.now());
         return this.ended(carId, car);
       case 'deferred':
+        // As src/sim/driver.ts: a car following a booking ignores a late deferral; a low car waits parked for the window.
+        if (car.bookingId) return;
         this.stats.deferred++;
+        if (car.sim.battery < this.rules.thresholdPct) {
+          car.phase = 'waiting';
+          car.sim.park();
+        }
         return;
     }
   }
