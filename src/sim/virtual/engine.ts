@@ -73,7 +73,7 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
   stats.closeOpenWaits(t);
   await strategy.stop();
   const events = bus.events();
-  return { kpis: computeKpis({ spec, seed, policy: strategy.policy, stations, stats, events, fromMs: spec.startMs, toMs: t, endedBy, price: input.price }), events };
+  return { kpis: computeKpis({ spec, seed, policy: strategy.policy, stations, stats, events, fromMs: spec.startMs, toMs: t, endedBy, price: input.price, kmDriven: fleet.reduce((n, c) => n + c.sim.odometerKm, 0) }), events };
 }
 
 /** The scenario's cars: the same packs and batteries as the live simulator for a seed (createFleet). */

@@ -34,6 +34,8 @@ export interface VirtualKpis {
   utilisationWhileQueued: number | null;
   stationUtilisation: Record<string, number>;
   energyKwh: number;
+  /** Distance the fleet drove: its service. A policy that parks cars to wait for cheap hours drives less. */
+  kmDriven: number;
   avgPricePaid: number | null;
   gridAvgPrice: number;
   peakKw: number;
@@ -58,6 +60,7 @@ export interface KpiInput {
   toMs: number;
   endedBy: 'all_charged' | 'time_limit';
   price: PriceFn;
+  kmDriven: number;
 }
 
 export function computeKpis(i: KpiInput): VirtualKpis {
@@ -88,6 +91,7 @@ export function computeKpis(i: KpiInput): VirtualKpis {
     utilisationWhileQueued: stats.samplesWhileQueued ? round(stats.busyPortSamplesWhileQueued / (stats.samplesWhileQueued * ports), 4) : null,
     stationUtilisation,
     energyKwh: round(kwh, 1),
+    kmDriven: round(i.kmDriven, 0),
     avgPricePaid: kwh > 0 ? round(cost / kwh, 4) : null,
     gridAvgPrice: round(averagePriceOver(i.price, i.fromMs, i.toMs), 4),
     peakKw: stats.peakKw,
