@@ -17,10 +17,10 @@ export const DEFAULT_GRPC_LIMITS: GrpcLimits = { maxMessageBytes: 1024 * 1024, m
 /**
  * Server channel options enforcing the limits. grpc-js has no per-connection auth hook: a call
  * without a valid token ends at once (UNAUTHENTICATED), so a connection whose calls are all refused,
- * or that never starts one (a bare TCP or HTTP/2 connection), has no call in progress and
+ * or that never starts one (an HTTP/2 connection left idle), has no call in progress and
  * max_connection_idle_ms closes it after idleTimeoutMs. Pings do not count as activity there.
- * grpc-js exposes no TLS handshake timeout: a connection stuck in the handshake is closed by Node's
- * default (120 s).
+ * Not covered (grpc-js exposes no hook): a TCP connection that never sends the HTTP/2 preface, and a
+ * TLS handshake left unfinished (Node closes it after its default 120 s).
  */
 export function limitServerOptions(limits: GrpcLimits): grpc.ServerOptions {
   return {
@@ -59,3 +59,4 @@ export function batchLimitInterceptor(maxBatchCars: number): grpc.ServerIntercep
     return intercepting;
   };
 }
+
