@@ -94,6 +94,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
           topic: p.topic,
           groupId: `${deps.namespace ? deps.namespace + '.' : ''}greenlane-decisions-${p.instanceId}`,
           fromBeginning: false,
+          ephemeral: true, // per instance: deleted on stop, not left on the broker
+
           handleBatch: async (records) => onBusRecords(records),
         });
       }
