@@ -4,7 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { resolveCredentials } from '../config/token.js';
 import { resolveClockMode, timestampWindowFor, type ClockMode } from './clock-mode.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
@@ -13,6 +13,8 @@ import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
 import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
+import { tlsFromConfig } from '../grpc/tls.js';
+import { grpcBindHost } from './exposure.js';
 import { stackQueryHandlers } from '../services/queries/query-handlers.js';
 import { createWorker, type Worker } from '../services/worker.js';
 
@@ -68,7 +70,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
     if (has('grid')) {
-      stack.grid = createGrid({ port: config.gridPort, logger: logger.child({ service: 'grid' }), registry });
+      stack.grid = createGrid({ port: config.gridPort, host: config.bind, token: config.gridToken, forecastMaxPoints: config.forecastMaxPoints, logger: logger.child({ service: 'grid' }), registry });
       await stack.grid.start();
       started.push(() => stack.grid!.stop());
     }
@@ -81,7 +83,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     }
     if (has('ingestion')) {
       stack.ingestion = createIngestion({
-        config,
+        config: { ...config, grpcHost: grpcBindHost(config) },
+        tls: tlsFromConfig(config),
+        limits: { maxMessageBytes: config.grpcMaxMessageBytes, maxBatchCars: config.maxBatchCars, maxStreams: config.grpcMaxStreams, idleTimeoutMs: config.grpcIdleTimeoutMs },
         bus: engines.bus!,
         fleet: engines.fleet!,
         tokens: creds.fleet,

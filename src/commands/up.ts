@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
-import { engineFlags } from '../cli/flags.js';
+import { engineFlags, listenFlags } from '../cli/flags.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { firstSignal, onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger.js';
 import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
 import { resolveClockMode } from '../app/clock-mode.js';
+import { warnIfExposed } from '../app/exposure.js';
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';
@@ -28,6 +29,7 @@ export default class Up extends BaseCommand<typeof Up> {
   ];
   static override flags = {
     ...engineFlags,
+    ...listenFlags,
     sim: Flags.integer({ summary: 'Also run this many simulated cars against the stack.', default: 0, min: 0, max: 100_000 }),
     speed: Flags.integer({ summary: 'Simulated seconds per real second for --sim.', default: 1, min: 1, max: 3600 }),
     seed: Flags.integer({ summary: 'Seed for --sim.', default: 1 }),
@@ -43,6 +45,8 @@ export default class Up extends BaseCommand<typeof Up> {
   async run(): Promise<void> {
     if (this.flags.infra === 'docker') await this.startDockerInfra();
     const loaded = this.cfg;
+    // Once for the whole stack (the supervised children do not repeat it).
+    warnIfExposed(loaded.config);
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
       // Simulated time on real engines only when asked for by name (exit 3 with the hint otherwise).
