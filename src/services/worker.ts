@@ -8,8 +8,10 @@ import type { BookingRow, SessionRow, Store, TelemetryRow } from '../ports/store
 import { timed } from '../observability/metrics.js';
 import { parseEvent, rowsForEvent, type DlqPayload, type DlqReason } from './worker-events.js';
 import { workerMetrics, type WorkerMetrics } from './worker-metrics.js';
+import { allOrWorst, storeErrorDetail, writeBisecting } from './worker-store.js';
 
 export { parseEvent, rowsForEvent, type DlqPayload, type DlqReason, type EventRows } from './worker-events.js';
+export { classifyStoreError, writeBisecting } from './worker-store.js';
 
 export interface WorkerDeps {
   bus: EventBus;
@@ -44,11 +46,17 @@ export interface Worker {
   lag(): Promise<number | undefined>;
 }
 
+/** A valid record and the row it becomes (booking events that carry no row have none). */
+interface RowItem {
+  record: ConsumedRecord;
+  telemetry?: TelemetryRow;
+  booking?: BookingRow;
+  session?: SessionRow;
+}
+
 /** One consumed batch, sorted into rows to insert and records for the DLQ. */
 interface BatchRows {
-  telemetry: Map<string, TelemetryRow>;
-  bookings: BookingRow[];
-  sessions: SessionRow[];
+  items: RowItem[];
   dlq: { record: BusRecord; reason: DlqReason }[];
   /** Valid events by event_type. */
   types: Map<string, number>;
@@ -62,7 +70,7 @@ export function toDlqRecord(rec: ConsumedRecord, reason: DlqReason, detail: stri
 
 /** Parses every record and prices it: telemetry at its own timestamp, sessions that do not state a rate at their start. */
 export async function rowsForBatch(records: ConsumedRecord[], priceOf: (t: number) => Promise<number | null>): Promise<BatchRows> {
-  const out: BatchRows = { telemetry: new Map(), bookings: [], sessions: [], dlq: [], types: new Map() };
+  const out: BatchRows = { items: [], dlq: [], types: new Map() };
   for (const rec of records) {
     const parsed = parseEvent(rec.value);
     if (!parsed.ok) {
@@ -72,11 +80,10 @@ export async function rowsForBatch(records: ConsumedRecord[], priceOf: (t: numbe
     const e = parsed.event;
     out.types.set(e.event_type, (out.types.get(e.event_type) ?? 0) + 1);
     if (e.event_type === 'telemetry') {
-      out.telemetry.set(e.event_id, { eventId: e.event_id, carId: e.car_id, time: e.timestamp, lat: e.lat, lon: e.lon, battery: e.battery, velocity: e.velocity, priceRate: await priceOf(e.timestamp) });
+      out.items.push({ record: rec, telemetry: { eventId: e.event_id, carId: e.car_id, time: e.timestamp, lat: e.lat, lon: e.lon, battery: e.battery, velocity: e.velocity, priceRate: await priceOf(e.timestamp) } });
     } else {
       const rows = await rowsForEvent(e, async (t) => (await priceOf(t)) ?? 0);
-      if (rows.booking) out.bookings.push(rows.booking);
-      if (rows.session) out.sessions.push(rows.session);
+      if (rows.booking || rows.session) out.items.push({ record: rec, ...rows });
     }
   }
   return out;
@@ -113,17 +120,38 @@ function recordBatch(stats: WorkerStats, metrics: WorkerMetrics, r: BatchOutcome
   metrics.duration.observe(r.seconds);
 }
 
-/** Writes a batch's rows and DLQ records; resolves only once they are durable. Returns the rows newly inserted per table. */
+/** Writes the rows of some items, the tables at once; idempotent. Returns the rows newly inserted per table. */
+async function writeRows(store: Store, metrics: WorkerMetrics, items: RowItem[]): Promise<[number, number, number]> {
+  const db = (op: string) => ({ engine: store.kind, op });
+  // One row per event_id (a batch may carry a re-delivery).
+  const telemetry = new Map<string, TelemetryRow>();
+  const bookings: BookingRow[] = [];
+  const sessions: SessionRow[] = [];
+  for (const it of items) {
+    if (it.telemetry) telemetry.set(it.telemetry.eventId, it.telemetry);
+    if (it.booking) bookings.push(it.booking);
+    if (it.session) sessions.push(it.session);
+  }
+  const [t, b, s] = await allOrWorst([
+    telemetry.size ? timed(metrics.engine, db('insert_telemetry'), store.insertTelemetry([...telemetry.values()])) : 0,
+    bookings.length ? timed(metrics.engine, db('insert_bookings'), store.insertBookings(bookings)) : 0,
+    sessions.length ? timed(metrics.engine, db('insert_sessions'), store.insertSessions(sessions)) : 0,
+  ]);
+  return [t, b, s] as [number, number, number];
+}
+
+/**
+ * Writes a batch's rows and DLQ records; resolves only once they are durable. A data error is
+ * bisected (worker-store.ts): the records the store refuses join the DLQ with its error, the rest
+ * are written. A transient error throws, so the whole batch is delivered again.
+ * Returns the rows newly inserted per table.
+ */
 async function persistBatch(deps: Pick<WorkerDeps, 'store' | 'bus'>, metrics: WorkerMetrics, dlqTopic: string, rows: BatchRows): Promise<[number, number, number]> {
   const { store, bus } = deps;
-  const db = (op: string) => ({ engine: store.kind, op });
-  const counts = await Promise.all([
-    rows.telemetry.size ? timed(metrics.engine, db('insert_telemetry'), store.insertTelemetry([...rows.telemetry.values()])) : 0,
-    rows.bookings.length ? timed(metrics.engine, db('insert_bookings'), store.insertBookings(rows.bookings)) : 0,
-    rows.sessions.length ? timed(metrics.engine, db('insert_sessions'), store.insertSessions(rows.sessions)) : 0,
-  ]);
+  const result = await writeBisecting(rows.items, (items) => writeRows(store, metrics, items));
+  for (const { item, err } of result.rejected) rows.dlq.push({ record: toDlqRecord(item.record, 'store_rejected', storeErrorDetail(err)), reason: 'store_rejected' });
   if (rows.dlq.length) await timed(metrics.engine, { engine: bus.kind, op: 'publish_dlq' }, bus.publish(dlqTopic, rows.dlq.map((d) => d.record)));
-  return counts;
+  return result.written.reduce<[number, number, number]>((sum, [t, b, s]) => [sum[0] + t, sum[1] + b, sum[2] + s], [0, 0, 0]);
 }
 
 // ---- the worker ----
@@ -164,7 +192,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       recordBatch(stats, metrics, { tRows, bRows, sRows, types: rows.types, dlq: rows.dlq, seconds: (performance.now() - t0) / 1000 });
       stats.priceStale = Boolean(prices.stale);
       metrics.stale.set(stats.priceStale ? 1 : 0);
-      if (rows.dlq.length) log.warn({ count: rows.dlq.length, reasons: [...new Set(rows.dlq.map((d) => d.reason))], dlqTopic }, 'records sent to the DLQ');
+      if (rows.dlq.length) log.warn({ count: rows.dlq.length, reasons: [...new Set(rows.dlq.map((d) => d.reason))], dlqTopic, partition: records[0]?.partition }, 'records sent to the DLQ');
     } catch (err) {
       stats.failedBatches++;
       metrics.failures.inc();
