@@ -9,9 +9,11 @@ import { timed } from '../observability/metrics.js';
 import { parseEvent, rowsForEvent, type DlqPayload, type DlqReason } from './worker-events.js';
 import { workerMetrics, type WorkerMetrics } from './worker-metrics.js';
 import { allOrWorst, storeErrorDetail, writeBisecting } from './worker-store.js';
+import { createStallDetector, readinessOf, type PartitionStall, type Readiness } from './worker-stall.js';
 
 export { parseEvent, rowsForEvent, type DlqPayload, type DlqReason, type EventRows } from './worker-events.js';
 export { classifyStoreError, writeBisecting } from './worker-store.js';
+export type { Readiness } from './worker-stall.js';
 
 export interface WorkerDeps {
   bus: EventBus;
@@ -23,7 +25,13 @@ export interface WorkerDeps {
   groupId?: string;
   /** Records per batch (a hint to the bus; default 1000). */
   maxBatch?: number;
+  /** A partition with no progress for this long (ms) while its lag does not shrink makes the worker not ready (default 60 s). */
+  stallAfterMs?: number;
+  /** The clock for stall detection (tests). */
+  now?: () => number;
 }
+
+export const DEFAULT_STALL_AFTER_MS = 60_000;
 
 export interface WorkerStats {
   batches: number;
@@ -40,7 +48,10 @@ export interface WorkerStats {
 export interface Worker {
   start(signal?: AbortSignal): Promise<void>;
   stop(): Promise<void>;
+  /** Consuming and, at the last check, no partition stalled. */
   ready(): boolean;
+  /** Checks for stalled partitions now (reads the lag): ready, or not with the reason. */
+  readiness(): Promise<Readiness>;
   stats(): WorkerStats;
   /** Records on fleet-events not yet persisted by this group (undefined before start or when unknown). */
   lag(): Promise<number | undefined>;
@@ -173,6 +184,22 @@ export function createWorker(deps: WorkerDeps): Worker {
   const stats: WorkerStats = { batches: 0, failedBatches: 0, events: 0, telemetryRows: 0, bookingRows: 0, sessionRows: 0, dlq: 0, lastBatchAt: null, priceStale: false };
   let subscription: Subscription | undefined;
   let running = false;
+  const now = deps.now ?? Date.now;
+  const stallAfterMs = deps.stallAfterMs ?? DEFAULT_STALL_AFTER_MS;
+  const stall = createStallDetector({ stallAfterMs, now });
+  let stalls: PartitionStall[] = [];
+  let stallTimer: NodeJS.Timeout | undefined;
+
+  /** Reads the lag, finds stalled partitions and logs when the verdict changes. */
+  async function checkStalls(): Promise<Readiness> {
+    const lag = subscription ? await (subscription.lagByPartition?.() ?? subscription.lag()) : undefined;
+    const found = stall.check(lag);
+    const verdict = readinessOf(found, now());
+    if (found.length && !stalls.length) log.error({ stalls: found, stallAfterMs }, `worker not ready: ${verdict.reason}`);
+    else if (!found.length && stalls.length) log.info({ partitions: stalls.map((s) => s.partition) }, 'worker ready again: stalled partitions are making progress');
+    stalls = found;
+    return verdict;
+  }
 
   const priceOf = async (t: number): Promise<number | null> => {
     try {
@@ -185,17 +212,21 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   async function handleBatch(records: ConsumedRecord[]): Promise<void> {
     const t0 = performance.now();
+    const partition = records[0]?.partition ?? 0;
+    stall.begin(partition);
     const rows = await rowsForBatch(records, priceOf);
     try {
       // Durable before we return: the bus commits the offsets only after this resolves.
       const [tRows, bRows, sRows] = await persistBatch(deps, metrics, dlqTopic, rows);
       recordBatch(stats, metrics, { tRows, bRows, sRows, types: rows.types, dlq: rows.dlq, seconds: (performance.now() - t0) / 1000 });
+      stall.done(partition);
       stats.priceStale = Boolean(prices.stale);
       metrics.stale.set(stats.priceStale ? 1 : 0);
       if (rows.dlq.length) log.warn({ count: rows.dlq.length, reasons: [...new Set(rows.dlq.map((d) => d.reason))], dlqTopic, partition: records[0]?.partition }, 'records sent to the DLQ');
     } catch (err) {
       stats.failedBatches++;
       metrics.failures.inc();
+      stall.failed(partition, err);
       log.warn({ err, records: records.length, partition: records[0]?.partition, offset: records[0]?.offset }, 'batch not persisted; it will be delivered again');
       throw err;
     }
@@ -205,6 +236,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     const sub = subscription;
     subscription = undefined;
     running = false;
+    clearInterval(stallTimer);
     if (sub) {
       await sub.stop(); // lets the in-flight batch finish and commit
       log.info(stats, 'worker stopped');
@@ -218,11 +250,15 @@ export function createWorker(deps: WorkerDeps): Worker {
       // handleBatch keeps no state across calls, so the default 3 partitions may be written concurrently.
       subscription = await bus.subscribe({ topic: eventsTopic, groupId, fromBeginning: true, maxBatch: deps.maxBatch ?? 1000, concurrentPartitions: 3, handleBatch });
       running = true;
+      // Checked on a timer too, so the log says it even when nobody polls /ready.
+      stallTimer = setInterval(() => void checkStalls().catch(() => undefined), Math.max(1_000, Math.min(stallAfterMs / 2, 10_000)));
+      stallTimer.unref();
       signal?.addEventListener('abort', () => void stop(), { once: true });
       log.info({ dlqTopic }, 'worker consuming');
     },
     stop,
-    ready: () => running,
+    ready: () => running && stalls.length === 0,
+    readiness: async () => (running ? checkStalls() : { ready: false, reason: 'not consuming' }),
     stats: () => ({ ...stats, priceStale: Boolean(prices.stale) }),
     lag: async () => subscription?.lag(),
   };

@@ -83,6 +83,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
       subscriptions.add(subscription);
       return {
         lag: subscription.lag,
+        lagByPartition: subscription.lagByPartition,
         stop: async () => {
           subscriptions.delete(subscription);
           await subscription.stop();
@@ -179,7 +180,11 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
   return {
     // disconnect() stops fetching, waits for the in-flight eachBatch (which commits) and leaves the group.
     stop: () => (stopping ??= consumer.disconnect().then(() => (sub.ephemeral ? forgetGroup(ctx.admin, sub.groupId, ctx.logger) : undefined))),
-    lag: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
+    lag: async () => {
+      const byPartition = await groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning);
+      return byPartition && [...byPartition.values()].reduce((a, b) => a + b, 0);
+    },
+    lagByPartition: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
   };
 }
 
@@ -247,18 +252,20 @@ function toConsumed(topic: string, partition: number, m: KafkaMessage): Consumed
   return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '' };
 }
 
-/** Records between the group's committed offsets and the partition heads. */
-async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: string, fromBeginning: boolean): Promise<number | undefined> {
+/** Records between the group's committed offsets and the partition heads, by partition. */
+async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: string, fromBeginning: boolean): Promise<Map<number, number> | undefined> {
   try {
     const client = await admin();
     const [heads, [committed]] = await Promise.all([client.fetchTopicOffsets(topic), client.fetchOffsets({ groupId, topics: [topic] })]);
     const committedBy = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return heads.reduce((sum, head) => {
-      const at = committedBy.get(head.partition) ?? -1;
-      // No commit yet: the group starts at the low watermark (earliest) or at the head (latest).
-      const from = at >= 0 ? at : fromBeginning ? Number(head.low) : Number(head.high);
-      return sum + Math.max(0, Number(head.high) - from);
-    }, 0);
+    return new Map(
+      heads.map((head) => {
+        const at = committedBy.get(head.partition) ?? -1;
+        // No commit yet: the group starts at the low watermark (earliest) or at the head (latest).
+        const from = at >= 0 ? at : fromBeginning ? Number(head.low) : Number(head.high);
+        return [head.partition, Math.max(0, Number(head.high) - from)];
+      }),
+    );
   } catch {
     return undefined;
   }
