@@ -128,12 +128,35 @@ function lazyAdmin(kafka: Kafka, address: string, connectTimeoutMs: number): { g
 async function createMissingTopics(client: Admin, topics: string[], numPartitions: number): Promise<void> {
   // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
   const existing = new Set(await client.listTopics());
-  for (const topic of topics.filter((t) => !existing.has(t))) {
+  const missing = topics.filter((t) => !existing.has(t));
+  for (const topic of missing) {
     try {
       await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
     } catch (err) {
       // Another process may have created it between our metadata read and the request.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
+  // Whoever created it, a fresh topic serves only once every partition has a leader: a consumer
+  // subscribing before that fails with "This server does not host this topic-partition".
+  if (missing.length) await waitForLeaders(client, missing, TOPIC_READY_TIMEOUT_MS);
+}
+
+const TOPIC_READY_TIMEOUT_MS = 30_000;
+
+/** Polls until each topic's offsets can be read on every partition (each has a leader), or throws after timeoutMs. */
+async function waitForLeaders(client: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        const offsets = await client.fetchTopicOffsets(topic);
+        if (offsets.length > 0) break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms: ${(err as Error).message}`);
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no partitions after ${timeoutMs} ms`);
+      await sleep(delay);
     }
   }
 }
