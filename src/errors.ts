@@ -1,5 +1,3 @@
-import { exitCodeForKind } from './cli/exit-codes.js';
-
 /**
  * What went wrong, in terms every layer can name: src/cli/exit-codes.ts turns a kind into the
  * process exit code. `failed`: the command ran and what it checked failed (e.g. smoke); `bug`: anything unforeseen.
@@ -16,11 +14,6 @@ export class GreenlaneError extends Error {
   ) {
     super(message);
     this.name = new.target.name;
-  }
-
-  /** The exit code the CLI ends with for this error (the mapping lives in src/cli/exit-codes.ts). */
-  get exitCode(): number {
-    return exitCodeForKind(this.kind);
   }
 }
 

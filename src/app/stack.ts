@@ -3,7 +3,7 @@ import { createEngines, localPrices, openPriceSource, openReservations, type Eng
 import type { LoadedConfig } from '../config/load.js';
 import { resolveTokens } from '../config/token.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
-import { readStationsFile } from '../domain/stations.js';
+import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
@@ -12,6 +12,8 @@ import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
 import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
+import { tlsFromConfig } from '../grpc/tls.js';
+import { grpcBindHost } from './exposure.js';
 import { stackQueryHandlers } from '../services/queries/query-handlers.js';
 import { createWorker, type Worker } from '../services/worker.js';
 
@@ -61,7 +63,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
     if (has('grid')) {
-      stack.grid = createGrid({ port: config.gridPort, logger: logger.child({ service: 'grid' }), registry });
+      stack.grid = createGrid({ port: config.gridPort, host: config.bind, token: config.gridToken, forecastMaxPoints: config.forecastMaxPoints, logger: logger.child({ service: 'grid' }), registry });
       await stack.grid.start();
       started.push(() => stack.grid!.stop());
     }
@@ -73,7 +75,17 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       started.push(() => stack.worker!.stop());
     }
     if (has('ingestion')) {
-      stack.ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger: logger.child({ service: 'ingestion' }), registry, namespace: config.namespace });
+      stack.ingestion = createIngestion({
+        config: { ...config, grpcHost: grpcBindHost(config) },
+        tls: tlsFromConfig(config),
+        limits: { maxMessageBytes: config.grpcMaxMessageBytes, maxBatchCars: config.maxBatchCars, maxStreams: config.grpcMaxStreams, idleTimeoutMs: config.grpcIdleTimeoutMs },
+        bus: engines.bus!,
+        fleet: engines.fleet!,
+        tokens,
+        logger: logger.child({ service: 'ingestion' }),
+        registry,
+        namespace: config.namespace,
+      });
       if (withCoordinator) await attachCoordinator(stack, opts);
       await stack.ingestion.start();
       started.push(() => stack.ingestion!.stop());

@@ -2,8 +2,9 @@ import type { LoadedConfig } from '../config/load.js';
 import { clientToken } from '../config/token.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { createFleetClient } from '../grpc/client.js';
+import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
-import { createGridPriceFeed } from '../tui/sources/grid-prices.js';
+import { createGridPriceFeed } from './grid-price-feed.js';
 import { createKafkaSource } from '../tui/sources/kafka-source.js';
 import { createLiveStationCatalog, serverStationQueries } from '../tui/sources/live-stations.js';
 import { createServerSource } from '../tui/sources/server-source.js';
@@ -32,7 +33,7 @@ export async function openTailSources(loaded: LoadedConfig, opts: TailSourceOpti
   const file = createStationsFileCatalog(config.stationsFile ?? defaultStationsFile());
   // An explicit --server means "watch that server", whatever engines the environment configures.
   const kind = opts.source ?? (mode === 'external' && loaded.sources.server !== 'flag' ? 'kafka' : 'server');
-  const openClient = () => createFleetClient(config.server, clientToken(opts.token, config.dataDir));
+  const openClient = () => createFleetClient(config.server, clientToken(opts.token, config.dataDir), { tls: tlsFromConfig(config) });
   let stations: StationCatalog = file;
   if (kind === 'server') {
     const queries = serverStationQueries(config.server, openClient);
@@ -57,5 +58,5 @@ export async function openTailSources(loaded: LoadedConfig, opts: TailSourceOpti
   } else {
     events = createSyntheticSource({ rate: opts.rate, cars: opts.cars, stations: await file.list().catch(() => []) });
   }
-  return { events, stations, prices: createGridPriceFeed(config.gridUrl) };
+  return { events, stations, prices: createGridPriceFeed(config.gridUrl, { token: config.gridToken }) };
 }

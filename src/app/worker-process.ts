@@ -40,7 +40,7 @@ export async function runWorkerProcess(loaded: LoadedConfig, opts: WorkerProcess
   const metricsPort = metricsPortFor('worker', config.metricsPort);
   try {
     if (!(await prices.refresh())) opts.warn(`Grid at ${config.gridUrl} is unreachable: pricing from the local curve (flagged stale) until it answers.`);
-    const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => worker.readiness(), flag: '--metrics-port' });
+    const metrics = await serveMetrics({ registry, port: metricsPort, host: config.bind, token: config.metricsToken, ready: () => worker.readiness(), flag: '--metrics-port' });
     await worker.start();
     const ns = config.namespace ? config.namespace + '.' : '';
     opts.say(`Worker consuming ${ns}fleet-events as ${ns}pricing-worker-group; metrics on :${metricsPort}/metrics. Ctrl-C drains and stops.`);

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
-import { engineFlags } from '../cli/flags.js';
+import { engineFlags, listenFlags } from '../cli/flags.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { firstSignal, onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger.js';
 import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
 import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../app/startup.js';
+import { warnIfExposed } from '../app/exposure.js';
 
 /** Seconds, or a duration with a unit: 30, 30s, 2m. */
 const duration = Flags.custom<number>({
@@ -37,6 +38,7 @@ export default class Up extends BaseCommand<typeof Up> {
   ];
   static override flags = {
     ...engineFlags,
+    ...listenFlags,
     sim: Flags.integer({ summary: 'Also run this many simulated cars against the stack.', default: 0, min: 0, max: 100_000 }),
     speed: Flags.integer({ summary: 'Simulated seconds per real second for --sim.', default: 1, min: 1, max: 3600 }),
     seed: Flags.integer({ summary: 'Seed for --sim.', default: 1 }),
@@ -52,6 +54,8 @@ export default class Up extends BaseCommand<typeof Up> {
   async run(): Promise<void> {
     if (this.flags.infra === 'docker') await this.startDockerInfra();
     const loaded = this.cfg;
+    // Once for the whole stack (the supervised children do not repeat it).
+    warnIfExposed(loaded.config);
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
       await this.prepareEngines();

@@ -92,7 +92,7 @@ function readConfigFile(explicit: string | undefined, cwd: string): { values: Re
 export function describeConfig(loaded: LoadedConfig): { key: ConfigKey; env: string; value: unknown; source: ConfigSource }[] {
   return configKeys.map((key) => {
     const value = loaded.config[key];
-    const shown = secretKeys.has(key) && value !== undefined ? (value as string[]).map(() => '********') : value;
+    const shown = secretKeys.has(key) && value !== undefined ? (Array.isArray(value) ? value.map(() => '********') : '********') : value;
     return { key, env: envName(key), value: shown ?? null, source: key === 'dataDir' && loaded.sources[key] === 'default' ? 'default' : loaded.sources[key] };
   });
 }

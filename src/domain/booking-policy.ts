@@ -17,7 +17,7 @@ export interface StationStatus {
   ports: number;
   holds: number;
   charging: number;
-  /** Queued cars that can reach this station. */
+  /** Queued cars waiting for this station: each queued car counts once, at its best candidate. */
   queueLength: number;
 }
 
@@ -44,7 +44,11 @@ export interface PolicyParams extends DriveModel {
   minHoldMs: number;
   /** Average session length used for the expected wait. */
   avgSessionMin: number;
-  /** Stations offered to the reservation, best first. */
+  /**
+   * At most this many stations offered to the reservation, best first (default: every reachable
+   * station). A queued car is promoted only at its candidates, so a cap leaves ports idle while
+   * cars that could reach them wait (see candidatesFor).
+   */
   maxCandidates: number;
   /** Real drives run up to this much longer than the estimate (red lights, traffic): an approaching car's hold is renewed to cover even that. */
   driveMargin: number;
@@ -60,7 +64,12 @@ export interface DeferralParams {
   minSavingsPerKwh: number;
   /** Look no further ahead than this. */
   maxDeferHours: number;
-  /** Expected drain while waiting for the window, percent per hour. */
+  /**
+   * Expected drain while waiting for the window, percent per hour. A deferred car waits parked
+   * (src/sim/driver.ts), drawing only its auxiliary load (0.3 kW of a 75 kWh pack, about 0.4 %/h in
+   * src/domain/battery.ts); the default keeps a margin over that. A car that drains faster anyway is
+   * booked as soon as it reaches the floor (deferralFloorPct), so the estimate never strands it.
+   */
   drainPctPerHour: number;
   /** Battery that must remain (above critical) when the window opens, percent points. */
   safetyMarginPct: number;
@@ -78,11 +87,11 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   maxHoldMs: 20 * 60_000,
   minHoldMs: 60_000,
   avgSessionMin: 30,
-  maxCandidates: 5,
+  maxCandidates: Number.POSITIVE_INFINITY,
   driveMargin: 1.5,
   minutesPerDollar: 2,
   carMaxKw: 150,
-  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 6, safetyMarginPct: 5, timeZone: 'UTC' },
+  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
 });
 
 export function resolvePolicy(partial: Partial<Omit<PolicyParams, 'deferral'>> & { deferral?: Partial<DeferralParams> } = {}): PolicyParams {
@@ -159,11 +168,13 @@ export function scoreStations(opts: {
 }
 
 /**
- * The reservation's candidate list: the best `maxCandidates` stations the car can reach on its range
- * (the score already weighs the drive), each with its own hold. Far stations stay in: dropping them
- * left the most urgent cars queued for one or two nearby stations while ports elsewhere went to less
- * urgent cars. A far hold does not lapse on the way because the coordinator renews a hold while its car
- * is seen approaching (see holdRenewalMs).
+ * The reservation's candidate list: every station the car can reach on its range, best first (the
+ * score already weighs the drive), each with its own hold; `maxCandidates` may cap it. The list is
+ * also where a queued car can be promoted, so it must not be cut to the best few: cars asking together
+ * see the same scores and share the same best few, and with a cap of 5 the other stations' ports (the
+ * 50 kW ones first, their slower charge ranks them last) stayed idle while cars that could reach them
+ * queued. Far stations stay in: a far hold does not lapse on the way because the coordinator renews a
+ * hold while its car is seen approaching (see holdRenewalMs).
  */
 export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
   return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
@@ -195,10 +206,17 @@ export interface Deferral {
   reason: string;
 }
 
+/** Battery below which a car is never kept waiting for a cheaper window: critical plus the safety margin. */
+export function deferralFloorPct(p: Pick<PolicyParams, 'criticalPct' | 'deferral'> = defaultPolicy): number {
+  return p.criticalPct + p.deferral.safetyMarginPct;
+}
+
 /**
  * Price-aware charging: a car above the critical level may wait for a cheaper window if, at the
- * expected drain, it still has the safety margin above critical when the window opens. Picks the
+ * expected drain, it still is at or above the floor (deferralFloorPct) when the window opens. Picks the
  * cheapest reachable window (earliest on ties); null when charging now is as good or deferral is unsafe.
+ * The coordinator asks a deferred car again at the window, even above the request threshold, or as soon
+ * as it reaches the floor (src/services/coordination/telemetry-reactions.ts).
  */
 export function planDeferral(opts: { battery: number; nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: PolicyParams }): Deferral | null {
   const p = opts.params ?? defaultPolicy;
@@ -210,7 +228,7 @@ export function planDeferral(opts: { battery: number; nowMs: number; currentPric
     if (point.timestamp <= opts.nowMs || point.timestamp > horizonMs) continue;
     const hours = (point.timestamp - opts.nowMs) / 3_600_000;
     const batteryThen = opts.battery - d.drainPctPerHour * hours;
-    if (batteryThen < p.criticalPct + d.safetyMarginPct) continue;
+    if (batteryThen < deferralFloorPct(p)) continue;
     if (!best || point.price_per_kwh < best.price_per_kwh) best = point;
   }
   if (!best) return null;

@@ -1,4 +1,4 @@
-import type { PricePoint } from '../ports/price-source.js';
+import type { PricePoint } from './charging.js';
 
 /**
  * The time-of-use price curve (pure, no I/O).

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigError } from '../errors.js';
-import type { Station } from '../ports/fleet-state.js';
+import { BOUNDS } from './manhattan.js';
+import type { Station } from './charging.js';
 
-/** The simulator's area (ORIGINAL-CONTRACT.md): stations outside it cannot be reached by simulated cars. */
-export const MANHATTAN_BOUNDS = { minLat: 40.7, maxLat: 40.85, minLon: -74.02, maxLon: -73.93 } as const;
+/** The simulator's area (the original contract's Manhattan bounding box, src/domain/manhattan.ts): stations outside it cannot be reached by simulated cars. */
+export const MANHATTAN_BOUNDS = BOUNDS;
 
 export const stationSchema = z.object({
   id: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only'),
@@ -26,33 +25,12 @@ export const stationsSchema = z
     });
   });
 
-/** Validates parsed JSON into stations; throws a ConfigError naming the first bad field. */
-export function parseStations(data: unknown, source = 'stations'): Station[] {
+/** The first problem with parsed stations JSON as `path: message`, or null when it is valid. */
+export function stationsIssue(data: unknown): string | null {
   const parsed = stationsSchema.safeParse(data);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, [
-      'A stations file is a JSON array of {id, name, lat, lon, ports, powerKw}; see deploy/stations/manhattan.json.',
-    ]);
-  }
-  return parsed.data;
-}
-
-/** Reads and validates a stations JSON file. */
-export async function readStationsFile(path: string): Promise<Station[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read stations file ${path}: ${(err as Error).message}`, ['Pass an existing file, e.g. deploy/stations/manhattan.json.']);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`stations file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
-  return parseStations(data, path);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  return `${issue.path.join('.') || '(root)'}: ${issue.message}`;
 }
 
 /** Stations outside a bounding box (the simulator's cars would never reach them). */

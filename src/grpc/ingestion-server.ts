@@ -12,10 +12,17 @@ import type { QueryHandlers } from '../services/queries/fleet-queries.js';
 import { createAuthenticator } from './auth.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import { loadFleetProto, type BookingResponseMsg } from './proto.js';
+import { batchLimitInterceptor, DEFAULT_GRPC_LIMITS, limitServerOptions, type GrpcLimits } from './limits.js';
 import { bindServer, SERVER_OPTIONS, shutdownServer } from './server.js';
+import { serverCredentials, type TlsFiles } from './tls.js';
 
 export interface IngestionDeps {
+  /** grpcHost defaults to 127.0.0.1 (loopback only). */
   config: Pick<Config, 'grpcHost' | 'grpcPort'> & Partial<Pick<Config, 'namespace'>>;
+  /** Server certificate and key (and a CA to require client certificates); insecure without. */
+  tls?: TlsFiles;
+  /** Message size, cars per batch, streams per connection, idle connections (defaults: DEFAULT_GRPC_LIMITS). */
+  limits?: Partial<GrpcLimits>;
   bus: EventBus;
   fleet: FleetState;
   /** Accepted x-api-token values (see resolveTokens). Must not be empty. */
@@ -73,13 +80,15 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
     if (started) return;
     await bus.ensureTopics([topic]);
     const { FleetService } = loadFleetProto();
-    server = new grpc.Server(SERVER_OPTIONS);
+    const limits = { ...DEFAULT_GRPC_LIMITS, ...deps.limits };
+    const credentials = serverCredentials(deps.tls);
+    server = new grpc.Server({ ...SERVER_OPTIONS, ...limitServerOptions(limits), interceptors: [batchLimitInterceptor(limits.maxBatchCars)] });
     server.addService(FleetService.service, fleetServiceHandlers({ authenticate, core, bus, fleet, topic, logger, watchers, queries: () => queryHandlers }));
-    boundPort = await bindServer(server, deps.config.grpcHost, deps.config.grpcPort);
+    boundPort = await bindServer(server, deps.config.grpcHost ?? '127.0.0.1', deps.config.grpcPort, '--grpc-port', credentials);
     started = true;
     core.markStarted();
     signal?.addEventListener('abort', () => void stop(), { once: true });
-    logger.info({ port: boundPort, topic }, 'ingestion: listening');
+    logger.info({ host: deps.config.grpcHost ?? '127.0.0.1', port: boundPort, topic, tls: Boolean(deps.tls?.cert), clientCerts: Boolean(deps.tls?.ca), limits }, 'ingestion: listening');
   }
 
   /** Stop accepting, end streams, flush what was accepted, then shut the server down. */

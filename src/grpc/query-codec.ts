@@ -1,6 +1,6 @@
 import type { SessionRow } from '../ports/store.js';
 import type { BookingList, BookingListRow } from '../services/queries/fleet-queries.js';
-import type { NearestStationRow, StationRow } from '../app/stations-view.js';
+import type { NearestStationRow, StationRow } from '../services/queries/station-rows.js';
 import type { BookingInfoMsg, ListBookingsReplyMsg, SessionInfoMsg, StationInfoMsg } from './proto.js';
 
 /**

@@ -18,7 +18,7 @@ export interface WatchDeps {
 }
 
 /**
- * WatchEvents: a fresh consumer group from the end of the topic, filtered by event type and car,
+ * WatchEvents: a fresh consumer group (deleted when the call ends) from the end of the topic, filtered by event type and car,
  * honouring the client's flow control. Response headers are sent once the subscription is live.
  */
 export async function watchEvents(deps: WatchDeps, call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>): Promise<void> {
@@ -50,6 +50,8 @@ export async function watchEvents(deps: WatchDeps, call: grpc.ServerWritableStre
       topic,
       groupId: `watch-${randomUUID()}`,
       fromBeginning: false,
+      // One group per call: deleted from the broker when the watch ends, instead of accumulating.
+      ephemeral: true,
       handleBatch: async (records) => {
         for (const r of records) {
           if (done) return;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asPortError } from '../errors.js';
+import { bearerCheck } from './bearer.js';
 
 /**
  * Each service process serves /metrics on the base metrics port plus its offset (deploy/prometheus.yml
@@ -24,11 +25,19 @@ export interface HealthCheck {
   (): Promise<boolean | { ready: boolean; reason?: string }> | boolean | { ready: boolean; reason?: string };
 }
 
-/** Serves /metrics, /health (liveness) and /ready (readiness) on its own port. */
-export async function serveMetrics(opts: { registry: Registry; port: number; host?: string; ready?: HealthCheck; flag?: string }): Promise<Server> {
+/**
+ * Serves /metrics, /health (liveness) and /ready (readiness) on its own port, bound to `host`
+ * (default 127.0.0.1). With `token`, /metrics needs Authorization: Bearer <token> (else 401);
+ * /health and /ready stay open for probes.
+ */
+export async function serveMetrics(opts: { registry: Registry; port: number; host?: string; token?: string; ready?: HealthCheck; flag?: string }): Promise<Server> {
+  const authorized = bearerCheck(opts.token, ['/health', '/ready']);
   const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!authorized(req, path)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('missing or wrong bearer token (Authorization: Bearer <GREENLANE_METRICS_TOKEN>)\n');
+    } else if (path === '/metrics') {
       res.setHeader('content-type', opts.registry.contentType);
       res.end(await opts.registry.metrics());
     } else if (path === '/health') {
@@ -45,7 +54,7 @@ export async function serveMetrics(opts: { registry: Registry; port: number; hos
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(asPortError(err, 'metrics endpoint', opts.port, opts.flag ?? '--metrics-port')));
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   return server;
 }

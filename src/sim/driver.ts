@@ -12,7 +12,8 @@ import type { Simulator } from './simulator.js';
  * confirmed → drive to the booked station along the grid and park in its bay; charging → stay
  * plugged in and charge at min(port, car) kW in simulated time up to the target; completed → roam
  * again; queued → wait parked (a low car that roams while it waits strands); expired, cancelled
- * or failed → a low car waits where it is, and its next telemetry asks again.
+ * or failed → a low car waits where it is, and its next telemetry asks again; deferred → a low car
+ * waits parked for the cheaper window (its telemetry asks again then).
  */
 export interface SimDriverOptions {
   stations: Station[];
@@ -123,8 +124,14 @@ export function attachSimDriver(sim: Pick<Simulator, 'onResponse' | 'onTick' | '
         if (res.event_type !== 'booking_failed' || !current) return; // a rejected message, not a booking
         counts.failed++;
         return lostBooking(car);
-      default:
-        if (res.reason?.startsWith('deferred')) counts.deferred++;
+      case 'BOOKING_DEFERRED':
+        // Told to wait for a cheaper window (expires_at): a low car waits parked, so it keeps the range the
+        // policy counted on; the coordinator asks again at the window, or earlier at the floor. A car that
+        // follows a booking ignores a late deferral.
+        if (plan) return;
+        counts.deferred++;
+        if (car.battery < threshold) car.park();
+        return;
     }
   }
 

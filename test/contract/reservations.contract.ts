@@ -122,6 +122,27 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
   });
 
+  it('counts each queued car once, at the station it is queued for (its best candidate)', async () => {
+    await r.loadStations([st('A', 1), st('B', 1), st('C', 1)], T0);
+    await r.reserve(req('ha', 'holderA', cands('A')));
+    await r.reserve(req('hb', 'holderB', cands('B')));
+    await r.reserve(req('hc', 'holderC', cands('C')));
+    await r.reserve(req('q1', 'car1', cands('A', 'B', 'C'), { nowMs: T0 + 1 }));
+    await r.reserve(req('q2', 'car2', cands('B', 'A', 'C'), { nowMs: T0 + 2 }));
+    await r.reserve(req('q3', 'car3', cands('A', 'C'), { nowMs: T0 + 3 }));
+    // A retry while queued does not count the car again.
+    await r.reserve(req('q3', 'car3', cands('A', 'C'), { nowMs: T0 + 4, battery: 20 }));
+    const queueOf = async () => Object.fromEntries((await r.stationStatus()).map((s) => [s.id, s.queueLength]));
+    expect(await queueOf()).toEqual({ A: 2, B: 1, C: 0 });
+    // car3 (now the most urgent) is promoted when C frees; it was counted at A.
+    const res = await r.cancel({ bookingId: 'hc' }, T0 + 5);
+    expect(res.transitions.map((t) => [t.type, t.booking.carId])).toEqual([['cancelled', 'holderC'], ['confirmed', 'car3']]);
+    expect(await queueOf()).toEqual({ A: 1, B: 1, C: 0 });
+    await r.cancel({ carId: 'car2' }, T0 + 6);
+    expect(await queueOf()).toEqual({ A: 1, B: 0, C: 0 });
+    expect((await r.queue()).length).toBe(1);
+  });
+
   it('cancel by car id removes a queued car from the queue', async () => {
     await r.loadStations([st('A', 1)], T0);
     await r.reserve(req('h', 'holder', cands('A')));
@@ -239,6 +260,34 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(active).toEqual(['car1:held', 'car2:charging', 'car3:queued']);
   });
 
+  it('is work-conserving: after every operation, no station a queued car can reach has a free port', async () => {
+    await r.loadStations([st('A', 1), st('B', 2), st('C', 1), st('D', 3), st('E', 1)], T0);
+    const ids = ['A', 'B', 'C', 'D', 'E'];
+    let seed = 7;
+    const rand = (n: number): number => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n;
+    const violations = async (): Promise<string[]> => {
+      const full = new Map((await r.stationStatus()).map((s) => [s.id, s.holds + s.charging >= s.ports]));
+      return (await r.queue()).flatMap((e) => e.booking.candidates.filter((c) => !full.get(c.stationId)).map((c) => `${e.booking.carId}@${c.stationId}`));
+    };
+    let now = T0;
+    for (let step = 0; step < 300; step++) {
+      now += 1_000 + rand(20_000);
+      const car = `car${rand(25)}`;
+      const active = await r.activeBookingForCar(car);
+      const op = rand(10);
+      const h = step % 2 ? fx.secondary : r;
+      if (!active) {
+        const cs = ids.filter(() => rand(3) > 0);
+        await h.reserve(req(`b${step}`, car, cands(...(cs.length ? cs : ['C'])), { nowMs: now, battery: 5 + rand(25), critical: rand(4) === 0 }));
+      } else if (op < 3) await h.cancel({ carId: car }, now);
+      else if (op < 6 && active.status === 'held') await h.startCharging(car, active.stationId!, now, 20);
+      else if (op < 8 && active.status === 'charging') await h.completeCharging(car, now);
+      else if (op === 8) await h.loadStations([st(ids[rand(5)], 1 + rand(3))], now);
+      else await h.expireDue(now);
+      expect(await violations(), `step ${step}`).toEqual([]);
+    }
+  });
+
   it('the herd: 1,000 concurrent requests from two clients on 10 stations × 2 ports confirm exactly 20', async () => {
     const stations = gridStations(10, 2);
     await r.loadStations(stations, T0);
@@ -253,7 +302,11 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(results.filter((x) => x.status === 'confirmed')).toHaveLength(20);
     expect(results.filter((x) => x.status === 'queued')).toHaveLength(980);
     const status = await r.stationStatus();
-    expect(status.every((s) => s.holds === 2 && s.charging === 0 && s.queueLength === 980)).toBe(true);
+    // Each queued car counts once, at its best candidate (the first of its rotated list).
+    const queuedAt = new Map<string, number>();
+    results.forEach((x, i) => x.status === 'queued' && queuedAt.set(all[i % 10].stationId, (queuedAt.get(all[i % 10].stationId) ?? 0) + 1));
+    expect(status.map((s) => [s.holds, s.charging, s.queueLength])).toEqual(status.map((s) => [2, 0, queuedAt.get(s.id)]));
+    expect(status.reduce((n, s) => n + s.queueLength, 0)).toBe(980);
     const q = await r.queue();
     expect(q).toHaveLength(980);
     const ranks = q.map((e) => urgencyRank(e.booking.critical, e.booking.battery));

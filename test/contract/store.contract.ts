@@ -4,7 +4,7 @@ import type { BookingRow, SessionRow, Store, TelemetryRow } from '../../src/port
 /** Runs SQL beside the store (same database), to look at what the port does not expose. */
 export type Introspect = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
-/** The original contract's columns, exactly (ORIGINAL-CONTRACT.md). */
+/** The original contract's columns, exactly (docs/ARCHITECTURE.md, PostgreSQL tables). */
 const ORIGINAL_SESSION_COLUMNS = [
   { column_name: 'time', data_type: 'timestamp with time zone', is_nullable: 'NO' },
   { column_name: 'session_id', data_type: 'text', is_nullable: 'NO' },

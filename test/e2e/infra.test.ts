@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyFailure, parsePsJson, parsePsTable } from '../../src/adapters/docker/compose.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const repo = resolve(import.meta.dirname, '..', '..');
@@ -281,7 +282,7 @@ greenlane_timescaledb_1   docker-entrypoint.sh postgres   Up   `;
 
   it('names the port from the "address already in use" wording too', () => {
     const e = classifyFailure('docker compose up', { exitCode: 1, stdout: '', stderr: 'Error response from daemon: Ports are not available: exposing port TCP 0.0.0.0:5432 -> 0.0.0.0:0: listen tcp 0.0.0.0:5432: bind: address already in use' });
-    expect(e.exitCode).toBe(5);
+    expect(exitCodeFor(e)).toBe(5);
     expect(e.message).toBe('Host port 5432 needed by timescaledb is already in use.');
   });
 

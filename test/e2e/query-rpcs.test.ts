@@ -10,7 +10,7 @@ import { eventually, startTestStack } from '../helpers/query-stack.js';
 import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
 import { createMemoryFleetState } from '../../src/adapters/memory/memory-fleet-state.js';
 import { remoteQueries } from '../../src/app/operator-queries.js';
-import { ExitCode } from '../../src/cli/exit-codes.js';
+import { ExitCode, exitCodeFor } from '../../src/cli/exit-codes.js';
 import { GreenlaneError } from '../../src/errors.js';
 import { createIngestion } from '../../src/grpc/ingestion-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -214,7 +214,8 @@ describe('a server without a coordinator', () => {
       expect(err?.details).toMatch(/without a coordinator/);
       const cli = await remoteQueries(solo, address).listStations().then(() => null, (e: GreenlaneError) => e);
       expect(cli).toBeInstanceOf(GreenlaneError);
-      expect(cli).toMatchObject({ exitCode: ExitCode.bug, code: 'UNAVAILABLE' });
+      expect(cli).toMatchObject({ code: 'UNAVAILABLE' });
+      expect(exitCodeFor(cli)).toBe(ExitCode.bug);
       expect(cli?.message).toMatch(/without a coordinator/);
     } finally {
       solo.close();

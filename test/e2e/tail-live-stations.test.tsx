@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import { loadFleetProto } from '../../src/grpc/proto.js';
 import type { Stack } from '../../src/app/stack.js';
-import type { StationRow } from '../../src/app/stations-view.js';
+import type { StationRow } from '../../src/services/queries/station-rows.js';
 import { App } from '../../src/tui/components/App.js';
 import { StationsPanel } from '../../src/tui/components/StationsPanel.js';
 import { pollStationOccupancy, runTail } from '../../src/tui/run-tail.js';

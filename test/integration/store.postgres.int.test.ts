@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { quoteIdent } from '../../src/adapters/postgres/sql.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { EngineUnreachableError } from '../../src/errors.js';
 import { storeContract } from '../contract/store.contract.js';
 import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
@@ -57,7 +58,7 @@ await describeWithEngine('postgres', probe, 'PostgresStore', () => {
 it('fails fast with EngineUnreachableError (exit 4) when nothing listens, without leaking the password', async () => {
   const err = await createPostgresStore({ url: 'postgres://greenlane:secret@127.0.0.1:1/greenlane' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(EngineUnreachableError);
-  expect((err as EngineUnreachableError).exitCode).toBe(4);
+  expect(exitCodeFor(err)).toBe(4);
   expect((err as Error).message).not.toContain('secret');
 });
 

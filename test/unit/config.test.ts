@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
 import { ConfigError } from '../../src/errors.js';
 import { assertCompleteExternal, describeConfig, loadConfig } from '../../src/config/load.js';
 import { envName } from '../../src/config/schema.js';
@@ -43,7 +44,7 @@ describe('loadConfig', () => {
       run();
     } catch (err) {
       const e = err as ConfigError;
-      expect(e.exitCode).toBe(3);
+      expect(exitCodeFor(e)).toBe(3);
       expect(e.message).toContain('GREENLANE_REDIS_URL');
       expect(e.message).toContain('"http://x"');
       expect(e.message).toMatch(/redis:\/\//);

@@ -28,9 +28,10 @@ describe('exit codes', () => {
     expect([ExitCode.sigint, ExitCode.sigterm]).toEqual([130, 143]);
   });
 
-  it('keeps exitCode on the errors in step with the CLI mapping', () => {
+  it('maps an unreachable engine to 4 by its kind', () => {
     const e = new EngineUnreachableError('Kafka', '127.0.0.1:1');
-    expect(e.exitCode).toBe(exitCodeFor(e));
+    expect(e.kind).toBe('engine-unreachable');
+    expect(exitCodeFor(e)).toBe(4);
   });
 });
 

@@ -23,12 +23,13 @@ import { connectRedis } from './redis-fleet-state.js';
  * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
  * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
- * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen).
+ * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen),
+ * res:qfirst (HASH station → queued cars counted there: each at its best candidate).
  * See lua/reservations-lib.lua.
  */
 export const reservationKeys = [
   'res:stations', 'res:holds', 'res:charging', 'res:bookings', 'res:cars',
-  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen',
+  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen', 'res:qfirst',
 ] as const;
 
 const scripts = {

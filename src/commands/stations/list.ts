@@ -4,7 +4,7 @@ import { clientFlags, engineFlags } from '../../cli/flags.js';
 import { table } from '../../cli/output.js';
 import { createLogger } from '../../observability/logger.js';
 import { openFleetQueries } from '../../app/operator-queries.js';
-import type { StationRow } from '../../app/stations-view.js';
+import type { StationRow } from '../../services/queries/station-rows.js';
 
 export default class StationsList extends BaseCommand<typeof StationsList> {
   static override summary = 'List charging stations: ports free/total, holds, sessions, queue, power and the current price.';

@@ -2,7 +2,8 @@ import { Args } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { UsageError } from '../../errors.js';
 import { engineFlags } from '../../cli/flags.js';
-import { readStationsFile, stationsOutside } from '../../domain/stations.js';
+import { readStationsFile } from '../../config/stations-file.js';
+import { stationsOutside } from '../../domain/stations.js';
 import { createLogger } from '../../observability/logger.js';
 import { loadStationsIntoRedis } from '../../app/stations-view.js';
 

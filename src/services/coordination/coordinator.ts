@@ -50,7 +50,7 @@ function wire(deps: CoordinatorDeps): Parts {
   const lastBattery = new Map<string, number>();
   const outbox = new Outbox({ bus: deps.bus, topic, instanceId, logger, metrics, prices, capacityKwh: pack.capacityKwh, lastBattery: (carId) => lastBattery.get(carId), deliver: deps.deliver });
   const flow = new BookingFlow({ reservations, fleet: deps.fleet, stations, policy, pack, now, prices, status, outbox, metrics, logger, instanceId });
-  const stale = new StaleCars({ reservations, now, staleAfterMs: deps.staleAfterMs ?? 10 * 60_000, staleAfterWallMs: deps.staleAfterWallMs ?? 60_000, logger });
+  const stale = new StaleCars({ reservations, now, staleAfterMs: deps.staleAfterMs ?? 10 * 60_000, staleAfterWallMs: deps.staleAfterWallMs ?? 60_000, logger, wall: deps.wallNow });
   const renewal = new HoldRenewal({ reservations, now, policy, logger });
   const reactions = new TelemetryReactions({
     reservations,
@@ -94,6 +94,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
           topic: p.topic,
           groupId: `${deps.namespace ? deps.namespace + '.' : ''}greenlane-decisions-${p.instanceId}`,
           fromBeginning: false,
+          ephemeral: true, // per instance: deleted on stop, not left on the broker
+
           handleBatch: async (records) => onBusRecords(records),
         });
       }

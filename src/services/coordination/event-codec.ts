@@ -74,6 +74,8 @@ export function transitionEvent(t: Transition, instanceId: string, extra: Record
     message: messageFor(t),
     ...extra,
   };
+  // No station yet (a queued booking without candidates): omit it, as the worker's schema wants a non-empty id.
+  if (!e.station_id) delete e.station_id;
   if (t.type === 'confirmed') Object.assign(e, { expires_at: b.expiresAt, promoted: t.promoted });
   if (t.type === 'queued') Object.assign(e, { queue_position: t.position, reason: 'no_free_port' });
   if (t.type === 'expired' || t.type === 'cancelled') e.reason = b.endReason ?? t.type;
@@ -116,18 +118,20 @@ export function completedEvent(t: Transition, instanceId: string, facts: Session
 
 /** booking_failed for a request no reservation was tried for (no reachable or unknown station). */
 export function failedEvent(ask: { carId: string; bookingId: string; stationId?: string; battery: number }, now: number, reason: string, instanceId: string): BookingEvent {
-  return {
+  const e: BookingEvent = {
     event_id: `${ask.bookingId}:booking_failed`,
     event_type: 'booking_failed',
     car_id: ask.carId,
     timestamp: now,
     booking_id: ask.bookingId,
-    station_id: ask.stationId ?? '',
     battery: ask.battery,
     reason,
     message: reason === 'no_reachable_station' ? 'no station within the remaining range' : `cannot book: ${reason}`,
     origin_instance: instanceId,
   };
+  // A failure with no station named has none (the worker rejects an empty station_id; bookings.station_id is nullable).
+  if (ask.stationId) e.station_id = ask.stationId;
+  return e;
 }
 
 /** battery_critical for a car's telemetry. */
@@ -144,8 +148,8 @@ export function criticalEvent(e: TelemetryEvent, instanceId: string): BookingEve
   };
 }
 
-function firstCandidate(b: Booking): string {
-  return b.candidates[0]?.stationId ?? '';
+function firstCandidate(b: Booking): string | undefined {
+  return b.candidates[0]?.stationId;
 }
 
 function messageFor(t: Transition): string {

@@ -1,4 +1,4 @@
-import { isCritical, wantsCharge, type PolicyParams } from '../../domain/booking-policy.js';
+import { deferralFloorPct, isCritical, wantsCharge, type PolicyParams } from '../../domain/booking-policy.js';
 import type { Station } from '../../domain/charging.js';
 import type { TelemetryEvent } from '../../domain/events.js';
 import { haversineKm } from '../../domain/geo.js';
@@ -79,12 +79,17 @@ export class TelemetryReactions {
     else await this.askForCharge(e);
   }
 
-  /** A car without a booking asks below the threshold, unless deferred (and not critical) or it failed a moment ago. */
+  /**
+   * A car without a booking asks below the threshold, unless it failed a moment ago or waits for a
+   * cheaper window. A deferred car asks again at its window even above the threshold (its energy was
+   * moved there, not dropped), or before it once its battery is down to the floor (critical included).
+   */
   private async askForCharge(e: TelemetryEvent): Promise<void> {
     const { policy, now } = this.o;
-    if (!wantsCharge(e.battery, policy)) return;
     const until = this.o.flow.deferredUntil(e.car_id);
-    if (until && until > now() && !isCritical(e.battery, policy)) return;
+    const windowOpen = until !== undefined && until <= now() && e.battery < policy.targetPct;
+    if (!wantsCharge(e.battery, policy) && !windowOpen) return;
+    if (until !== undefined && until > now() && e.battery > deferralFloorPct(policy)) return;
     if ((this.failedAt.get(e.car_id) ?? -Infinity) + FAILED_RETRY_MS > now()) return;
     const d = await this.o.flow.book({ carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` });
     if (d.status === 'failed') this.failedAt.set(e.car_id, now());

@@ -48,6 +48,12 @@ export interface CoordinatorDeps {
   staleAfterMs?: number;
   /** …and for this long in wall time (default 60 s), so a sped-up simulation's fast clock never drops a live car. */
   staleAfterWallMs?: number;
+  /**
+   * The wall clock the stale-car window is measured in (default Date.now). A virtual-time simulation
+   * (src/sim/virtual/) passes its own clock, with sweepIntervalMs 0 and sweep() called at its own ticks,
+   * so no decision depends on the machine's time.
+   */
+  wallNow?: () => number;
 }
 
 export interface Coordinator {

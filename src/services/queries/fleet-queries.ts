@@ -2,7 +2,7 @@ import type { BookingRequest, Decision } from '../../domain/booking-request.js';
 import type { FleetState } from '../../ports/fleet-state.js';
 import type { Booking, Reservations } from '../../ports/reservations.js';
 import type { SessionQuery, SessionRow, Store } from '../../ports/store.js';
-import { nearestRows, stationRow, type NearestStationRow, type StationRow } from '../../app/stations-view.js';
+import { nearestRows, stationRow, type NearestStationRow, type StationRow } from './station-rows.js';
 
 /**
  * The operator's read queries (stations, bookings, sessions) over the ports. One implementation

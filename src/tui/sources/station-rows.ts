@@ -2,7 +2,7 @@ import type { FleetQueries, NearestResult } from '../../services/queries/fleet-q
 
 /**
  * The station rows the live queries answer, as the TUI sees them. They are declared in
- * src/app/stations-view.ts; the TUI takes them through the query service's signatures
+ * src/services/queries/station-rows.ts; the TUI takes them through the query service's signatures
  * (src/services/queries/fleet-queries.ts) so that it never imports the composition root.
  * Once the row types live outside src/app, import them from there instead.
  */

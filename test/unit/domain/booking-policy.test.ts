@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   candidatesFor,
   clockTime,
   defaultPolicy,
+  deferralFloorPct,
   expectedWaitMin,
   holdMsFor,
   holdRenewalMs,
@@ -13,6 +15,7 @@ import {
   scoreStations,
   wantsCharge,
 } from '../../../src/domain/booking-policy.js';
+import { parseStations } from '../../../src/config/stations-file.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
 import type { PricePoint } from '../../../src/ports/price-source.js';
 
@@ -87,6 +90,21 @@ describe('booking policy', () => {
     expect(d).toMatchObject({ deferUntil: now + 2 * H, pricePerKwh: 0.2, savingsPerKwh: 0.2, reason: 'deferred to 20:00, saves $0.20/kWh' });
   });
 
+  it('with the default policy, moves a car that can wait to the cheap night window (a car at 60 % at 17:30 to 01:00)', () => {
+    const now = Date.UTC(2026, 0, 1, 17, 30);
+    // Peak prices until midnight, the cheap window from 01:00 (every 15 min over 8 h, as the coordinator's forecast).
+    const forecast = Array.from({ length: 32 }, (_, i) => now + (i + 1) * 15 * 60_000).map((t) => point(t, t >= now + 7.5 * H ? 0.12 : 0.38));
+    const d = planDeferral({ battery: 60, nowMs: now, currentPrice: 0.39, forecast });
+    expect(d).toMatchObject({ deferUntil: now + 7.5 * H, pricePerKwh: 0.12, reason: 'deferred to 01:00, saves $0.27/kWh' });
+    // A car asking below the request threshold waits too: a deferred car waits parked (src/sim/driver.ts).
+    expect(planDeferral({ battery: 28, nowMs: now, currentPrice: 0.39, forecast })?.deferUntil).toBe(now + 7.5 * H);
+    // Never a critical car, however large the saving.
+    expect(planDeferral({ battery: defaultPolicy.criticalPct - 0.5, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    // Nor a car whose battery would fall below the floor (critical + safety margin) before the window.
+    expect(planDeferral({ battery: 21, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    expect(deferralFloorPct()).toBe(defaultPolicy.criticalPct + defaultPolicy.deferral.safetyMarginPct);
+  });
+
   it('never defers a critical car, nor for a tiny saving', () => {
     const now = Date.UTC(2026, 0, 1, 18, 0);
     const forecast = [point(now + H, 0.38)];
@@ -100,5 +118,24 @@ describe('booking policy', () => {
     expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'America/New_York')).toBe('21:15');
     expect(clockTime(Date.UTC(2026, 0, 1, 2, 15), 'Not/AZone')).toBe('02:15');
     expect(defaultPolicy.maxHoldMs).toBe(20 * 60_000);
+  });
+});
+
+describe('candidates on the shipped Manhattan stations', () => {
+  const manhattan = parseStations(JSON.parse(readFileSync(new URL('../../../deploy/stations/manhattan.json', import.meta.url), 'utf8')));
+  const pack = { capacityKwh: 75, whPerKm: 180 };
+
+  it('offers every reachable station, the 50 kW ones too, so a queued car can be promoted at any of them', () => {
+    const scored = scoreStations({ car: { lat: 40.7538, lon: -74.0012, battery: 25 }, stations: manhattan, pack });
+    const ids = candidatesFor(scored).map((c) => c.stationId);
+    expect(ids).toHaveLength(manhattan.length);
+    expect(ids).toEqual(expect.arrayContaining(['ST-TRIBECA', 'ST-KIPS-BAY']));
+  });
+
+  it('ranks a free 50 kW station first when the faster ones nearby are full with queues', () => {
+    const status = new Map(manhattan.map((s) => [s.id, { id: s.id, ports: s.ports, holds: s.ports, charging: 0, queueLength: 4 }]));
+    status.set('ST-TRIBECA', { id: 'ST-TRIBECA', ports: 3, holds: 2, charging: 0, queueLength: 0 });
+    const scored = scoreStations({ car: { lat: 40.7195, lon: -74.0089, battery: 25 }, stations: manhattan, status, pack });
+    expect(candidatesFor(scored)[0].stationId).toBe('ST-TRIBECA');
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gridStations, parseStations, readStationsFile, stationsOutside } from '../../../src/domain/stations.js';
+import { exitCodeFor } from '../../../src/cli/exit-codes.js';
+import { parseStations, readStationsFile } from '../../../src/config/stations-file.js';
+import { gridStations, stationsOutside } from '../../../src/domain/stations.js';
 
 describe('stations file', () => {
   it('the shipped Manhattan file is valid and inside the simulator area', async () => {
@@ -16,7 +18,7 @@ describe('stations file', () => {
   });
 
   it('a missing file is a config error with a next step', async () => {
-    await expect(readStationsFile('nope.json')).rejects.toMatchObject({ exitCode: 3 });
+    expect(exitCodeFor(await readStationsFile('nope.json').catch((e: unknown) => e))).toBe(3);
   });
 
   it('grid stations spread inside the bounds', () => {

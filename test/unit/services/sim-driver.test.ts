@@ -92,6 +92,21 @@ describe('sim driver: simulated cars obey the coordinator', () => {
     expect(driver.now()).toEqual({ drivingToStation: 1, waiting: 0, charging: 0 });
   });
 
+  it('deferred: a low car waits parked for its window (the coordinator asks again then); a car with range drives on', () => {
+    const { car, sim, driver } = setup(25);
+    sim.run(5);
+    expect(car.mode).not.toBe('parked');
+    sim.respond(car, { status: 'BOOKING_DEFERRED', booking_id: '', station_id: '', reason: 'deferred to 01:00, saves $0.27/kWh' });
+    expect(car.mode).toBe('parked');
+    expect(driver.counts().deferred).toBe(1);
+    expect(driver.now()).toEqual({ drivingToStation: 0, waiting: 0, charging: 0 });
+    const roaming = setup(60);
+    roaming.sim.respond(roaming.car, { status: 'BOOKING_DEFERRED', booking_id: '', station_id: '', reason: 'deferred to 01:00, saves $0.27/kWh' });
+    roaming.sim.run(5);
+    expect(roaming.car.mode).not.toBe('parked');
+    expect(roaming.driver.counts().deferred).toBe(1);
+  });
+
   it('a late confirmation of an older booking does not pull a charging car out of its bay', () => {
     const { car, sim } = setup();
     sim.respond(car, { status: 'BOOKING_CHARGING', booking_id: 'bk-2' });

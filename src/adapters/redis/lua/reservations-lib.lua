@@ -11,11 +11,12 @@
 --   9 res:clock     STRING monotonic clock (max now seen), so transitions are ordered in time
 --  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
 --  11 res:seen      ZSET bookingId -> when its car was last seen (active bookings only; expire-stale.lua)
+--  12 res:qfirst    HASH stationId -> queued cars whose best candidate it is (each queued car counted once)
 -- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
 -- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local K_SEEN = KEYS[11]
+local K_SEEN, K_QFIRST = KEYS[11], KEYS[12]
 local PREFIX = ARGV[1]
 
 local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
@@ -66,13 +67,21 @@ local function hold(b, sid, holdMs, now)
   redis.call('ZADD', K_EXPIRY, int(b.expiresAt), b.bookingId)
 end
 
+-- The station a queued car is counted at (station-status.lua): its best candidate.
+local function first_station(b) return b.candidates[1] and b.candidates[1].stationId end
+
 local function dequeue(b)
-  redis.call('ZREM', K_QUEUE, b.bookingId)
+  local removed = redis.call('ZREM', K_QUEUE, b.bookingId)
+  local sid = first_station(b)
+  if removed == 1 and sid and tonumber(redis.call('HGET', K_QFIRST, sid) or '0') > 0 then redis.call('HINCRBY', K_QFIRST, sid, -1) end
   for _, c in ipairs(b.candidates) do redis.call('ZREM', qkey(c.stationId), b.bookingId) end
 end
 
+-- Also re-scores a car already queued (a retry refreshes its urgency) without counting it twice.
 local function enqueue(b, score)
-  redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
+  local added = redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
+  local sid = first_station(b)
+  if added == 1 and sid then redis.call('HINCRBY', K_QFIRST, sid, 1) end
   for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(score), b.bookingId) end
 end
 

@@ -6,6 +6,6 @@ for i = 1, #flat, 2 do
   table.insert(rows, { id = sid, ports = tonumber(flat[i + 1]),
     holds = tonumber(redis.call('HGET', K_HOLDS, sid) or '0'),
     charging = tonumber(redis.call('HGET', K_CHARGING, sid) or '0'),
-    queueLength = redis.call('ZCARD', qkey(sid)) })
+    queueLength = tonumber(redis.call('HGET', K_QFIRST, sid) or '0') })
 end
 return cjson.encode(rows)

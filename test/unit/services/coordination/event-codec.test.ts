@@ -35,7 +35,9 @@ describe('event codec', () => {
   });
 
   it('failures and critical batteries', () => {
-    expect(failedEvent({ carId: 'CAR-1', bookingId: 'bk-9', battery: 5 }, T0, 'no_reachable_station', 'c')).toMatchObject({ event_type: 'booking_failed', station_id: '', message: 'no station within the remaining range' });
+    const failed = failedEvent({ carId: 'CAR-1', bookingId: 'bk-9', battery: 5 }, T0, 'no_reachable_station', 'c');
+    expect(failed).toMatchObject({ event_type: 'booking_failed', message: 'no station within the remaining range' });
+    expect(failed).not.toHaveProperty('station_id');
     const crit = criticalEvent({ event_id: 'x', event_type: 'telemetry', car_id: 'CAR-1', timestamp: T0, lat: 1, lon: 2, battery: 9, velocity: 0 }, 'c');
     expect(crit).toMatchObject({ event_id: `CAR-1:battery_critical:${T0}`, battery: 9, lat: 1, lon: 2 });
     expect(decisionFromEvent(crit)).toBeNull();
