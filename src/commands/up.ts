@@ -11,7 +11,17 @@ import { createLogger } from '../observability/logger.js';
 import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
 import { resolveClockMode } from '../app/clock-mode.js';
+import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../app/startup.js';
 import { warnIfExposed } from '../app/exposure.js';
+
+/** Seconds, or a duration with a unit: 30, 30s, 2m. */
+const duration = Flags.custom<number>({
+  parse: async (input) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m)?$/.exec(input.trim());
+    if (!m) throw new UsageError(`--engine-wait takes seconds or a duration like 30s or 2m, not "${input}"`);
+    return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+  },
+});
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';
@@ -39,6 +49,7 @@ export default class Up extends BaseCommand<typeof Up> {
     'metrics-port': Flags.integer({ summary: 'Base port for /metrics.', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
     clock: Flags.option({ options: ['auto', 'wall', 'event-time'] as const, summary: "Coordinator clock: wall (server time), event-time (simulated time; embedded/dev) or auto.", env: 'GREENLANE_CLOCK' })(),
     'data-dir': Flags.string({ summary: 'Where embedded state and the dev token live.', env: 'GREENLANE_DATA_DIR' }),
+    'engine-wait': duration({ summary: 'External mode: how long to wait for Kafka, Redis and PostgreSQL to answer before failing with exit 4 (e.g. 30s, 2m).', env: 'GREENLANE_ENGINE_WAIT_SEC', default: DEFAULT_ENGINE_WAIT_SEC }),
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
   };
 
@@ -51,6 +62,7 @@ export default class Up extends BaseCommand<typeof Up> {
       assertCompleteExternal(loaded.config);
       // Simulated time on real engines only when asked for by name (exit 3 with the hint otherwise).
       resolveClockMode(loaded, { speed: this.flags.sim > 0 ? this.flags.speed : 1 });
+      await this.prepareEngines();
       const code = await superviseServices({
         loaded,
         sim: this.flags.sim,
@@ -83,6 +95,18 @@ export default class Up extends BaseCommand<typeof Up> {
         { deadlineMs: 15_000, exit: (code) => (drained ? resolve(code) : process.exit(code)) },
       );
     });
+  }
+
+  /**
+   * Before any child starts: every engine answers within --engine-wait (else exit 4 naming it,
+   * instead of restarting children forever), and the topics exist with leaders, so the first
+   * start against a fresh namespace never crashes a subscriber.
+   */
+  private async prepareEngines(): Promise<void> {
+    const { config } = this.cfg;
+    await waitForEngines(config, { waitMs: this.flags['engine-wait'] * 1000, say: (m) => this.say(chalk.dim(m)) });
+    const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
+    await ensureEventTopics(config, logger);
   }
 
   private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {

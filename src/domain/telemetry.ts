@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TelemetryEvent } from './events.js';
+import { EVENT_TIME_MAX_MS, hasNul, type TelemetryEvent } from './events.js';
 
 /** A CarStatus that passed validation. Same shape as the gRPC message. */
 export interface CarStatusValue {
@@ -69,6 +69,8 @@ function checkReading(get: (field: keyof CarStatusValue) => unknown): ReadingChe
   const ts = get('timestamp');
   if (typeof ts !== 'number' || !Number.isFinite(ts) || !Number.isInteger(ts) || ts <= 0)
     return { ok: false, field: 'timestamp', reason: 'timestamp must be a positive integer (Unix ms)' };
+  // The store (timestamptz via an ISO string) and JS Date format only years up to 9999: beyond, a record is poison.
+  if (ts > EVENT_TIME_MAX_MS) return { ok: false, field: 'timestamp', reason: `timestamp must be at most ${EVENT_TIME_MAX_MS} (year 9999, Unix ms)` };
   return { ok: true };
 }
 
@@ -107,6 +109,7 @@ const eventFieldOf = new Map<keyof CarStatusValue, keyof TelemetryEvent>([['car_
 export function validateTelemetryEvent(json: Record<string, unknown>): TelemetryEventResult {
   const id = json.event_id;
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) return { ok: false, field: 'event_id', reason: 'event_id must be a string of 1–200 characters' };
+  if (typeof id === 'string' && hasNul(id)) return { ok: false, field: 'event_id', reason: 'event_id must not contain a NUL character' };
   if (json.event_type !== 'telemetry') return { ok: false, field: 'event_type', reason: 'event_type must be "telemetry"' };
   const check = checkReading((field) => json[eventFieldOf.get(field)!]);
   if (!check.ok) return { ok: false, field: eventFieldOf.get(check.field)!, reason: check.reason };

@@ -20,8 +20,9 @@ export function createRegistry(defaults = true): Registry {
   return registry;
 }
 
+/** Ready or not; a check may say why it is not (the /ready body). */
 export interface HealthCheck {
-  (): Promise<boolean> | boolean;
+  (): Promise<boolean | { ready: boolean; reason?: string }> | boolean | { ready: boolean; reason?: string };
 }
 
 /**
@@ -42,9 +43,10 @@ export async function serveMetrics(opts: { registry: Registry; port: number; hos
     } else if (path === '/health') {
       res.end('OK');
     } else if (path === '/ready') {
-      const ok = opts.ready ? await opts.ready() : true;
-      res.statusCode = ok ? 200 : 503;
-      res.end(ok ? 'READY' : 'NOT READY');
+      const answer = opts.ready ? await opts.ready() : true;
+      const { ready, reason } = typeof answer === 'boolean' ? { ready: answer, reason: undefined } : answer;
+      res.statusCode = ready ? 200 : 503;
+      res.end(ready ? 'READY' : reason ? `NOT READY: ${reason}` : 'NOT READY');
     } else {
       res.statusCode = 404;
       res.end('not found');
