@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { createEngines, localPrices, openPriceSource, openReservations, type Engines } from './engines.js';
+import { createEngines, localPrices, openPriceSource, openReservations, openStore, type Engines } from './engines.js';
 import type { LoadedConfig } from '../config/load.js';
 import { resolveCredentials } from '../config/token.js';
 import { resolveClockMode, timestampWindowFor, type ClockMode } from './clock-mode.js';
@@ -8,6 +8,7 @@ import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
+import type { BookingRow } from '../ports/store.js';
 import { packagePath } from '../util/package-root.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
@@ -130,10 +131,29 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
     clock: stack.clockMode === 'event-time' ? 'event-time' : undefined,
     policy: { graceMs: config.holdGraceSec * 1000, maxHoldMs: config.maxHoldSec * 1000, minHoldMs: Math.min(60_000, config.maxHoldSec * 1000) },
     deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
+    history: bookingHistory(stack, opts),
   });
   await stack.coordinator.start();
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
   ingestion.attachQueries(stackQueryHandlers({ coordinator: stack.coordinator, reservations: stack.reservations, fleet: stack.engines.fleet!, store: stack.engines.store, prices: stack.prices }));
+}
+
+/**
+ * Where lost reservations are rebuilt from: the bookings table. This process's store when it has one
+ * (embedded, or a worker here); else the configured database, opened only for a rebuild.
+ */
+function bookingHistory(stack: Stack, opts: StackOptions): ((sinceMs: number) => Promise<BookingRow[]>) | undefined {
+  const { config } = opts.loaded;
+  if (stack.engines.store) return async (since) => (await stack.engines.store!.activeBookings?.(since)) ?? [];
+  if (!config.databaseUrl) return undefined;
+  return async (since) => {
+    const store = await openStore(config, { logger: opts.logger, poolSize: 1 });
+    try {
+      return (await store.activeBookings?.(since)) ?? [];
+    } finally {
+      await store.close();
+    }
+  };
 }
 
 async function stopStack(stack: Stack, drainMs: number): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Candidate, StationStatus } from '../domain/booking-policy.js';
+import type { BookingEvent } from '../domain/events.js';
 import type { Station } from './fleet-state.js';
 
 export type { Candidate, StationStatus };
@@ -91,6 +92,29 @@ export interface QueueEntry {
   booking: Booking;
 }
 
+/**
+ * One record of the outbox: written in the same atomic step as the change it reports (a
+ * transition), or appended on its own (an event that changes no reservation, e.g. booking_failed).
+ * `id` orders the outbox (a Redis stream id: `<ms>-<seq>`); the relay publishes and then acks it.
+ */
+export interface OutboxEntry {
+  id: string;
+  transition?: Transition;
+  event?: BookingEvent;
+}
+
+/** A booking known from the log (the latest state the event log has for it), to rebuild lost state. */
+export interface RestoredBooking {
+  bookingId: string;
+  carId: string;
+  status: 'held' | 'queued' | 'charging';
+  stationId: string | null;
+  /** When the booking was made (its first event). */
+  since: number;
+  expiresAt: number | null;
+  battery?: number;
+}
+
 export interface Reservations {
   readonly kind: 'memory' | 'redis';
   /** Sets each station's port count (stations not listed keep their state), then promotes into new capacity. */
@@ -127,6 +151,26 @@ export interface Reservations {
   activeBookings(carIds: string[]): Promise<Map<string, Booking>>;
   /** The queue in service order (most urgent first). */
   queue(limit?: number): Promise<QueueEntry[]>;
+  /**
+   * Up to `limit` outbox entries after `after` (null: from the oldest), in order. Every transition a
+   * mutation returns is also in the outbox, appended in the same atomic step.
+   */
+  readOutbox(after: string | null, limit: number): Promise<OutboxEntry[]>;
+  /** Appends events that change no reservation (booking_failed, battery_critical) to the outbox. */
+  appendOutbox(events: BookingEvent[]): Promise<void>;
+  /** Removes published entries (the broker acknowledged them). Returns how many were removed. */
+  ackOutbox(ids: string[]): Promise<number>;
+  /**
+   * A lease so one relay publishes at a time across instances: true when `owner` holds it for `ttlMs`
+   * from now (taken or renewed). A relay that loses it stops; duplicates in between are harmless.
+   */
+  leaseOutbox(owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Rebuilds lost state: sets the stations' ports and restores each booking not already known
+   * (held: a hold until its expiry; charging: a session; queued: at its station), in one atomic
+   * step, without transitions (they happened already). Returns the bookings restored.
+   */
+  restore(stations: Station[], bookings: RestoredBooking[], nowMs: number): Promise<number>;
   /** Every active booking (held, charging, queued), in no particular order: for operator listings. */
   listActive?(): Promise<Booking[]>;
   close(): Promise<void>;
@@ -136,4 +180,16 @@ export interface Reservations {
 export function urgencyRank(critical: boolean, battery: number): number {
   const pct = Math.min(100, Math.max(0, battery));
   return (critical ? 0 : 10_001) + Math.round(pct * 100);
+}
+
+/** The reservation a booking from the log becomes (its candidates: the one station the log names). */
+export function restoredBooking(r: RestoredBooking, now: number): Booking {
+  const candidates = r.stationId ? [{ stationId: r.stationId, score: 0 }] : [];
+  return {
+    bookingId: r.bookingId, carId: r.carId, status: r.status, stationId: r.status === 'queued' ? null : r.stationId, candidates,
+    holdMs: r.expiresAt ? Math.max(0, r.expiresAt - r.since) : 15 * 60_000, battery: r.battery ?? 50, critical: false, createdAt: r.since, updatedAt: now,
+    queuedAt: r.status === 'queued' ? r.since : null, confirmedAt: r.status === 'queued' ? null : r.since,
+    expiresAt: r.status === 'held' ? (r.expiresAt ?? now) : null, chargingStartedAt: r.status === 'charging' ? r.since : null,
+    startBattery: null, endedAt: null, endReason: null, lastSeenAt: now,
+  };
 }

@@ -12,11 +12,12 @@
 --  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
 --  11 res:seen      ZSET bookingId -> when its car was last seen (active bookings only; expire-stale.lua)
 --  12 res:qfirst    HASH stationId -> queued cars whose best candidate it is (each queued car counted once)
+--  13 res:outbox    STREAM field t = transition JSON (or e = event JSON): what the relay publishes to Kafka
 -- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
 -- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local K_SEEN, K_QFIRST = KEYS[11], KEYS[12]
+local K_SEEN, K_QFIRST, K_OUTBOX = KEYS[11], KEYS[12], KEYS[13]
 local PREFIX = ARGV[1]
 
 local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
@@ -144,4 +145,13 @@ local function active_for_car(carId)
   local id = redis.call('HGET', K_CARS, carId)
   if not id then return nil end
   return load(id)
+end
+
+-- The outbox: each transition a script returns is appended in the same script (one atomic step),
+-- so a transition can be neither lost nor published without its change. Returns the encoded result.
+local function outboxed(result)
+  if type(result.transitions) == 'table' then
+    for _, t in ipairs(result.transitions) do redis.call('XADD', K_OUTBOX, '*', 't', cjson.encode(t)) end
+  end
+  return cjson.encode(result)
 end
