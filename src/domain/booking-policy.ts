@@ -35,7 +35,7 @@ export interface PackLike {
 export interface PolicyParams extends DriveModel {
   /** A car asks for charge below this battery percent. */
   requestThresholdPct: number;
-  /** Below this a car is critical: ahead of every other car, never deferred. */
+  /** Below this a car is critical: first in the queue, a 30 min lead at promotions (src/ports/reservations.ts), never deferred. */
   criticalPct: number;
   targetPct: number;
   /** Battery kept back when judging reach, percent points. */

@@ -22,7 +22,7 @@ export interface ReserveRequest {
   nowMs: number;
   /** Battery percent when asking: lower battery is served first in the queue. */
   battery: number;
-  /** Below the critical level (15 % by default): ahead of every non-critical car. */
+  /** Below the critical level (15 % by default): first in the queue's order, and 30 min of lead when a port is promoted (stationQueueScore). */
   critical: boolean;
 }
 
