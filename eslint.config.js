@@ -37,7 +37,7 @@ const layers = [
     message: 'commands never import adapters: ask src/app (the composition root) for them.',
   },
   {
-    target: './src/commands/!(index.ts)',
+    target: './src/commands/!(index.ts|lazy.ts)',
     from: './src/commands',
     message: 'commands never import other commands: share code through src/app or src/cli.',
   },

@@ -7,7 +7,7 @@ import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
-import { packagePath } from '../util/package-root.js';
+import { assetPath } from '../util/assets.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
@@ -42,7 +42,7 @@ export interface Stack {
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
 
-export const DEFAULT_STATIONS_FILE = () => packagePath('deploy', 'stations', 'manhattan.json');
+export const DEFAULT_STATIONS_FILE = () => assetPath('deploy/stations/manhattan.json');
 
 /**
  * Composes the services of one process. Embedded mode: memory bus and fleet state, PGlite,
