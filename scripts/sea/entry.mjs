@@ -29,5 +29,5 @@ const argv = process.argv.slice(2);
   // Plugins are not embedded (shell completion comes with the npm package).
   const pjson = { ...pkg, oclif: { ...pkg.oclif, plugins: [] } };
   const config = await Config.load({ root: process.cwd(), pjson, isRoot: true });
-  await run(argv, config).then(flush).catch(handle);
+  await run(argv, config).then(() => flush()).catch(handle);
 }
