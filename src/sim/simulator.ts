@@ -84,6 +84,12 @@ export interface Simulator {
   onResponse(listener: ResponseListener): () => void;
   /** Adds a tick listener; returns an unsubscribe function. */
   onTick(listener: TickListener): () => void;
+  /** The simulated clock now, Unix ms. */
+  simNowMs(): number;
+  /** Simulated seconds per wall second from the next tick on (the update rate stays the same; each step gets shorter). */
+  setSpeed(speed: number): void;
+  /** The current simulated seconds per wall second. */
+  speed(): number;
 }
 
 /** Runs a fleet: a fixed simulated step per tick, ticks scheduled against the start (see createSimulator). */
@@ -97,11 +103,14 @@ class LiveSimulator implements Simulator {
   private readonly pool: LinkPool;
   private readonly hz: number;
   private readonly periodMs: number;
-  /** Fixed simulated step: trajectories do not depend on timer jitter. */
-  private readonly dtSec: number;
+  /** Fixed simulated step while the speed holds: trajectories do not depend on timer jitter. */
+  private dtSec: number;
   private wallStart = 0;
   private simStart = 0;
   private tick = 0;
+  /** Simulated ms elapsed at the last speed change, and the tick it happened at. */
+  private simBaseMs = 0;
+  private tickBase = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private stopping: Promise<SimSummary> | undefined;
@@ -162,7 +171,7 @@ class LiveSimulator implements Simulator {
       ...this.counters,
       ratePerSec: durationSec > 0 ? Math.round(this.counters.sent / elapsed) : 0,
       durationSec,
-      simulatedSec: Math.round(this.tick * this.dtSec),
+      simulatedSec: Math.round(this.simElapsedMs() / 1000),
       ...(this.fatal ? { fatal: this.fatal } : {}),
     };
   };
@@ -181,6 +190,21 @@ class LiveSimulator implements Simulator {
     return () => this.tickListeners.delete(listener);
   };
 
+  simNowMs = (): number => (this.simStart || (this.opts.startTime ?? Date.now())) + this.simElapsedMs();
+
+  setSpeed = (speed: number): void => {
+    if (!(speed > 0) || speed === this.speed()) return;
+    this.simBaseMs = this.simElapsedMs();
+    this.tickBase = this.tick;
+    this.dtSec = speed / this.hz;
+  };
+
+  speed = (): number => this.dtSec * this.hz;
+
+  private simElapsedMs(): number {
+    return this.simBaseMs + (this.tick - this.tickBase) * this.dtSec * 1000;
+  }
+
   private handleResponse(res: BookingResponseMsg): void {
     this.counters.responses++;
     if (res.status === 'BOOKING_FAILED') this.counters.rejected++;
@@ -192,7 +216,7 @@ class LiveSimulator implements Simulator {
   private handleTick(): void {
     if (!this.running) return;
     this.tick++;
-    const simNow = this.simStart + this.tick * this.dtSec * 1000;
+    const simNow = this.simStart + this.simElapsedMs();
     for (const car of this.fleet) car.step(this.dtSec, simNow);
     notifyAll(this.tickListeners, (l) => l(simNow, this.dtSec), this.opts.logger, 'sim: tick listener failed');
     this.pool.sendAll(simNow);
