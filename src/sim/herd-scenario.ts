@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { auditEvents } from '../domain/audit.js';
 import type { PriceFn } from '../domain/charging.js';
-import { createFleetClient } from '../grpc/client.js';
+import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { TlsFiles } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
+import { attachPacer, type Pacer } from './pacer.js';
 import { openEventLog, releaseBookings, type EventLog } from './herd-event-log.js';
 import { herdReport, type HerdReport } from './herd-report.js';
 import { attachSimDriver, type DriverCounts, type SimDriver } from './driver.js';
@@ -44,6 +45,11 @@ export interface HerdOptions {
   signal?: AbortSignal;
   onProgress?: (p: HerdProgress) => void;
   progressEveryMs?: number;
+  /**
+   * Most simulated lag tolerated between this run's clock and the server's decisions, seconds
+   * (default 60): beyond it the run slows simulated time instead of letting holds lapse. 0 keeps the speed fixed.
+   */
+  maxLagSec?: number;
 }
 
 export interface HerdProgress {
@@ -53,6 +59,9 @@ export interface HerdProgress {
   cars: number;
   events: number;
   driver: DriverCounts;
+  /** Simulated seconds per wall second right now (below the speed asked for while the server catches up). */
+  speed: number;
+  slowdowns: number;
 }
 
 export type HerdEnd = 'all_charged' | 'time_limit' | 'interrupted';
@@ -69,6 +78,12 @@ export interface HerdResult extends HerdReport {
   /** This run's bookings still active when the cars stopped, cancelled then (not part of the counts above). */
   releasedAtEnd: number;
   carPrefix: string;
+  /** The speed asked for, and the average achieved (simulated ÷ wall seconds) once the run slowed for the server. */
+  targetSpeed: number;
+  effectiveSpeed: number;
+  /** Times the run lowered its speed because the server fell behind, and the lowest speed it ran at. */
+  slowdowns: number;
+  minSpeed: number;
   sim: SimSummary;
 }
 
@@ -77,6 +92,8 @@ export class HerdClockError extends Error {}
 const TRAILING_EVENTS_MS = 2_000;
 /** Decisions stamped further ahead of the simulated clock than this mean the server's clock was pushed ahead earlier. */
 const CLOCK_AHEAD_MS = 10 * 60_000;
+/** Holds get the drive time plus a 5 min grace: a minute of lag leaves most of it. */
+const DEFAULT_MAX_LAG_SEC = 60;
 
 export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const carPrefix = `HERD-${randomBytes(2).toString('hex')}-`;
@@ -84,11 +101,12 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const client = createFleetClient(opts.server, opts.token, { separateConnection: true, tls: opts.tls });
   const log = await openEventLog(client, ownCar);
   const startTime = Date.now();
-  const run = startHerdFleet(opts, carPrefix, startTime);
+  const run = startHerdFleet(opts, carPrefix, startTime, client);
   const wallStart = Date.now();
   try {
     await run.sim.start(opts.signal);
   } catch (err) {
+    run.pacer?.stop();
     log.close();
     client.close();
     throw err;
@@ -96,6 +114,7 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const endedBy = await waitForHerdEnd(run, log, opts);
   const summary = await run.sim.stop();
   run.driver.detach();
+  run.pacer?.stop();
   await sleep(TRAILING_EVENTS_MS);
   log.close();
   // The fleet is gone: give back whatever it still holds (cars cut off at a time limit), at once
@@ -115,8 +134,15 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
     otherCarsEvents: log.others.length,
     releasedAtEnd,
     carPrefix,
+    ...pacing(run, opts.speed, summary),
     sim: summary,
   };
+}
+
+function pacing(run: HerdRun, targetSpeed: number, summary: SimSummary): Pick<HerdResult, 'targetSpeed' | 'effectiveSpeed' | 'slowdowns' | 'minSpeed'> {
+  const state = run.pacer?.state();
+  const effectiveSpeed = summary.durationSec > 0 ? round(summary.simulatedSec / summary.durationSec, 1) : targetSpeed;
+  return { targetSpeed, effectiveSpeed, slowdowns: state?.slowdowns ?? 0, minSpeed: round(state?.minSpeedSeen ?? targetSpeed, 1) };
 }
 
 /** A herd in motion: the simulated fleet, the cars obeying decisions, and the server-clock check. */
@@ -124,10 +150,11 @@ export interface HerdRun {
   sim: Simulator;
   driver: SimDriver;
   clock: { error?: string };
+  pacer?: Pacer;
 }
 
-/** Builds the low fleet and its driver; nothing moves until sim.start(). */
-export function startHerdFleet(opts: HerdOptions, carPrefix: string, startTime: number): HerdRun {
+/** Builds the low fleet, its driver and its pacer; nothing moves until sim.start(). */
+export function startHerdFleet(opts: HerdOptions, carPrefix: string, startTime: number, client?: FleetClient): HerdRun {
   const sim = createSimulator({
     cars: opts.cars,
     seed: opts.seed,
@@ -148,7 +175,9 @@ export function startHerdFleet(opts: HerdOptions, carPrefix: string, startTime: 
   sim.onResponse((_car, res) => {
     clock.error ??= clockAheadError(res.timestamp, startTime + sim.summary().simulatedSec * 1000);
   });
-  return { sim, driver, clock };
+  const maxLagSec = opts.maxLagSec ?? DEFAULT_MAX_LAG_SEC;
+  const pacer = maxLagSec > 0 ? attachPacer(sim, { targetSpeed: opts.speed, hz: opts.hz, maxLagMs: maxLagSec * 1000, probe: client && (() => client.stats(5_000)) }) : undefined;
+  return { sim, driver, clock, pacer };
 }
 
 /** Why a decision stamped at `decidedAt` shows the server's clock was pushed ahead by an earlier run, if it does. */
@@ -166,7 +195,8 @@ export function waitForHerdEnd(run: HerdRun, log: Pick<EventLog, 'charged' | 'ow
       const simulatedHours = sim.summary().simulatedSec / 3600;
       if (Date.now() - lastProgress >= (opts.progressEveryMs ?? 5_000)) {
         lastProgress = Date.now();
-        opts.onProgress?.({ simulatedHours, charged: log.charged.size, stranded: driver.stranded.size, cars: opts.cars, events: log.own.length, driver: driver.counts() });
+        const { speed, slowdowns } = run.pacer?.state() ?? { speed: sim.speed(), slowdowns: 0 };
+        opts.onProgress?.({ simulatedHours, charged: log.charged.size, stranded: driver.stranded.size, cars: opts.cars, events: log.own.length, driver: driver.counts(), speed: round(speed, 1), slowdowns });
       }
       const done = new Set([...log.charged, ...driver.stranded]).size;
       const interrupted = opts.signal?.aborted || run.clock.error || sim.summary().fatal;
