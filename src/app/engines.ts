@@ -48,10 +48,13 @@ export async function openFleetState(config: Config, opts: { logger: Logger }): 
   return (await import('../adapters/memory/memory-fleet-state.js')).createMemoryFleetState();
 }
 
-/** Redis when a URL is configured, else in-memory reservations. */
-export async function openReservations(config: Config, opts: { logger: Logger }): Promise<Reservations & { close?(): Promise<void> }> {
-  if (config.redisUrl) return (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger });
-  return (await import('../adapters/memory/memory-reservations.js')).createMemoryReservations();
+/**
+ * Redis when a URL is configured, else in-memory reservations. `origin` names the instance deciding
+ * through them (the coordinator's instance id): stored with every outbox entry they write.
+ */
+export async function openReservations(config: Config, opts: { logger: Logger; origin?: string }): Promise<Reservations & { close?(): Promise<void> }> {
+  if (config.redisUrl) return (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger, origin: opts.origin });
+  return (await import('../adapters/memory/memory-reservations.js')).createMemoryReservations({ origin: opts.origin });
 }
 
 /** PostgreSQL when a URL is configured, else PGlite (under the data dir, or in memory). Not migrated here. */

@@ -11,7 +11,7 @@ import type { Reservations } from '../ports/reservations.js';
 import type { BookingRow } from '../ports/store.js';
 import { assetPath } from '../util/assets.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
-import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
+import { createCoordinator, newInstanceId, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
 import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
 import { tlsFromConfig } from '../grpc/tls.js';
@@ -114,10 +114,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void> {
   const { config } = opts.loaded;
   const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
-  stack.reservations = await openReservations(config, { logger: opts.logger });
+  // One id for the coordinator and its reservations: outbox entries name the instance that decided.
+  const instanceId = newInstanceId();
+  stack.reservations = await openReservations(config, { logger: opts.logger, origin: instanceId });
   await stack.engines.fleet!.loadStations(stations);
   const ingestion = stack.ingestion!;
   stack.coordinator = createCoordinator({
+    instanceId,
     reservations: stack.reservations,
     fleet: stack.engines.fleet,
     bus: stack.engines.bus!,

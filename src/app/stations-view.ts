@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
+import { randomUUID } from 'node:crypto';
 import { openFleetState, openReservations } from './engines.js';
 
 /**
@@ -12,7 +13,9 @@ export async function loadStationsIntoRedis(loaded: LoadedConfig, logger: Logger
   if (!config.redisUrl) throw new Error('loadStationsIntoRedis needs GREENLANE_REDIS_URL');
   const fleet = await openFleetState(config, { logger });
   try {
-    const reservations = await openReservations(config, { logger });
+    // Promotions this load decides are published by some coordinator's relay; naming this process as
+    // their origin (no coordinator's id) lets every instance route them to its connected cars.
+    const reservations = await openReservations(config, { logger, origin: `stations-load-${randomUUID().slice(0, 8)}` });
     try {
       await fleet.loadStations(stations);
       await reservations.loadStations(stations, Date.now());

@@ -56,9 +56,10 @@ let runs = 0;
 export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSimOptions, 'redisUrl' | 'logger'> = {}): Promise<ChargingStrategy> {
   const logger = o.logger ?? silentLogger;
   const namespace = o.redisUrl ? `vsim-${process.pid}-${++runs}` : undefined;
+  const instanceId = 'virtual';
   const reservations: Reservations = o.redisUrl
-    ? await (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: o.redisUrl, namespace, logger })
-    : createMemoryReservations();
+    ? await (await import('../adapters/redis/redis-reservations.js')).createRedisReservations({ url: o.redisUrl, namespace, logger, origin: instanceId })
+    : createMemoryReservations({ origin: instanceId });
   const coordinator = createCoordinator({
     reservations,
     bus: ctx.bus,
@@ -69,7 +70,7 @@ export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSim
     sweepIntervalMs: 0,
     deliver: ctx.deliver,
     routeViaBus: false,
-    instanceId: 'virtual',
+    instanceId,
     logger,
   });
   return {

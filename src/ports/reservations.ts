@@ -96,11 +96,15 @@ export interface QueueEntry {
  * One record of the outbox: written in the same atomic step as the change it reports (a
  * transition), or appended on its own (an event that changes no reservation, e.g. booking_failed).
  * `id` orders the outbox (a Redis stream id: `<ms>-<seq>`); the relay publishes and then acks it.
+ * `origin` names the instance whose handle wrote the entry (the adapter's `origin` option): the one
+ * that decided, which the published event names as `origin_instance` even when another instance's
+ * relay publishes it. Absent when the writer set no origin (then the relay names itself).
  */
 export interface OutboxEntry {
   id: string;
   transition?: Transition;
   event?: BookingEvent;
+  origin?: string;
 }
 
 /** A booking known from the log (the latest state the event log has for it), to rebuild lost state. */

@@ -7,6 +7,8 @@ import { urgencyRank, type Candidate, type Reservations, type ReserveRequest, ty
 export interface ReservationsFixture {
   primary: Reservations;
   secondary: Reservations;
+  /** The `origin` each handle was created with (the instance deciding through it). */
+  origins: { primary: string; secondary: string };
   close(): Promise<void>;
 }
 
@@ -390,6 +392,24 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(await r.leaseOutbox('relay-1', 50)).toBe(true);
     await new Promise((res) => setTimeout(res, 80));
     expect(await fx.secondary.leaseOutbox('relay-2', 200)).toBe(true);
+  });
+
+  it('names in each outbox entry the instance whose handle made the change', async () => {
+    const { primary: P, secondary: S } = fx.origins;
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('b1', 'car1', cands('A')));
+    await fx.secondary.reserve(req('b2', 'car2', cands('A')));
+    // The secondary cancels b1 and, in the same step, promotes b2: both its decisions.
+    await fx.secondary.cancel({ bookingId: 'b1' }, T0 + 1_000);
+    await r.appendOutbox([{ event_id: 'x:booking_failed', event_type: 'booking_failed', car_id: 'x', timestamp: T0, reason: 'no_reachable_station' }]);
+    const entries = await fx.secondary.readOutbox(null, 10);
+    expect(entries.map((e) => [e.transition?.type ?? e.event?.event_type, e.origin])).toEqual([
+      ['confirmed', P],
+      ['queued', S],
+      ['cancelled', S],
+      ['confirmed', S],
+      ['booking_failed', P],
+    ]);
   });
 
   it('restores bookings from the log once, with their ports taken, and no transitions', async () => {

@@ -4,8 +4,8 @@ import { reservationsContract } from './reservations.contract.js';
 
 describe('Reservations contract [memory]', () => {
   reservationsContract(async () => {
-    const primary = createMemoryReservations();
+    const primary = createMemoryReservations({ origin: 'coord-a' });
     // One process, one state: the "second instance" is the same object, as it would share one Redis.
-    return { primary, secondary: primary, close: async () => {} };
+    return { primary, secondary: primary, origins: { primary: 'coord-a', secondary: 'coord-a' }, close: async () => {} };
   });
 });

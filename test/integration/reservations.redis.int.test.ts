@@ -9,11 +9,13 @@ await describeWithEngine('redis', probe, 'Reservations contract', () => {
   reservationsContract(async () => {
     const namespace = testNamespace('res');
     // Two connections on one namespace: two ingestion instances sharing Redis.
-    const primary = await createRedisReservations({ url: infra.redisUrl, namespace });
-    const secondary = await createRedisReservations({ url: infra.redisUrl, namespace });
+    const origins = { primary: 'coord-a', secondary: 'coord-b' };
+    const primary = await createRedisReservations({ url: infra.redisUrl, namespace, origin: origins.primary });
+    const secondary = await createRedisReservations({ url: infra.redisUrl, namespace, origin: origins.secondary });
     return {
       primary,
       secondary,
+      origins,
       async close() {
         const keys = await primary.redis.keys(`${namespace}:*`);
         // KEYS returns full names; delete through a client without the prefix.

@@ -48,7 +48,11 @@ class ReservationBook {
   private outboxSeq = 0;
   private clock = 0;
 
-  constructor(private readonly retentionMs: number) {}
+  /** @param origin the deciding instance, stored with every outbox entry ('' or undefined: unnamed). */
+  constructor(
+    private readonly retentionMs: number,
+    readonly origin?: string,
+  ) {}
 
   tick(nowMs: number): number {
     return (this.clock = Math.max(this.clock, nowMs));
@@ -56,8 +60,15 @@ class ReservationBook {
 
   /** Appends to the outbox (called before the mutation returns, so no other call runs in between). */
   record<T extends Transition[]>(ts: T): T {
-    for (const t of ts) this.outbox.push({ id: this.nextOutboxId(), transition: structuredClone(t) });
+    for (const t of ts) this.outbox.push(this.entry({ transition: structuredClone(t) }));
     return ts;
+  }
+
+  /** An outbox entry with the next id and this handle's origin. */
+  entry(body: Pick<OutboxEntry, 'transition' | 'event'>): OutboxEntry {
+    const e: OutboxEntry = { id: this.nextOutboxId(), ...body };
+    if (this.origin) e.origin = this.origin;
+    return e;
   }
 
   nextOutboxId(): string {
@@ -188,8 +199,8 @@ class ReservationBook {
  * completion synchronously before its promise resolves, so each call is atomic, as a script is.
  * The queue is small (cars waiting for a port), so a sorted array is enough.
  */
-export function createMemoryReservations(opts: { retentionMs?: number } = {}): Reservations {
-  const book = new ReservationBook(opts.retentionMs ?? 3_600_000);
+export function createMemoryReservations(opts: { retentionMs?: number; origin?: string } = {}): Reservations {
+  const book = new ReservationBook(opts.retentionMs ?? 3_600_000, opts.origin);
   return { kind: 'memory', ...lifecycle(book), ...expiry(book), ...reads(book), ...outbox(book), ...recovery(book), close: async () => {} };
 }
 
@@ -311,7 +322,7 @@ function outbox(book: ReservationBook): Pick<Reservations, 'readOutbox' | 'appen
       return book.outbox.filter((e) => outboxSeqOf(e.id) > from).slice(0, limit).map((e) => structuredClone(e));
     },
     async appendOutbox(events: BookingEvent[]) {
-      for (const e of events) book.outbox.push({ id: book.nextOutboxId(), event: structuredClone(e) });
+      for (const e of events) book.outbox.push(book.entry({ event: structuredClone(e) }));
     },
     async ackOutbox(ids) {
       const drop = new Set(ids);

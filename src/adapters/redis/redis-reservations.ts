@@ -70,6 +70,11 @@ export interface RedisReservationsOptions {
   logger?: Logger;
   /** Finished bookings are forgotten after this long (default 1 h). */
   retentionMs?: number;
+  /**
+   * The instance deciding through this handle (the coordinator's instance id): stored with every
+   * outbox entry it writes, so the event names the decider whichever relay publishes it.
+   */
+  origin?: string;
 }
 
 export interface RedisReservations extends Reservations {
@@ -83,9 +88,12 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
   const redis = await connectRedis(opts.url, opts.namespace, logger);
   defineScripts(redis);
   const prefix = opts.namespace ? `${opts.namespace}:` : '';
+  const origin = opts.origin ?? '';
+  // ARGV[1] of every script: "<prefix>|<origin>" (split in lua/reservations-lib.lua; a namespace has no '|').
+  const context = `${prefix}|${origin}`;
   const run: ScriptRunner = async (name, ...args) => {
     const call = (redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<string>>)[name];
-    const raw = await call.call(redis, ...reservationKeys, prefix, ...args);
+    const raw = await call.call(redis, ...reservationKeys, context, ...args);
     return JSON.parse(raw);
   };
 
@@ -94,7 +102,7 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
     redis,
     ...scriptedChanges(run, opts.retentionMs ?? 3_600_000),
     ...redisReads(redis),
-    ...redisOutbox(redis),
+    ...redisOutbox(redis, origin),
     async restore(stations, list, nowMs) {
       const now = Math.round(nowMs);
       const raw = (await run('glRestore', now, JSON.stringify(stations.map((s) => ({ id: s.id, ports: s.ports }))), JSON.stringify(list.map((r) => restoredBooking(r, now)), dropNulls))) as { restored: number };
@@ -158,8 +166,8 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
 
 type OutboxOps = Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox'>;
 
-/** res:outbox (a stream) and the relay's lease. ioredis' keyPrefix namespaces both. */
-function redisOutbox(redis: Redis): OutboxOps {
+/** res:outbox (a stream; field o = the deciding instance) and the relay's lease. ioredis' keyPrefix namespaces both. */
+function redisOutbox(redis: Redis, origin: string): OutboxOps {
   return {
     async readOutbox(after, limit) {
       const rows = (await redis.xrange('res:outbox', after === null ? '-' : `(${after}`, '+', 'COUNT', limit)) as [string, string[]][];
@@ -168,6 +176,7 @@ function redisOutbox(redis: Redis): OutboxOps {
         for (let i = 0; i + 1 < fields.length; i += 2) {
           if (fields[i] === 't') entry.transition = transitions([JSON.parse(fields[i + 1])])[0];
           else if (fields[i] === 'e') entry.event = JSON.parse(fields[i + 1]) as BookingEvent;
+          else if (fields[i] === 'o' && fields[i + 1]) entry.origin = fields[i + 1];
         }
         return entry;
       });
@@ -175,7 +184,10 @@ function redisOutbox(redis: Redis): OutboxOps {
     async appendOutbox(events) {
       if (events.length === 0) return;
       const multi = redis.multi();
-      for (const e of events) multi.xadd('res:outbox', '*', 'e', JSON.stringify(e));
+      for (const e of events) {
+        if (origin) multi.xadd('res:outbox', '*', 'e', JSON.stringify(e), 'o', origin);
+        else multi.xadd('res:outbox', '*', 'e', JSON.stringify(e));
+      }
       await multi.exec();
     },
     async ackOutbox(ids) {

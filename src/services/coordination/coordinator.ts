@@ -38,13 +38,21 @@ interface Parts {
   recovery: StateRecovery;
 }
 
+/**
+ * A fresh coordinator instance id. The app makes one and gives it to both the reservations adapter
+ * (`origin`, stored with each outbox entry) and createCoordinator, so events name the deciding instance.
+ */
+export function newInstanceId(): string {
+  return `coord-${randomUUID().slice(0, 8)}`;
+}
+
 function wire(deps: CoordinatorDeps): Parts {
   const logger = (deps.logger ?? silentLogger).child({ service: 'coordinator' });
   const policy: PolicyParams = resolvePolicy(deps.policy);
   const pack: PackLike = deps.pack ?? { capacityKwh: DEFAULT_PACK.capacityKwh, whPerKm: DEFAULT_PACK.whPerKm, maxChargeKw: policy.carMaxKw };
   const clock = createClock(deps.clock);
   const now = (): number => clock.now();
-  const instanceId = deps.instanceId ?? `coord-${randomUUID().slice(0, 8)}`;
+  const instanceId = deps.instanceId ?? newInstanceId();
   const topic = topicName(deps.namespace ?? '', TOPIC_EVENTS);
   const metrics = coordinatorMetrics(deps.registry);
   const { reservations, stations } = deps;

@@ -1,5 +1,5 @@
 /** The coordinator's public API: src/app/stack.ts wires it; src/grpc/booking-codec.ts turns its decisions into BookingResponses. */
-export { createCoordinator } from './coordinator.js';
+export { createCoordinator, newInstanceId } from './coordinator.js';
 export type { Coordinator, CoordinatorDeps } from './types.js';
 export type { NearestOptions, NearestRow } from './nearest.js';
 export { BOOKING_EVENT_TYPES, decisionFromEvent } from './event-codec.js';

@@ -92,11 +92,15 @@ export class Outbox {
     await this.waitForPublish();
   }
 
-  /** The event an outbox entry is published as: the one built when it happened here, else built now. */
+  /**
+   * The event an outbox entry is published as: the one built when it happened here, else built now,
+   * naming as `origin_instance` the instance that decided (the entry's origin), not this relay; an
+   * entry without one (written by a handle with no origin) falls back to this instance.
+   */
   async eventFor(entry: OutboxEntry): Promise<BookingEvent> {
     if (entry.event) return entry.event;
     const t = entry.transition!;
-    return this.built.get(transitionEventId(t)) ?? (await this.eventOf(t));
+    return this.built.get(transitionEventId(t)) ?? (await this.eventOf(t, entry.origin ?? this.o.instanceId));
   }
 
   /** The relay published these: their cached copies are no longer needed. */
@@ -121,15 +125,16 @@ export class Outbox {
     clearTimeout(timer);
   }
 
-  private async eventOf(t: Transition): Promise<BookingEvent> {
-    if (t.type === 'charging_completed') return this.completed(t);
-    return transitionEvent(t, this.o.instanceId, { price_rate: await this.o.prices.current() });
+  /** The event of a transition decided by `origin` (this instance unless told otherwise), priced now. */
+  private async eventOf(t: Transition, origin = this.o.instanceId): Promise<BookingEvent> {
+    if (t.type === 'charging_completed') return this.completed(t, origin);
+    return transitionEvent(t, origin, { price_rate: await this.o.prices.current() });
   }
 
-  private async completed(t: Transition): Promise<BookingEvent> {
+  private async completed(t: Transition, origin: string): Promise<BookingEvent> {
     const endBattery = this.o.lastBattery(t.booking.carId);
     const price = await this.o.prices.over(sessionStartMs(t), t.at);
-    return completedEvent(t, this.o.instanceId, { endBattery, capacityKwh: this.o.capacityKwh, price });
+    return completedEvent(t, origin, { endBattery, capacityKwh: this.o.capacityKwh, price });
   }
 }
 

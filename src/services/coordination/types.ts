@@ -32,7 +32,11 @@ export interface CoordinatorDeps {
   clock?: ClockOption;
   /** Pushes a decision to the car's stream here; returns false when the car is not connected here. */
   deliver?: (carId: string, decision: Decision) => boolean | void;
-  /** Identifies this instance in events (origin_instance) so it skips its own when routing. */
+  /**
+   * Identifies this instance in events (origin_instance: the instance that decided) so it skips its own
+   * when routing. Give the reservations adapter the same id as its `origin`: outbox entries then carry
+   * it, and an event another instance's relay publishes still names this one. Default: a fresh id.
+   */
   instanceId?: string;
   /** Deliver decisions taken by other instances to cars connected here, via the bus (default: when deliver is set). */
   routeViaBus?: boolean;

@@ -12,13 +12,21 @@
 --  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
 --  11 res:seen      ZSET bookingId -> when its car was last seen (active bookings only; expire-stale.lua)
 --  12 res:qfirst    HASH stationId -> queued cars whose best candidate it is (each queued car counted once)
---  13 res:outbox    STREAM field t = transition JSON (or e = event JSON): what the relay publishes to Kafka
--- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
--- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
+--  13 res:outbox    STREAM field t = transition JSON (or e = event JSON), o = origin (when known):
+--                  what the relay publishes to Kafka
+-- ARGV[1] is the caller's context, "<prefix>|<origin>" (the runner in redis-reservations.ts builds it):
+--   prefix  the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
+--           per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
+--           Namespaces match [a-z0-9_]*, so the first '|' always ends the prefix.
+--   origin  the instance that runs the script (the deciding coordinator; "" when unnamed): written to
+--           each outbox entry as field o, so the published event names the decider, not the relay.
+-- The script's own arguments follow from ARGV[2], as before.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local K_SEEN, K_QFIRST, K_OUTBOX = KEYS[11], KEYS[12], KEYS[13]
-local PREFIX = ARGV[1]
+local CTX_SEP = string.find(ARGV[1], '|', 1, true)
+local PREFIX = CTX_SEP and string.sub(ARGV[1], 1, CTX_SEP - 1) or ARGV[1]
+local ORIGIN = CTX_SEP and string.sub(ARGV[1], CTX_SEP + 1) or ''
 
 local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
 local function int(n) return string.format('%.0f', n) end
@@ -159,10 +167,14 @@ local function active_for_car(carId)
 end
 
 -- The outbox: each transition a script returns is appended in the same script (one atomic step),
--- so a transition can be neither lost nor published without its change. Returns the encoded result.
+-- so a transition can be neither lost nor published without its change, with the deciding instance
+-- (ORIGIN) beside it. Returns the encoded result.
 local function outboxed(result)
   if type(result.transitions) == 'table' then
-    for _, t in ipairs(result.transitions) do redis.call('XADD', K_OUTBOX, '*', 't', cjson.encode(t)) end
+    for _, t in ipairs(result.transitions) do
+      if ORIGIN == '' then redis.call('XADD', K_OUTBOX, '*', 't', cjson.encode(t))
+      else redis.call('XADD', K_OUTBOX, '*', 't', cjson.encode(t), 'o', ORIGIN) end
+    end
   end
   return cjson.encode(result)
 end
