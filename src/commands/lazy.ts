@@ -32,6 +32,7 @@ export const COMMAND_LOADERS: Record<string, Loader> = {
   'stations:load': () => import('./stations/load.js'),
   'stations:nearest': () => import('./stations/nearest.js'),
   tail: () => import('./tail.js'),
+  'token:issue': () => import('./token/issue.js'),
   up: () => import('./up.js'),
   worker: () => import('./worker.js'),
 };

@@ -124,7 +124,7 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
   });
 
-  it('promotes into a freed port the queued car that arrives soonest, not the most urgent car across town', async () => {
+  it('promotes into a freed port the queued car that arrives soonest within its class (critical cars first), not the most urgent car across town', async () => {
     // Issue 10: promoting the most urgent car anywhere held freed ports idle for a median 22 min of driving in a herd.
     await r.loadStations([st('A', 1)], T0);
     await r.reserve(req('h', 'holder', cands('A')));
@@ -132,16 +132,19 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     await r.reserve(req('q-far', 'far', at(40), { battery: 12, nowMs: T0 + 1 }));
     await r.reserve(req('q-near', 'near', at(2), { battery: 20, nowMs: T0 + 2 }));
     await r.reserve(req('q-crit', 'crit', at(25), { battery: 9, critical: true, nowMs: T0 + 3 }));
+    await r.reserve(req('q-crit-near', 'critNear', at(3), { battery: 12, critical: true, nowMs: T0 + 4 }));
     // The global queue stays in urgency order (positions); each station promotes by ready time.
-    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['crit', 'far', 'near']);
+    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['crit', 'critNear', 'far', 'near']);
     const promoted = async (now: number) => {
       const t = (await r.cancel({ carId: (await r.listActive!()).find((b) => b.status === 'held')!.carId }, now)).transitions;
       return t.filter((x) => x.type === 'confirmed').map((x) => x.booking.carId);
     };
-    // crit: 100 min of drive weight + 18 battery − 30 lead = 88; near: 8 + 40 = 48; far: 160 + 24 = 184.
-    expect(await promoted(T0 + 10)).toEqual(['near']);
+    // Ready time in min (4 × drive + 2 × battery; critical cars 10 days ahead): critNear 12 + 24 = 36 and
+    // crit 100 + 18 = 118 (both critical), then near 8 + 40 = 48 and far 160 + 24 = 184.
+    expect(await promoted(T0 + 10)).toEqual(['critNear']);
     expect(await promoted(T0 + 20)).toEqual(['crit']);
-    expect(await promoted(T0 + 30)).toEqual(['far']);
+    expect(await promoted(T0 + 30)).toEqual(['near']);
+    expect(await promoted(T0 + 40)).toEqual(['far']);
   });
 
   it('a critical car close enough is promoted ahead of a nearer non-critical one', async () => {

@@ -97,7 +97,10 @@ describe('coordinator', () => {
     expect(audit.doubleBookings).toBe(0);
     expect(Object.values(audit.peak).every((p) => p === 2)).toBe(true);
     const promoted = ofType(h.events, 'booking_confirmed').filter((e) => e.promoted);
-    expect(promoted.every((e) => (e.battery as number) <= 10)).toBe(true); // 5–10 % cars are the 20 most urgent of 100
+    // Critical cars (below 15 %) come before every other car at a freed port (docs/POLICY.md §4);
+    // 40 of the 80 queued cars are critical, so all 20 promotions go to critical cars.
+    expect(promoted).toHaveLength(20);
+    expect(promoted.every((e) => (e.battery as number) < 15 && e.critical === true)).toBe(true);
   });
 
   it('arrival starts charging; reaching 80 % completes the session with real energy and cost', async () => {

@@ -66,11 +66,11 @@ local function urgency(critical, battery, seq)
 end
 
 -- Mirrors stationQueueScore() in src/ports/reservations.ts: a freed port goes to the queued car that
--- arrives soonest (queued time + 4 x drive + 2 min per battery point - 30 min when critical), ties by seq.
+-- arrives soonest (queued time + 4 x drive + 2 min per battery point - 10 days when critical, so critical cars come first), ties by seq.
 local function station_score(b, c)
   local pct = math.min(100, math.max(0, b.battery))
   local lead = 0
-  if b.critical then lead = 1800000 end
+  if b.critical then lead = 864000000 end
   local ready = math.floor((b.queuedAt + 4 * (c.driveMs or 0) + pct * 120000 - lead) / 1000 + 0.5)
   return ready * 2097152 + (b.seq % 2097152)
 end
