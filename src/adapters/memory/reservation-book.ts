@@ -1,0 +1,195 @@
+import {
+  stationQueueScore,
+  urgencyRank,
+  type Booking,
+  type OutboxEntry,
+  type ReserveRequest,
+  type ReserveResult,
+  type Transition,
+} from '../../ports/reservations.js';
+
+
+/** The in-memory reservation state and its transitions, under the Reservations contract (test/contract/reservations.contract.ts). */
+interface StationSlot {
+  ports: number;
+  holds: number;
+  charging: number;
+}
+
+interface Queued {
+  bookingId: string;
+  rank: number;
+  seq: number;
+}
+
+const byUrgency = (a: Queued, b: Queued): number => a.rank - b.rank || a.seq - b.seq;
+export const copy = (b: Booking): Booking => ({ ...b, candidates: b.candidates.map((c) => ({ ...c })) });
+
+/**
+ * The state of in-process reservations and the operations the public methods share. Every method
+ * runs to completion synchronously, so each call is atomic, as a Lua script is.
+ */
+export class ReservationBook {
+  readonly stations = new Map<string, StationSlot>();
+  readonly bookings = new Map<string, Booking>();
+  readonly activeByCar = new Map<string, string>();
+  readonly holdsByExpiry = new Set<string>();
+  queue: Queued[] = [];
+  /** Transitions and events to publish, in order; appended in the same synchronous step as the change. */
+  outbox: OutboxEntry[] = [];
+  lease: { owner: string; until: number } | null = null;
+  private seq = 0;
+  private outboxSeq = 0;
+  private clock = 0;
+
+  /** @param origin the deciding instance, stored with every outbox entry ('' or undefined: unnamed). */
+  constructor(
+    private readonly retentionMs: number,
+    readonly origin?: string,
+  ) {}
+
+  tick(nowMs: number): number {
+    return (this.clock = Math.max(this.clock, nowMs));
+  }
+
+  /** Appends to the outbox (called before the mutation returns, so no other call runs in between). */
+  record<T extends Transition[]>(ts: T): T {
+    for (const t of ts) this.outbox.push(this.entry({ transition: structuredClone(t) }));
+    return ts;
+  }
+
+  /** An outbox entry with the next id and this handle's origin. */
+  entry(body: Pick<OutboxEntry, 'transition' | 'event'>): OutboxEntry {
+    const e: OutboxEntry = { id: this.nextOutboxId(), ...body };
+    if (this.origin) e.origin = this.origin;
+    return e;
+  }
+
+  nextOutboxId(): string {
+    return `${Date.now()}-${++this.outboxSeq}`;
+  }
+
+  enqueueRestored(b: Booking): void {
+    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(b.critical, b.battery), seq: ++this.seq });
+    this.queue.sort(byUrgency);
+  }
+
+  isFree(slot: StationSlot): boolean {
+    return slot.holds + slot.charging < slot.ports;
+  }
+
+  positionOf(bookingId: string): number {
+    return this.queue.findIndex((q) => q.bookingId === bookingId) + 1;
+  }
+
+  /** The car's active booking, if it has one. */
+  activeOf(carId: string): Booking | undefined {
+    const id = this.activeByCar.get(carId);
+    return id ? this.bookings.get(id) : undefined;
+  }
+
+  hold(b: Booking, stationId: string, holdMs: number, now: number): void {
+    this.stations.get(stationId)!.holds++;
+    Object.assign(b, { status: 'held', stationId, confirmedAt: now, expiresAt: now + holdMs, updatedAt: now });
+    this.holdsByExpiry.add(b.bookingId);
+  }
+
+  finish(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): string | null {
+    const freed = b.status === 'queued' ? null : b.stationId;
+    const slot = freed ? this.stations.get(freed) : undefined;
+    if (slot && b.status === 'held') slot.holds--;
+    if (slot && b.status === 'charging') slot.charging--;
+    if (b.status === 'queued') this.queue = this.queue.filter((q) => q.bookingId !== b.bookingId);
+    this.holdsByExpiry.delete(b.bookingId);
+    this.activeByCar.delete(b.carId);
+    Object.assign(b, { status, expiresAt: null, endedAt: now, updatedAt: now, endReason: reason });
+    return freed;
+  }
+
+  /** The queued car a port freed at the station goes to: the lowest stationQueueScore among the cars that can reach it. */
+  nextFor(stationId: string): Queued | undefined {
+    let best: Queued | undefined;
+    let bestScore = Infinity;
+    for (const q of this.queue) {
+      const b = this.bookings.get(q.bookingId)!;
+      const cand = b.candidates.find((c) => c.stationId === stationId);
+      if (!cand) continue;
+      const score = stationQueueScore({ queuedAtMs: b.queuedAt ?? b.createdAt, driveMs: cand.driveMs, critical: b.critical, battery: b.battery, seq: q.seq });
+      if (score < bestScore) [best, bestScore] = [q, score];
+    }
+    return best;
+  }
+
+  promoteAt(stationId: string, now: number): Transition[] {
+    const slot = this.stations.get(stationId);
+    const out: Transition[] = [];
+    while (slot && this.isFree(slot)) {
+      const next = this.nextFor(stationId);
+      if (!next) break;
+      this.queue = this.queue.filter((q) => q !== next);
+      const b = this.bookings.get(next.bookingId)!;
+      const cand = b.candidates.find((c) => c.stationId === stationId)!;
+      this.hold(b, stationId, cand.holdMs ?? b.holdMs, now);
+      out.push({ type: 'confirmed', at: now, booking: copy(b), promoted: true });
+    }
+    return out;
+  }
+
+  prune(now: number): void {
+    for (const [id, b] of this.bookings) {
+      if (b.endedAt !== null && b.endedAt < now - this.retentionMs) this.bookings.delete(id);
+    }
+  }
+
+  replay(b: Booking, req: ReserveRequest): ReserveResult {
+    if (b.status === 'held') return { status: 'confirmed', stationId: b.stationId!, expiresAt: b.expiresAt!, booking: copy(b), replayed: true, transitions: [] };
+    if (b.status !== 'queued') return { status: 'duplicate', existing: copy(b), transitions: [] };
+    // A retry while queued refreshes the car's urgency (its battery keeps draining), keeping its place in time.
+    const entry = this.queue.find((q) => q.bookingId === b.bookingId)!;
+    entry.rank = urgencyRank(req.critical, req.battery);
+    this.queue.sort(byUrgency);
+    Object.assign(b, { battery: req.battery, critical: req.critical });
+    return { status: 'queued', position: this.positionOf(b.bookingId), booking: copy(b), replayed: true, transitions: [] };
+  }
+
+  reserve(req: ReserveRequest): ReserveResult {
+    const now = this.tick(req.nowMs);
+    const existing = this.bookings.get(req.bookingId);
+    if (existing) return this.replay(existing, req);
+    const activeId = this.activeByCar.get(req.carId);
+    if (activeId) return { status: 'duplicate', existing: copy(this.bookings.get(activeId)!), transitions: [] };
+    const candidates = req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => ({ ...c }));
+    if (candidates.length === 0) return { status: 'failed', reason: 'no_known_station', transitions: [] };
+    const b: Booking = {
+      bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
+      battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
+      expiresAt: null, chargingStartedAt: null, startBattery: null, endedAt: null, endReason: null, lastSeenAt: now,
+    };
+    this.bookings.set(b.bookingId, b);
+    this.activeByCar.set(b.carId, b.bookingId);
+    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
+    if (free) {
+      this.hold(b, free.stationId, free.holdMs ?? req.holdMs, now);
+      const t: Transition = { type: 'confirmed', at: now, booking: copy(b), promoted: false };
+      return { status: 'confirmed', stationId: free.stationId, expiresAt: b.expiresAt!, booking: copy(b), replayed: false, transitions: [t] };
+    }
+    b.queuedAt = now;
+    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(req.critical, req.battery), seq: ++this.seq });
+    this.queue.sort(byUrgency);
+    const position = this.positionOf(b.bookingId);
+    return { status: 'queued', position, booking: copy(b), replayed: false, transitions: [{ type: 'queued', at: now, booking: copy(b), position }] };
+  }
+
+  endAndPromote(b: Booking, status: 'expired' | 'cancelled' | 'completed', now: number, reason: string): Transition[] {
+    const type = status === 'completed' ? 'charging_completed' : status;
+    const freed = this.finish(b, status, now, reason);
+    const out: Transition[] = [{ type, at: now, booking: copy(b) }];
+    return freed ? out.concat(this.promoteAt(freed, now)) : out;
+  }
+}
+
+/**
+ * In-process reservations with the same semantics as the Redis Lua scripts. Every method runs to
+ * completion synchronously before its promise resolves, so each call is atomic, as a script is.
+ * The queue is small (cars waiting for a port), so a sorted array is enough.
+ */
