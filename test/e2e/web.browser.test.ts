@@ -117,8 +117,10 @@ describe('greenlane web map in headless Chromium', () => {
 
     // The canvas: car band colours and station occupancy colours are on it.
     const colours = await page.evaluate(() => {
-      const c = document.getElementById('map') as HTMLCanvasElement;
-      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      // Runs in the page (DOM types are not in this project's lib).
+      type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const c = (globalThis as unknown as { document: { getElementById(id: string): Canvas } }).document.getElementById('map');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
       const want: Record<string, [number, number, number]> = { green: [0x22, 0xc5, 0x5e], yellow: [0xea, 0xb3, 0x08], red: [0xef, 0x44, 0x44], free: [0x22, 0xd3, 0xee], busy: [0xa8, 0x55, 0xf7], full: [0xec, 0x48, 0x99] };
       const counts: Record<string, number> = Object.fromEntries(Object.keys(want).map((k) => [k, 0]));
       for (let i = 0; i < d.length; i += 4)
@@ -134,7 +136,7 @@ describe('greenlane web map in headless Chromium', () => {
       return list.find((b) => b.status === 'queued' && b.stationId) ?? list.find((b) => b.status === 'held' && b.stationId);
     });
     const st = stations.find((s) => s.id === target.stationId)!;
-    const at = await page.evaluate(([lat, lon]) => window.greenlaneMap!.project(lat!, lon!), [st.lat, st.lon]);
+    const at = await page.evaluate(([lat, lon]) => (globalThis as unknown as { greenlaneMap: { project(a: number, b: number): { x: number; y: number } } }).greenlaneMap.project(lat!, lon!), [st.lat, st.lon]);
     await page.locator('#map').click({ position: { x: at.x, y: at.y } });
     await expect.poll(() => page.getByTestId('station-detail').textContent(), { timeout: 10_000 }).toContain(st.name);
 
