@@ -3,7 +3,7 @@ import { defineConfig } from 'vite';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-/** The web map: built by `npm run build` into dist/web (shipped in the package, served by src/web/server.ts). */
+/** The web map: built by `npm run build` into dist/web/public, next to the hub's compiled code (shipped in the package, served by src/web/server.ts). */
 export default defineConfig({
   root: here,
   base: './',
@@ -11,7 +11,7 @@ export default defineConfig({
   publicDir: false,
   oxc: { jsx: { runtime: 'automatic' } },
   build: {
-    outDir: fileURLToPath(new URL('../dist/web', import.meta.url)),
+    outDir: fileURLToPath(new URL('../dist/web/public', import.meta.url)),
     emptyOutDir: true,
     sourcemap: false,
     chunkSizeWarningLimit: 1024,

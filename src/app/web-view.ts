@@ -53,7 +53,7 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
     },
   });
   const stopFeed = await startWebFeed(sources, hub);
-  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web'), host: opts.host ?? config.bind, port: opts.port }).catch(async (err) => {
+  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web', 'public'), host: opts.host ?? config.bind, port: opts.port }).catch(async (err) => {
     await stopFeed();
     throw err;
   });

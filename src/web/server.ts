@@ -25,7 +25,7 @@ const SECURITY_HEADERS = {
 
 export interface WebServerOptions {
   hub: WebHub;
-  /** The built page (dist/web). */
+  /** The built page (dist/web/public). */
   assetsDir: string;
   host: string;
   port: number;

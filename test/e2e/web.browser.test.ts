@@ -60,7 +60,7 @@ describe('greenlane web map in headless Chromium', () => {
   };
 
   beforeAll(async () => {
-    if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html'))) await execa('npm', ['run', 'build:web'], { cwd: repoRoot });
+    if (!existsSync(join(repoRoot, 'dist', 'web', 'public', 'index.html'))) await execa('npm', ['run', 'build:web'], { cwd: repoRoot });
     const [grpc, grid, metrics, web] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     env = { GREENLANE_DATA_DIR: dataDir, GREENLANE_SERVER: `127.0.0.1:${grpc}`, GREENLANE_GRID_URL: `http://127.0.0.1:${grid}` };
     up = runCli(['up', '--sim', '30', '--ephemeral', '--grpc-port', String(grpc), '--grid-port', String(grid), '--metrics-port', String(metrics), '--web-port', String(web)], {
