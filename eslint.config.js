@@ -42,14 +42,19 @@ const layers = [
     message: 'commands never import other commands: share code through src/app or src/cli.',
   },
   {
-    target: ['./src/grpc', './src/sim', './src/tui', './src/config', './src/observability', './src/cli', './src/errors.ts'],
+    target: ['./src/grpc', './src/sim', './src/tui', './src/web', './src/config', './src/observability', './src/cli', './src/errors.ts'],
     from: ['./src/adapters'],
     message: 'only src/app (the composition root) imports concrete adapters.',
   },
   {
     target: ['./src/config', './src/errors.ts', './src/observability'],
-    from: ['./src/cli', './src/commands', './src/app', './src/services', './src/grpc', './src/sim', './src/tui'],
+    from: ['./src/cli', './src/commands', './src/app', './src/services', './src/grpc', './src/sim', './src/tui', './src/web'],
     message: 'config, errors and observability sit below every service: they import none of them.',
+  },
+  {
+    target: './src/web',
+    from: ['./src/app', './src/cli', './src/commands'],
+    message: 'the web hub is wired in src/app: it takes its sources, store and credentials, never the composition root.',
   },
 ];
 

@@ -21,9 +21,19 @@ export default defineConfig({
           // Whole stacks in-process and the CLI as a process; no engine.
           name: 'e2e',
           include: ['test/e2e/**/*.test.{ts,tsx}'],
-          exclude: ['**/*.int.test.{ts,tsx}'],
+          exclude: ['**/*.int.test.{ts,tsx}', '**/*.browser.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // A real headless Chromium (Debian `chromium`) against an embedded stack: `npm run test:browser`.
+          name: 'browser',
+          include: ['test/e2e/**/*.browser.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
       {

@@ -17,6 +17,7 @@ import StationsNearest from './stations/nearest.js';
 import Tail from './tail.js';
 import TokenIssue from './token/issue.js';
 import Up from './up.js';
+import Web from './web.js';
 import Worker from './worker.js';
 
 /** Explicit command registry (oclif "explicit" strategy): id → class. Keep sorted. */
@@ -40,5 +41,6 @@ export const COMMANDS = {
   tail: Tail,
   'token:issue': TokenIssue,
   up: Up,
+  web: Web,
   worker: Worker,
 };

@@ -12,7 +12,9 @@ import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
 import { resolveClockMode } from '../app/clock-mode.js';
 import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../app/startup.js';
-import { warnIfExposed } from '../app/exposure.js';
+import { dialHost, grpcBindHost, warnIfExposed } from '../app/exposure.js';
+import { DEFAULT_WEB_PORT, startWebView, type WebView } from '../app/web-view.js';
+import type { Logger } from '../observability/logger.js';
 
 /** Seconds, or a duration with a unit: 30, 30s, 2m. */
 const duration = Flags.custom<number>({
@@ -51,6 +53,8 @@ export default class Up extends BaseCommand<typeof Up> {
     'data-dir': Flags.string({ summary: 'Where embedded state and the dev token live.', env: 'GREENLANE_DATA_DIR' }),
     'engine-wait': duration({ summary: 'External mode: how long to wait for Kafka, Redis and PostgreSQL to answer before failing with exit 4 (e.g. 30s, 2m).', env: 'GREENLANE_ENGINE_WAIT_SEC', default: DEFAULT_ENGINE_WAIT_SEC }),
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
+    web: Flags.boolean({ summary: 'Serve the live web map (--no-web: do not).', env: 'GREENLANE_WEB', default: true, allowNo: true }),
+    'web-port': Flags.integer({ summary: 'Port of the web map.', env: 'GREENLANE_WEB_PORT', default: DEFAULT_WEB_PORT, min: 0, max: 65535 }),
   };
 
   async run(): Promise<void> {
@@ -63,6 +67,7 @@ export default class Up extends BaseCommand<typeof Up> {
       // Simulated time on real engines only when asked for by name (exit 3 with the hint otherwise).
       resolveClockMode(loaded, { speed: this.flags.sim > 0 ? this.flags.speed : 1 });
       await this.prepareEngines();
+      const web = await this.startWeb(createLogger({ level: this.flags['log-level'] ?? loaded.config.logLevel, name: 'greenlane-web' }));
       const code = await superviseServices({
         loaded,
         sim: this.flags.sim,
@@ -71,6 +76,7 @@ export default class Up extends BaseCommand<typeof Up> {
         until: firstSignal(),
         noRestartCodes: [ExitCode.usage, ExitCode.config],
       });
+      await web?.stop().catch(() => {});
       this.exit(code); // 130/143: stopped by Ctrl-C or SIGTERM, after every child drained
     }
     this.exit(await this.runEmbedded());
@@ -83,11 +89,13 @@ export default class Up extends BaseCommand<typeof Up> {
     this.say(chalk.dim('Starting the embedded stack (PGlite takes a few seconds on first start)…'));
     const running = await startEmbedded(this.cfg, { logger, ephemeral: this.flags.ephemeral, sim: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed });
     const { stack } = running;
+    const web = await this.startWeb(logger, `${dialHost(grpcBindHost(config))}:${stack.ingestion!.port}`);
     this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
     let drained = false;
     return new Promise<number>((resolve) => {
       onShutdown(
         async () => {
+          await web?.stop().catch(() => {});
           await running.stop();
           drained = true;
         },
@@ -107,6 +115,19 @@ export default class Up extends BaseCommand<typeof Up> {
     await waitForEngines(config, { waitMs: this.flags['engine-wait'] * 1000, say: (m) => this.say(chalk.dim(m)) });
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
     await ensureEventTopics(config, logger);
+  }
+
+  /** The web map, unless --no-web; a port already taken is a warning, not a failed stack. */
+  private async startWeb(logger: Logger, server?: string): Promise<WebView | undefined> {
+    if (!this.flags.web) return undefined;
+    try {
+      const web = await startWebView(this.cfg, { logger, port: this.flags['web-port'], server });
+      this.say(`  ${chalk.bold('web'.padEnd(10))} ${web.url}/  (operator token: the page asks, or ${web.url}/#token=…)`);
+      return web;
+    } catch (err) {
+      this.say(chalk.yellow(`Web map not started: ${(err as Error).message} (choose another --web-port, or --no-web).`));
+      return undefined;
+    }
   }
 
   private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {

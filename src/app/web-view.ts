@@ -1,0 +1,70 @@
+import type { LoadedConfig } from '../config/load.js';
+import { resolveCredentials } from '../config/token.js';
+import { createFleetClient } from '../grpc/client.js';
+import { tlsFromConfig } from '../grpc/tls.js';
+import type { Logger } from '../observability/logger.js';
+import { packagePath } from '../util/package-root.js';
+import { operatorAuthenticator } from '../web/auth.js';
+import { startWebFeed } from '../web/feed.js';
+import { WebHub } from '../web/hub.js';
+import { startWebServer, type WebServer } from '../web/server.js';
+import { openTailSources, type TailSourceKind } from './tail-sources.js';
+
+export const DEFAULT_WEB_PORT = 8080;
+
+export interface WebViewOptions {
+  logger: Logger;
+  port: number;
+  host?: string;
+  /** The gRPC address to watch and act on (embedded `up`: the port it actually listens on). */
+  server?: string;
+  source?: TailSourceKind;
+  /** Token the hub presents to watch the stream (default: GREENLANE_API_TOKEN, else the dev token). */
+  token?: string;
+  assetsDir?: string;
+}
+
+export interface WebView extends WebServer {
+  stop(): Promise<void>;
+}
+
+/**
+ * The web view: the tail's sources feed the hub, which serves `/ws` and the built page. Browsers
+ * authenticate as operators with the server's own credentials; a cancel presents the browser's
+ * token to CancelBooking, so the server decides with the same rules as for any client.
+ */
+export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): Promise<WebView> {
+  const server = opts.server ?? loaded.config.server;
+  const at: LoadedConfig = opts.server ? { ...loaded, config: { ...loaded.config, server }, sources: { ...loaded.sources, server: 'flag' } } : loaded;
+  const { config } = at;
+  const sources = await openTailSources(at, { logger: opts.logger, source: opts.source, token: opts.token, fromBeginning: false, rate: 0, cars: 0 });
+  const tls = tlsFromConfig(config);
+  const hub = new WebHub({
+    authenticate: operatorAuthenticator(resolveCredentials(config, loaded.mode)),
+    sourceLabel: sources.events.label,
+    async cancelBooking(token, req) {
+      const client = createFleetClient(server, token, { tls });
+      try {
+        const res = await client.cancelBooking({ car_id: req.carId ?? '', booking_id: req.bookingId ?? '' });
+        return `${res.status ?? 'cancelled'}${res.message ? `: ${res.message}` : ''}`;
+      } finally {
+        client.close();
+      }
+    },
+  });
+  const stopFeed = await startWebFeed(sources, hub);
+  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web', 'public'), host: opts.host ?? config.bind, port: opts.port }).catch(async (err) => {
+    await stopFeed();
+    throw err;
+  });
+  opts.logger.info({ url: web.url }, 'web view listening');
+  return {
+    ...web,
+    url: web.url,
+    port: web.port,
+    async stop() {
+      await web.close();
+      await stopFeed();
+    },
+  };
+}

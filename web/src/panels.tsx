@@ -1,0 +1,172 @@
+import { useState } from 'react';
+import type { ActionResultMsg } from '../../src/web/protocol.js';
+import { BAND_COLOR, bandOf, stationState, STATION_COLOR, type CarBooking, type CarTuple, type FleetModel, type WebKpis, type WebPricePoint, type WebStation } from './model.js';
+
+export function Kpis({ k }: { k: WebKpis }) {
+  const item = (id: string, label: string, value: string | number, tone?: string) => (
+    <div className="kpi" key={id}>
+      <span className="kpi-label">{label}</span>
+      <span className="kpi-value" data-testid={`kpi-${id}`} style={tone ? { color: tone } : undefined}>
+        {value}
+      </span>
+    </div>
+  );
+  return (
+    <div className="kpis">
+      {item('cars', 'cars', k.cars)}
+      {item('critical', 'critical', k.critical, k.critical ? BAND_COLOR.red : undefined)}
+      {item('queued', 'queued', k.queued)}
+      {item('charging', 'charging', k.charging)}
+      {item('price', 'avg price paid', k.avgPricePaid === null ? '—' : `$${k.avgPricePaid.toFixed(3)}/kWh`)}
+      {item('rate', 'events/s', k.rate)}
+    </div>
+  );
+}
+
+/** The grid price curve with a "now" marker. */
+export function PriceCurve({ price, forecast }: { price: WebPricePoint | null; forecast: WebPricePoint[] }) {
+  if (!forecast.length) return <p className="muted">no price curve yet</p>;
+  const W = 300;
+  const H = 90;
+  const t0 = forecast[0]!.time;
+  const t1 = forecast[forecast.length - 1]!.time || t0 + 1;
+  const max = Math.max(...forecast.map((p) => p.price)) * 1.1 || 1;
+  const x = (t: number) => ((t - t0) / Math.max(1, t1 - t0)) * W;
+  const y = (v: number) => H - (v / max) * H;
+  const now = price?.time ?? Date.now();
+  return (
+    <svg className="price" viewBox={`0 0 ${W} ${H + 14}`} data-testid="price-curve">
+      <polyline fill="none" stroke="#38bdf8" strokeWidth="2" points={forecast.map((p) => `${x(p.time).toFixed(1)},${y(p.price).toFixed(1)}`).join(' ')} />
+      {now >= t0 && now <= t1 && <line x1={x(now)} x2={x(now)} y1={0} y2={H} stroke="#f8fafc" strokeDasharray="3 3" />}
+      <text x={4} y={H + 12} fill="#94a3b8" fontSize="10">
+        now {price ? `$${price.price.toFixed(3)}/kWh` : '—'} · max ${(max / 1.1).toFixed(3)}
+      </text>
+    </svg>
+  );
+}
+
+export function CriticalList({ cars, onPick }: { cars: CarTuple[]; onPick(id: string): void }) {
+  if (!cars.length) return <p className="muted">no car below the critical threshold</p>;
+  return (
+    <ul className="critical" data-testid="critical-list">
+      {cars.map((c) => (
+        <li key={c[0]} onClick={() => onPick(c[0])}>
+          <span style={{ color: BAND_COLOR.red }}>●</span> {c[0]} <b>{c[3].toFixed(1)}%</b>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+type Cancel = (req: { carId?: string; bookingId?: string }) => Promise<ActionResultMsg>;
+
+/** Cancel a booking: asks for a confirmation first, then shows what the server answered. */
+function CancelButton({ booking, cancel }: { booking: CarBooking; cancel: Cancel }) {
+  const [phase, setPhase] = useState<'idle' | 'confirm' | 'busy'>('idle');
+  const [result, setResult] = useState<string>();
+  if (phase === 'confirm')
+    return (
+      <span className="confirm">
+        Cancel {booking.carId}'s booking?{' '}
+        <button
+          data-testid="confirm-cancel"
+          onClick={async () => {
+            setPhase('busy');
+            const r = await cancel(booking.bookingId ? { bookingId: booking.bookingId } : { carId: booking.carId });
+            setResult(`${r.ok ? '✓' : '✗'} ${r.message}`);
+            setPhase('idle');
+          }}
+        >
+          Yes, cancel
+        </button>{' '}
+        <button onClick={() => setPhase('idle')}>Keep</button>
+      </span>
+    );
+  return (
+    <span>
+      <button data-testid={`cancel-${booking.carId}`} disabled={phase === 'busy'} onClick={() => setPhase('confirm')}>
+        Cancel booking
+      </button>{' '}
+      {result && <span data-testid="action-result">{result}</span>}
+    </span>
+  );
+}
+
+function StationDetail({ s, bookings, cancel }: { s: WebStation; bookings: CarBooking[]; cancel: Cancel }) {
+  const here = bookings.filter((b) => b.stationId === s.id);
+  return (
+    <div data-testid="station-detail">
+      <h3>
+        <span style={{ color: STATION_COLOR[stationState(s)] }}>●</span> {s.name}
+      </h3>
+      <p className="muted">{s.id}</p>
+      <p>
+        ports {s.taken}/{s.ports} taken · queue {s.queue}
+        {s.priceRate !== undefined && ` · $${s.priceRate.toFixed(3)}/kWh`}
+      </p>
+      {here.length === 0 && <p className="muted">no booking seen here yet</p>}
+      <ul className="bookings">
+        {here.map((b) => (
+          <li key={b.carId}>
+            {b.carId} <i>{b.state}</i> <CancelButton booking={b} cancel={cancel} />
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function CarDetail({ c, booking, cancel }: { c: CarTuple; booking?: CarBooking; cancel: Cancel }) {
+  return (
+    <div data-testid="car-detail">
+      <h3>
+        <span style={{ color: BAND_COLOR[bandOf(c[3])] }}>●</span> {c[0]}
+      </h3>
+      <p>
+        battery <b>{c[3].toFixed(1)}%</b> · {c[4].toFixed(0)} km/h · {c[1].toFixed(4)}, {c[2].toFixed(4)}
+      </p>
+      {booking ? (
+        <p>
+          {booking.state} at {booking.stationId} <CancelButton booking={booking} cancel={cancel} />
+        </p>
+      ) : (
+        <p className="muted">no active booking seen</p>
+      )}
+    </div>
+  );
+}
+
+export function Detail({ model, selected, cancel }: { model: FleetModel; selected?: { kind: 'car' | 'station'; id: string }; cancel: Cancel }) {
+  if (!selected) return <p className="muted">click a station or a car</p>;
+  if (selected.kind === 'station') {
+    const s = model.stations.find((x) => x.id === selected.id);
+    return s ? <StationDetail s={s} bookings={model.bookings} cancel={cancel} /> : null;
+  }
+  const c = model.cars.get(selected.id);
+  return c ? <CarDetail c={c} booking={model.bookings.find((b) => b.carId === c[0])} cancel={cancel} /> : <p className="muted">{selected.id} is gone</p>;
+}
+
+export function Login({ error, onLogin }: { error?: string; onLogin(token: string): void }) {
+  const [token, setToken] = useState('');
+  return (
+    <form
+      className="login"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (token.trim()) onLogin(token.trim());
+      }}
+    >
+      <h2>GreenLane fleet map</h2>
+      <label>
+        Operator token
+        <input type="password" name="token" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} />
+      </label>
+      <button type="submit">Open</button>
+      {error && (
+        <p className="error" data-testid="auth-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
