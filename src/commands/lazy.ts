@@ -34,6 +34,7 @@ export const COMMAND_LOADERS: Record<string, Loader> = {
   tail: () => import('./tail.js'),
   'token:issue': () => import('./token/issue.js'),
   up: () => import('./up.js'),
+  web: () => import('./web.js'),
   worker: () => import('./worker.js'),
 };
 
