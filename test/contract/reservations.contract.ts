@@ -122,6 +122,36 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
   });
 
+  it('promotes into a freed port the queued car that arrives soonest, not the most urgent car across town', async () => {
+    // Issue 10: promoting the most urgent car anywhere held freed ports idle for a median 22 min of driving in a herd.
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('h', 'holder', cands('A')));
+    const at = (driveMin: number): Candidate[] => [{ stationId: 'A', score: 0, driveMs: driveMin * 60_000 }];
+    await r.reserve(req('q-far', 'far', at(40), { battery: 12, nowMs: T0 + 1 }));
+    await r.reserve(req('q-near', 'near', at(2), { battery: 20, nowMs: T0 + 2 }));
+    await r.reserve(req('q-crit', 'crit', at(25), { battery: 9, critical: true, nowMs: T0 + 3 }));
+    // The global queue stays in urgency order (positions); each station promotes by ready time.
+    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['crit', 'far', 'near']);
+    const promoted = async (now: number) => {
+      const t = (await r.cancel({ carId: (await r.listActive!()).find((b) => b.status === 'held')!.carId }, now)).transitions;
+      return t.filter((x) => x.type === 'confirmed').map((x) => x.booking.carId);
+    };
+    // crit: 100 min of drive weight + 18 battery − 30 lead = 88; near: 8 + 40 = 48; far: 160 + 24 = 184.
+    expect(await promoted(T0 + 10)).toEqual(['near']);
+    expect(await promoted(T0 + 20)).toEqual(['crit']);
+    expect(await promoted(T0 + 30)).toEqual(['far']);
+  });
+
+  it('a critical car close enough is promoted ahead of a nearer non-critical one', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('h', 'holder', cands('A')));
+    const at = (driveMin: number): Candidate[] => [{ stationId: 'A', score: 0, driveMs: driveMin * 60_000 }];
+    await r.reserve(req('q-near', 'near', at(1), { battery: 16, nowMs: T0 + 1 }));
+    await r.reserve(req('q-crit', 'crit', at(6), { battery: 14, critical: true, nowMs: T0 + 2 }));
+    const res = await r.cancel({ bookingId: 'h' }, T0 + 10);
+    expect(res.transitions.filter((x) => x.type === 'confirmed').map((x) => x.booking.carId)).toEqual(['crit']);
+  });
+
   it('counts each queued car once, at the station it is queued for (its best candidate)', async () => {
     await r.loadStations([st('A', 1), st('B', 1), st('C', 1)], T0);
     await r.reserve(req('ha', 'holderA', cands('A')));

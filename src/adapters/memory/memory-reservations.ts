@@ -1,6 +1,7 @@
 import type { BookingEvent } from '../../domain/events.js';
 import type { Station } from '../../ports/fleet-state.js';
 import {
+  stationQueueScore,
   urgencyRank,
   type Booking,
   type OutboxEntry,
@@ -100,11 +101,25 @@ class ReservationBook {
     return freed;
   }
 
+  /** The queued car a port freed at the station goes to: the lowest stationQueueScore among the cars that can reach it. */
+  nextFor(stationId: string): Queued | undefined {
+    let best: Queued | undefined;
+    let bestScore = Infinity;
+    for (const q of this.queue) {
+      const b = this.bookings.get(q.bookingId)!;
+      const cand = b.candidates.find((c) => c.stationId === stationId);
+      if (!cand) continue;
+      const score = stationQueueScore({ queuedAtMs: b.queuedAt ?? b.createdAt, driveMs: cand.driveMs, critical: b.critical, battery: b.battery, seq: q.seq });
+      if (score < bestScore) [best, bestScore] = [q, score];
+    }
+    return best;
+  }
+
   promoteAt(stationId: string, now: number): Transition[] {
     const slot = this.stations.get(stationId);
     const out: Transition[] = [];
     while (slot && this.isFree(slot)) {
-      const next = this.queue.find((q) => this.bookings.get(q.bookingId)!.candidates.some((c) => c.stationId === stationId));
+      const next = this.nextFor(stationId);
       if (!next) break;
       this.queue = this.queue.filter((q) => q !== next);
       const b = this.bookings.get(next.bookingId)!;

@@ -127,7 +127,8 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
       return transitions(out.transitions);
     },
     async reserve(req) {
-      const candidates = req.candidates.map((c) => (c.holdMs === undefined ? { stationId: c.stationId, score: c.score } : { stationId: c.stationId, score: c.score, holdMs: c.holdMs }));
+      // Only the fields the scripts read (the drive orders each station's promotions); absent ones stay absent.
+      const candidates = req.candidates.map(({ stationId, score, holdMs, driveMs }) => ({ stationId, score, ...(holdMs === undefined ? {} : { holdMs }), ...(driveMs === undefined ? {} : { driveMs }) }));
       const raw = (await run('glReserve', req.bookingId, req.carId, req.nowMs, req.holdMs, req.battery, req.critical ? 1 : 0, JSON.stringify(candidates))) as RawReserve;
       return reserveResult(raw);
     },

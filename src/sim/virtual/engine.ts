@@ -39,14 +39,16 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
   const rules: FleetRules = { thresholdPct: 30, targetPct: DEFAULT_TARGET_PCT, carMaxKw: 150, afterCharge: spec.afterCharge, ...input.rules };
   const clock = new VirtualClock(spec.startMs);
   const bus = createRecordingBus();
-  const stats = new FleetStats(input.price);
+  const fromMs = spec.startMs + spec.warmupHours * HOUR_MS;
+  const stats = new FleetStats(input.price, fromMs);
   const chargeDone = new EventQueue<{ carId: string; bookingId: string }>();
   const cars = buildCars(spec, seed);
   const fleet = [...cars.values()];
   const decisions = new FleetDecisions(cars, stations, rules, stats, chargeDone, () => clock.now());
   const strategy = await input.strategy({ now: () => clock.now(), deliver: (carId, d) => decisions.apply(carId, d), bus, stations });
   await strategy.start();
-  const endMs = spec.startMs + spec.hours * HOUR_MS;
+  const endMs = fromMs + spec.hours * HOUR_MS;
+  let atFrom = fleet.map((c) => ({ km: c.sim.odometerKm, battery: c.sim.battery }));
   const stepMs = spec.stepSec * 1000;
   let t = spec.startMs;
   let endedBy: 'all_charged' | 'time_limit' = 'time_limit';
@@ -64,6 +66,7 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
     await strategy.telemetry(batch);
     await strategy.tick();
     sample(fleet, stats, next);
+    if (next === fromMs) atFrom = fleet.map((c) => ({ km: c.sim.odometerKm, battery: c.sim.battery }));
     t = next;
     if (spec.afterCharge === 'park' && fleet.every((c) => c.phase === 'done' || c.phase === 'stranded')) {
       endedBy = 'all_charged';
@@ -73,7 +76,24 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
   stats.closeOpenWaits(t);
   await strategy.stop();
   const events = bus.events();
-  return { kpis: computeKpis({ spec, seed, policy: strategy.policy, stations, stats, events, fromMs: spec.startMs, toMs: t, endedBy, price: input.price, kmDriven: fleet.reduce((n, c) => n + c.sim.odometerKm, 0) }), events };
+  const owed = energyOwed(fleet, atFrom, rules.thresholdPct);
+  const kmDriven = fleet.reduce((n, c, i) => n + c.sim.odometerKm - atFrom[i].km, 0);
+  return { kpis: computeKpis({ spec, seed, policy: strategy.policy, stations, stats, events, fromMs, toMs: t, endedBy, price: input.price, kmDriven, ...owed }), events };
+}
+
+/**
+ * What the measured window leaves owing: the energy to bring every car back to the battery it had
+ * when the window opened (a policy that parks cars to charge after the window owes it), and the cars
+ * that end it below the request threshold.
+ */
+function energyOwed(fleet: VCar[], atFrom: { battery: number }[], thresholdPct: number): { energyOwedKwh: number; carsLowAtEnd: number } {
+  let kwh = 0;
+  let low = 0;
+  fleet.forEach((c, i) => {
+    kwh += (Math.max(0, atFrom[i].battery - c.sim.battery) / 100) * c.sim.pack.capacityKwh;
+    if (c.sim.battery < thresholdPct) low++;
+  });
+  return { energyOwedKwh: kwh, carsLowAtEnd: low };
 }
 
 /** The scenario's cars: the same packs and batteries as the live simulator for a seed (createFleet). */

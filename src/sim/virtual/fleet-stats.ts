@@ -34,7 +34,11 @@ export class FleetStats {
   eveningPeakAtMs = 0;
   private readonly askedAt = new Map<string, number>();
 
-  constructor(private readonly price: PriceFn) {}
+  /** Only what happens from `fromMs` on is measured (a warm-up before it is simulated, not counted). */
+  constructor(
+    private readonly price: PriceFn,
+    private readonly fromMs = -Infinity,
+  ) {}
 
   /** The car asked for a port (its first booking decision of this episode). */
   asked(carId: string, at: number): void {
@@ -43,18 +47,23 @@ export class FleetStats {
 
   pluggedIn(carId: string, at: number): void {
     const asked = this.askedAt.get(carId);
-    if (asked !== undefined) this.waitsMs.push(at - asked);
+    if (asked !== undefined && at >= this.fromMs) this.waitsMs.push(at - asked);
     this.askedAt.delete(carId);
   }
 
+  /** A session straddling the window's start counts the share of its energy charged inside it (constant power). */
   session(carId: string, stationId: string, startMs: number, endMs: number, kwh: number): void {
-    const cost = kwh * averagePriceOver(this.price, startMs, endMs);
-    this.sessions.push({ carId, stationId, startMs, endMs, kwh, cost });
+    if (endMs <= this.fromMs) return;
+    const from = Math.max(startMs, this.fromMs);
+    const inside = endMs > startMs ? kwh * ((endMs - from) / (endMs - startMs)) : kwh;
+    const cost = inside * averagePriceOver(this.price, from, endMs);
+    this.sessions.push({ carId, stationId, startMs: from, endMs, kwh: inside, cost });
     this.charged.add(carId);
   }
 
   /** One step's snapshot: charging kW, busy ports per station, whether a car waited for a port. */
   sample(atMs: number, kw: number, busy: Map<string, number>, anyQueued: boolean, eveningPeak: boolean): void {
+    if (atMs <= this.fromMs) return;
     let ports = 0;
     for (const [id, n] of busy) {
       ports += n;

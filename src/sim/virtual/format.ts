@@ -19,6 +19,8 @@ const ROWS: { label: string; get: Row[1]; show: (v: number | string | null) => s
   { label: 'port utilisation', get: (k) => k.utilisation, show: (v) => pct(v as number) },
   { label: 'utilisation while cars queue', get: (k) => k.utilisationWhileQueued, show: (v) => pct(v as number | null) },
   { label: 'energy delivered (kWh)', get: (k) => k.energyKwh, show: String },
+  { label: 'energy owed at end (kWh)', get: (k) => k.energyOwedKwh, show: String },
+  { label: 'cars below 30 % at end', get: (k) => k.carsLowAtEnd, show: String },
   { label: 'km driven (service)', get: (k) => k.kmDriven, show: String },
   { label: 'avg price paid', get: (k) => k.avgPricePaid, show: (v) => usd(v as number | null) },
   { label: 'grid time-average price', get: (k) => k.gridAvgPrice, show: (v) => usd(v as number) },

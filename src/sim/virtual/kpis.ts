@@ -34,6 +34,10 @@ export interface VirtualKpis {
   utilisationWhileQueued: number | null;
   stationUtilisation: Record<string, number>;
   energyKwh: number;
+  /** Energy to bring every car back to its battery at the window's start (energy used in the window, not yet put back). */
+  energyOwedKwh: number;
+  /** Cars ending the window below the request threshold (they need a charge now). */
+  carsLowAtEnd: number;
   /** Distance the fleet drove: its service. A policy that parks cars to wait for cheap hours drives less. */
   kmDriven: number;
   avgPricePaid: number | null;
@@ -61,6 +65,8 @@ export interface KpiInput {
   endedBy: 'all_charged' | 'time_limit';
   price: PriceFn;
   kmDriven: number;
+  energyOwedKwh: number;
+  carsLowAtEnd: number;
 }
 
 export function computeKpis(i: KpiInput): VirtualKpis {
@@ -91,6 +97,8 @@ export function computeKpis(i: KpiInput): VirtualKpis {
     utilisationWhileQueued: stats.samplesWhileQueued ? round(stats.busyPortSamplesWhileQueued / (stats.samplesWhileQueued * ports), 4) : null,
     stationUtilisation,
     energyKwh: round(kwh, 1),
+    energyOwedKwh: round(i.energyOwedKwh, 1),
+    carsLowAtEnd: i.carsLowAtEnd,
     kmDriven: round(i.kmDriven, 0),
     avgPricePaid: kwh > 0 ? round(cost / kwh, 4) : null,
     gridAvgPrice: round(averagePriceOver(i.price, i.fromMs, i.toMs), 4),

@@ -57,6 +57,16 @@ local function urgency(critical, battery, seq)
   return rank * 137438953472 + seq
 end
 
+-- Mirrors stationQueueScore() in src/ports/reservations.ts: a freed port goes to the queued car that
+-- arrives soonest (queued time + 4 x drive + 2 min per battery point - 30 min when critical), ties by seq.
+local function station_score(b, c)
+  local pct = math.min(100, math.max(0, b.battery))
+  local lead = 0
+  if b.critical then lead = 1800000 end
+  local ready = math.floor((b.queuedAt + 4 * (c.driveMs or 0) + pct * 120000 - lead) / 1000 + 0.5)
+  return ready * 2097152 + (b.seq % 2097152)
+end
+
 local function hold(b, sid, holdMs, now)
   redis.call('HINCRBY', K_HOLDS, sid, 1)
   b.status = 'held'
@@ -79,11 +89,12 @@ local function dequeue(b)
 end
 
 -- Also re-scores a car already queued (a retry refreshes its urgency) without counting it twice.
+-- The global queue is in urgency order; each station's queue in its own promotion order (station_score).
 local function enqueue(b, score)
   local added = redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
   local sid = first_station(b)
   if added == 1 and sid then redis.call('HINCRBY', K_QFIRST, sid, 1) end
-  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(score), b.bookingId) end
+  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(station_score(b, c)), b.bookingId) end
 end
 
 -- Ends an active booking; returns the station whose port it freed (nil when it was only queued).
