@@ -15,6 +15,7 @@ export class UnackedBatches {
   private readonly kept: CarStatusBatchMsg[] = [];
   private readings = 0;
   private ackedReadings = 0;
+  private everAcked = false;
 
   constructor(
     private readonly maxReadings = DEFAULT_MAX_UNACKED,
@@ -31,9 +32,12 @@ export class UnackedBatches {
     return this.ackedReadings;
   }
 
-  /** Whether there is room to keep `n` more readings. */
+  /**
+   * Whether there is room to keep `n` more readings. A server that never acknowledged anything
+   * predates acknowledgements: then there is always room, and add() forgets the oldest instead.
+   */
   hasRoom(n: number): boolean {
-    return this.readings + n <= this.maxReadings;
+    return this.everAcked ? this.readings + n <= this.maxReadings : true;
   }
 
   /** Numbers a new batch and keeps it until acknowledged. */
@@ -41,11 +45,13 @@ export class UnackedBatches {
     const batch = { seq: this.nextSeq++, cars };
     this.kept.push(batch);
     this.readings += cars.length;
+    while (!this.everAcked && this.readings > this.maxReadings && this.kept.length > 1) this.readings -= this.kept.shift()!.cars.length;
     return batch;
   }
 
   /** The server has every batch up to `seq`: forget them. */
   ack(seq: number): void {
+    this.everAcked = true;
     let n = 0;
     while (n < this.kept.length && (this.kept[n].seq ?? 0) <= seq) n++;
     if (!n) return;

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { TlsFiles } from '../grpc/tls.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
+import { UnackedBatches } from './resend.js';
 
 /** Reacts to a response pushed down a car's stream (rejections, booking decisions). */
 export type ResponseListener = (car: SimCar, response: BookingResponseMsg) => void;
@@ -46,6 +47,8 @@ export interface SimulatorOptions {
   tls?: TlsFiles;
   /** How long start() waits for the server (default 5 s). */
   connectTimeoutMs?: number;
+  /** Batch mode: readings the server acknowledged (Kafka has them), once each, in order per connection. */
+  onAcked?: (cars: readonly CarStatusMsg[]) => void;
 }
 
 export interface SimSummary {
@@ -60,6 +63,10 @@ export interface SimSummary {
   skipped: number;
   errors: number;
   reconnects: number;
+  /** Batch mode: readings the server acknowledged, readings sent again after a reconnect, readings still unacknowledged. */
+  acked: number;
+  resent: number;
+  unacked: number;
   ratePerSec: number;
   durationSec: number;
   simulatedSec: number;
@@ -92,6 +99,8 @@ interface Link {
   attempt: number;
   openedAt: number;
   retry?: NodeJS.Timeout;
+  /** Batch mode: numbered batches kept until acknowledged, sent again on a new stream. */
+  unacked?: UnackedBatches;
 }
 
 /** Builds the fleet for a seed: per-car pack (60–100 kWh, 150–220 Wh/km) and initial battery. */
@@ -132,12 +141,12 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const byId = new Map(fleet.map((c) => [c.carId, c]));
   const listeners = new Set<ResponseListener>(opts.onResponse ? [opts.onResponse] : []);
   const tickListeners = new Set<TickListener>();
-  const counters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0 };
+  const counters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0, resent: 0 };
 
   const connections = Math.max(1, Math.ceil(fleet.length / (opts.carsPerConnection ?? 100)));
   const clients = Array.from({ length: connections }, () => createFleetClient(opts.server, opts.token, { separateConnection: true, protoPath: opts.protoPath, tls: opts.tls }));
   const links: Link[] = opts.batch
-    ? clients.map((client, i) => ({ client, cars: fleet.filter((_, j) => j % connections === i), blocked: false, attempt: 0, openedAt: 0 }))
+    ? clients.map((client, i) => ({ client, cars: fleet.filter((_, j) => j % connections === i), blocked: false, attempt: 0, openedAt: 0, unacked: new UnackedBatches(undefined, (bs) => ackedListener(bs)) }))
     : fleet.map((car, j) => ({ client: clients[j % connections], cars: [car], blocked: false, attempt: 0, openedAt: 0 }));
 
   let wallStart = 0;
@@ -156,10 +165,20 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     link.stream = stream;
     link.blocked = false;
     link.openedAt = Date.now();
-    stream.on('data', (res: BookingResponseMsg) => onResponse(res));
+    stream.on('data', (res: BookingResponseMsg) => (res.ack_seq ? link.unacked?.ack(res.ack_seq) : onResponse(res)));
     stream.on('drain', () => (link.blocked = false));
     stream.on('error', (err: grpc.ServiceError) => streamDown(link, stream, err));
     stream.on('end', () => streamDown(link, stream));
+    // What the previous stream sent and the server never acknowledged goes again, in order, with its numbers.
+    for (const b of link.unacked?.unacked() ?? []) {
+      counters.resent += b.cars.length;
+      if (!stream.write(b)) link.blocked = true;
+    }
+  }
+
+  function ackedListener(batches: readonly { cars: CarStatusMsg[] }[]): void {
+    if (!opts.onAcked) return;
+    for (const b of batches) opts.onAcked(b.cars);
   }
 
   function streamDown(link: Link, stream: grpc.ClientDuplexStream<unknown, BookingResponseMsg>, err?: grpc.ServiceError): void {
@@ -232,8 +251,13 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     }
     for (let i = 0; i < link.cars.length; i += batchSize) {
       const cars = link.cars.slice(i, i + batchSize).map((c) => toCarStatus(c, simNow));
+      // Too much unacknowledged (the server cannot reach Kafka): hold back rather than keep more.
+      if (!link.unacked!.hasRoom(cars.length)) {
+        counters.skipped += cars.length;
+        continue;
+      }
       counters.sent += cars.length;
-      if (!link.stream.write({ cars })) link.blocked = true;
+      if (!link.stream.write(link.unacked!.add(cars))) link.blocked = true;
     }
   }
 
@@ -243,6 +267,8 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     return {
       cars: fleet.length,
       ...counters,
+      acked: links.reduce((n, l) => n + (l.unacked?.acked ?? 0), 0),
+      unacked: links.reduce((n, l) => n + (l.unacked?.pending ?? 0), 0),
       ratePerSec: durationSec > 0 ? Math.round(counters.sent / elapsed) : 0,
       durationSec,
       simulatedSec: Math.round(tick * dtSec),

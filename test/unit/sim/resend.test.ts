@@ -27,8 +27,20 @@ describe('UnackedBatches', () => {
 
   it('bounds what it keeps: no room once the unacknowledged readings reach the limit', () => {
     const u = new UnackedBatches(3);
+    u.add([car('A', 0)]);
+    u.ack(1);
     u.add([car('A', 1), car('B', 1)]);
     expect(u.hasRoom(1)).toBe(true);
     expect(u.hasRoom(2)).toBe(false);
+  });
+
+  it('a server that never acknowledges (older than acks): always room, the oldest batches are forgotten', () => {
+    const u = new UnackedBatches(3);
+    for (let t = 1; t <= 5; t++) {
+      expect(u.hasRoom(2)).toBe(true);
+      u.add([car('A', t), car('B', t)]);
+    }
+    expect(u.pending).toBeLessThanOrEqual(3);
+    expect(u.unacked().map((b) => b.seq)).toEqual([5]);
   });
 });
