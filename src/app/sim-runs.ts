@@ -70,7 +70,7 @@ export async function startFleetSim(
 export async function runHerd(
   loaded: LoadedConfig,
   stations: Station[],
-  opts: FleetRunOptions & { limitHours: number; signal: AbortSignal; onProgress(p: HerdProgress): void },
+  opts: FleetRunOptions & { limitHours: number; maxLagSec?: number; signal: AbortSignal; onProgress(p: HerdProgress): void },
 ): Promise<HerdResult> {
   const { config, mode } = loaded;
   const prices = await openPriceSource(mode, config, { logger: opts.logger });
@@ -86,6 +86,7 @@ export async function runHerd(
       batch: opts.batch,
       initialBattery: opts.initialBattery,
       limitHours: opts.limitHours,
+      maxLagSec: opts.maxLagSec,
       stations,
       logger: opts.logger,
       signal: opts.signal,

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
 import type { BookingRow } from '../ports/store.js';
-import { packagePath } from '../util/package-root.js';
+import { assetPath } from '../util/assets.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
@@ -48,7 +48,7 @@ export interface Stack {
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
 
-export const DEFAULT_STATIONS_FILE = () => packagePath('deploy', 'stations', 'manhattan.json');
+export const DEFAULT_STATIONS_FILE = () => assetPath('deploy/stations/manhattan.json');
 
 /**
  * Composes the services of one process. Embedded mode: memory bus and fleet state, PGlite,

@@ -3,6 +3,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { LoadedConfig } from '../config/load.js';
 import { configKeys, envName } from '../config/schema.js';
 import { metricsPortFor } from '../observability/metrics.js';
+import { isSea } from '../util/assets.js';
 import { packagePath } from '../util/package-root.js';
 import { dialHost, SUPERVISED_ENV } from './exposure.js';
 
@@ -44,7 +45,8 @@ export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
  * A crashed child is restarted with exponential backoff; stop() terminates in reverse order.
  */
 export async function superviseServices(opts: SuperviseOptions): Promise<number> {
-  // Children run the way this process runs (bin/run.js from dist, or bin/dev.js under tsx).
+  // Children run the way this process runs: the single executable itself, or bin/run.js from dist,
+  // or bin/dev.js under tsx.
   const bin = /bin[/\\](run|dev)\.js$/.test(process.argv[1] ?? '') ? process.argv[1] : packagePath('bin', 'run.js');
   const specs = childSpecs(opts.sim, opts.speed);
   const width = Math.max(...specs.map((s) => s.name.length));
@@ -99,7 +101,7 @@ function supervise(spec: ChildSpec, bin: string, opts: SuperviseOptions): Superv
   const prefix = (line: string) => `${spec.color(spec.name.padEnd(self.width))} │ ${line}`;
   const launch = () => {
     const startedAt = Date.now();
-    proc = execa(process.execPath, [...process.execArgv, bin, ...spec.args], {
+    proc = execa(process.execPath, isSea() ? spec.args : [...process.execArgv, bin, ...spec.args], {
       env: { ...process.env, ...childEnv(opts.loaded), ...opts.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
       reject: false,
       all: true,

@@ -44,10 +44,30 @@ export function onShutdown(drain: ShutdownHandler, opts: ShutdownOptions = {}): 
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  const unwatch = stopWhenOrphanedByNpm();
   return () => {
+    unwatch();
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+/**
+ * Started through `npx`/`npm exec`, this process runs under `npm → sh -c → node`. npm passes a
+ * SIGTERM/SIGINT on to the shell, and the shell exits without passing it on, leaving this process
+ * orphaned and still holding its ports. So under npm, a change of parent (re-parented once the shell
+ * is gone) counts as a SIGTERM. Returns a function that stops watching.
+ */
+export function stopWhenOrphanedByNpm(intervalMs = 500): () => void {
+  if (!process.env.npm_command) return () => {};
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    process.kill(process.pid, 'SIGTERM');
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Resolves when the first SIGINT/SIGTERM arrives; for commands that run until interrupted. */

@@ -54,6 +54,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     policy: Flags.option({ options: ['greenlane', 'greedy'] as const, default: 'greenlane' as const, summary: '--clock virtual: who decides where cars charge (greedy: nearest free port, first come first served).' })(),
     compare: Flags.boolean({ summary: '--clock virtual: run greenlane and greedy on the same seed, side by side.', default: false }),
     'redis-url': Flags.string({ summary: '--clock virtual: run the reservations (the same Lua scripts) on this Redis instead of in memory.' }),
+    'max-lag': Flags.integer({ summary: 'herd: most simulated seconds the server may trail this run\'s clock before the run slows simulated time (0 = never slow down).', default: 60, min: 0, max: 3600, env: 'GREENLANE_SIM_MAX_LAG' }),
     'limit-hours': Flags.integer({ summary: 'herd: stop after this many simulated hours even if some cars never charged.', default: 16, min: 1, max: 20, env: 'GREENLANE_SIM_LIMIT_HOURS' }),
     react: Flags.boolean({ summary: 'Cars obey booking decisions: drive to the booked station, charge, wait when queued, resume (--no-react: drive only).', default: true, allowNo: true, env: 'GREENLANE_SIM_REACT' }),
     stations: Flags.string({ summary: 'The stations file the server loaded, for driving to booked stations (default: its configured GREENLANE_STATIONS_FILE or the Manhattan set).', env: 'GREENLANE_STATIONS_FILE' }),
@@ -116,8 +117,9 @@ export default class Sim extends BaseCommand<typeof Sim> {
         batch: f.batch,
         initialBattery,
         limitHours: f['limit-hours'],
+        maxLagSec: f['max-lag'],
         signal,
-        onProgress: (p) => this.say(`  ${p.simulatedHours.toFixed(1)} h simulated: ${p.charged}/${p.cars} charged, ${p.driver.chargingStarted - p.charged} charging or done, ${p.stranded} stranded, ${p.events} events`),
+        onProgress: (p) => this.say(`  ${p.simulatedHours.toFixed(1)} h simulated at ${p.speed}×${p.slowdowns ? ` (slowed ${p.slowdowns}× for the server)` : ''}: ${p.charged}/${p.cars} charged, ${p.driver.chargingStarted - p.charged} charging or done, ${p.stranded} stranded, ${p.events} events`),
       });
       this.say(herdText(result));
       return result;
@@ -173,6 +175,7 @@ function herdText(r: HerdResult): string {
   const price = (v: number | null) => (v === null ? 'n/a' : `$${v.toFixed(3)}/kWh`);
   return [
     `Herd done (${r.endedBy}): ${r.cars} cars, ${r.simulatedHours} h simulated in ${r.wallSec} s.`,
+    `  speed ${r.effectiveSpeed}× on average (asked ${r.targetSpeed}×; slowed ${r.slowdowns}× for the server, lowest ${r.minSpeed}×)`,
     `  confirmed ${r.confirmed} · queued ${r.queued} · expired ${r.expired} · cancelled ${r.cancelled} · failed ${r.failed} · sessions ${r.sessions} (${r.charged} cars charged)`,
     `  stranded ${r.stranded} · double bookings ${r.doubleBookings} (independent audit of the event log)`,
     `  wait for a port p50 ${ms(r.waitP50Ms)} · p95 ${ms(r.waitP95Ms)} (simulated time)`,

@@ -1,9 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { CarStatusValue } from '../domain/telemetry.js';
+import { assetPath } from '../util/assets.js';
 
 /** Loader options shared by server, clients and tests: snake_case fields, int64 as number, enums as names. */
 export const PROTO_LOADER_OPTIONS: protoLoader.Options = {
@@ -176,18 +174,9 @@ export interface ListSessionsReplyMsg {
 /** The FleetService constructor as produced by loadPackageDefinition. */
 export type FleetServiceCtor = grpc.ServiceClientConstructor;
 
-/**
- * Finds proto/fleet.proto by walking up from this module: the same code runs from src/ (tsx,
- * vitest) and dist/ (built CLI), and both sit two levels under the package root.
- */
+/** proto/fleet.proto of this package (a file the single executable writes out from its assets). */
 export function fleetProtoPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'proto', 'fleet.proto');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('proto/fleet.proto not found above ' + fileURLToPath(import.meta.url));
+  return assetPath('proto/fleet.proto');
 }
 
 const cache = new Map<string, { definition: protoLoader.PackageDefinition; FleetService: FleetServiceCtor }>();

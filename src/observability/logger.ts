@@ -1,4 +1,6 @@
 import pino, { type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
+import { isSea } from '../util/assets.js';
 
 import { redactUrl } from '../util/redact.js';
 
@@ -20,6 +22,10 @@ export const LOG_REDACT = {
 export function createLogger(opts: { level?: string; name?: string; pretty?: boolean } = {}): Logger {
   const level = opts.level ?? 'info';
   const pretty = opts.pretty ?? Boolean(process.stderr.isTTY);
+  if (pretty && level !== 'silent' && isSea()) {
+    // The single executable has no module files for pino's transport worker: pretty-print in-process.
+    return pino({ level, name: opts.name }, pinoPretty({ destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' }));
+  }
   if (pretty && level !== 'silent') {
     return pino({
       level,

@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type * as grpc from '@grpc/grpc-js';
 import { auditEvents } from '../domain/audit.js';
 import type { PriceFn } from '../domain/charging.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { TlsFiles } from '../grpc/tls.js';
-import type { FleetEventMsg } from '../grpc/proto.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
-import { herdReport, type HerdReport, type LoggedEvent } from './herd-report.js';
-import { attachSimDriver, type DriverCounts } from './driver.js';
-import { createSimulator, type SimSummary } from './simulator.js';
+import { attachPacer, type Pacer } from './pacer.js';
+import { openEventLog, releaseBookings, type EventLog } from './herd-event-log.js';
+import { herdReport, type HerdReport } from './herd-report.js';
+import { attachSimDriver, type DriverCounts, type SimDriver } from './driver.js';
+import { createSimulator, type Simulator, type SimSummary } from './simulator.js';
 
 /**
  * `greenlane sim --scenario herd`: every car starts low at once against the stations of a running
@@ -45,6 +45,11 @@ export interface HerdOptions {
   signal?: AbortSignal;
   onProgress?: (p: HerdProgress) => void;
   progressEveryMs?: number;
+  /**
+   * Most simulated lag tolerated between this run's clock and the server's decisions, seconds
+   * (default 60): beyond it the run slows simulated time instead of letting holds lapse. 0 keeps the speed fixed.
+   */
+  maxLagSec?: number;
 }
 
 export interface HerdProgress {
@@ -54,6 +59,9 @@ export interface HerdProgress {
   cars: number;
   events: number;
   driver: DriverCounts;
+  /** Simulated seconds per wall second right now (below the speed asked for while the server catches up). */
+  speed: number;
+  slowdowns: number;
 }
 
 export type HerdEnd = 'all_charged' | 'time_limit' | 'interrupted';
@@ -70,15 +78,22 @@ export interface HerdResult extends HerdReport {
   /** This run's bookings still active when the cars stopped, cancelled then (not part of the counts above). */
   releasedAtEnd: number;
   carPrefix: string;
+  /** The speed asked for, and the average achieved (simulated ÷ wall seconds) once the run slowed for the server. */
+  targetSpeed: number;
+  effectiveSpeed: number;
+  /** Times the run lowered its speed because the server fell behind, and the lowest speed it ran at. */
+  slowdowns: number;
+  minSpeed: number;
   sim: SimSummary;
 }
 
 export class HerdClockError extends Error {}
 
-const WATCH_READY_MS = 10_000;
 const TRAILING_EVENTS_MS = 2_000;
 /** Decisions stamped further ahead of the simulated clock than this mean the server's clock was pushed ahead earlier. */
 const CLOCK_AHEAD_MS = 10 * 60_000;
+/** Holds get the drive time plus a 5 min grace: a minute of lag leaves most of it. */
+const DEFAULT_MAX_LAG_SEC = 60;
 
 export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const carPrefix = `HERD-${randomBytes(2).toString('hex')}-`;
@@ -86,6 +101,60 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const client = createFleetClient(opts.server, opts.token, { separateConnection: true, tls: opts.tls });
   const log = await openEventLog(client, ownCar);
   const startTime = Date.now();
+  const run = startHerdFleet(opts, carPrefix, startTime, client);
+  const wallStart = Date.now();
+  try {
+    await run.sim.start(opts.signal);
+  } catch (err) {
+    run.pacer?.stop();
+    log.close();
+    client.close();
+    throw err;
+  }
+  const endedBy = await waitForHerdEnd(run, log, opts);
+  const summary = await run.sim.stop();
+  run.driver.detach();
+  run.pacer?.stop();
+  await sleep(TRAILING_EVENTS_MS);
+  log.close();
+  // The fleet is gone: give back whatever it still holds (cars cut off at a time limit), at once
+  // rather than when the coordinator notices the cars stopped streaming.
+  const releasedAtEnd = await releaseBookings(client, ownCar, opts.logger);
+  client.close();
+  if (run.clock.error) throw new HerdClockError(run.clock.error);
+  const report = await reportFromLog(log, run, opts, startTime, startTime + summary.simulatedSec * 1000);
+  return {
+    scenario: 'herd',
+    ...report,
+    cars: opts.cars,
+    endedBy,
+    charged: log.charged.size,
+    simulatedHours: round(summary.simulatedSec / 3600, 2),
+    wallSec: round((Date.now() - wallStart) / 1000, 1),
+    otherCarsEvents: log.others.length,
+    releasedAtEnd,
+    carPrefix,
+    ...pacing(run, opts.speed, summary),
+    sim: summary,
+  };
+}
+
+function pacing(run: HerdRun, targetSpeed: number, summary: SimSummary): Pick<HerdResult, 'targetSpeed' | 'effectiveSpeed' | 'slowdowns' | 'minSpeed'> {
+  const state = run.pacer?.state();
+  const effectiveSpeed = summary.durationSec > 0 ? round(summary.simulatedSec / summary.durationSec, 1) : targetSpeed;
+  return { targetSpeed, effectiveSpeed, slowdowns: state?.slowdowns ?? 0, minSpeed: round(state?.minSpeedSeen ?? targetSpeed, 1) };
+}
+
+/** A herd in motion: the simulated fleet, the cars obeying decisions, and the server-clock check. */
+export interface HerdRun {
+  sim: Simulator;
+  driver: SimDriver;
+  clock: { error?: string };
+  pacer?: Pacer;
+}
+
+/** Builds the low fleet, its driver and its pacer; nothing moves until sim.start(). */
+export function startHerdFleet(opts: HerdOptions, carPrefix: string, startTime: number, client?: FleetClient): HerdRun {
   const sim = createSimulator({
     cars: opts.cars,
     seed: opts.seed,
@@ -102,137 +171,56 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   });
   // A charged car is done with the herd: it parks off duty instead of draining back below the threshold.
   const driver = attachSimDriver(sim, { stations: opts.stations, logger: opts.logger, afterCharge: 'park' });
-  let clockError: string | undefined;
+  const clock: HerdRun['clock'] = {};
   sim.onResponse((_car, res) => {
-    const simNow = startTime + sim.summary().simulatedSec * 1000;
-    if (!clockError && res.timestamp && res.timestamp - simNow > CLOCK_AHEAD_MS) {
-      clockError = `the server's coordination clock is ${Math.round((res.timestamp - simNow) / 60_000)} min ahead of this run's simulated time`;
-    }
+    clock.error ??= clockAheadError(res.timestamp, startTime + sim.summary().simulatedSec * 1000);
   });
+  const maxLagSec = opts.maxLagSec ?? DEFAULT_MAX_LAG_SEC;
+  const pacer = maxLagSec > 0 ? attachPacer(sim, { targetSpeed: opts.speed, hz: opts.hz, maxLagMs: maxLagSec * 1000, probe: client && (() => client.stats(5_000)) }) : undefined;
+  return { sim, driver, clock, pacer };
+}
 
-  const wallStart = Date.now();
-  try {
-    await sim.start(opts.signal);
-  } catch (err) {
-    log.close();
-    client.close();
-    throw err;
-  }
-  const endedBy = await waitForEnd();
-  const summary = await sim.stop();
-  driver.detach();
-  await sleep(TRAILING_EVENTS_MS);
-  log.close();
-  // The fleet is gone: give back whatever it still holds (cars cut off at a time limit), at once
-  // rather than when the coordinator notices the cars stopped streaming.
-  const releasedAtEnd = await releaseBookings(client, ownCar, opts.logger);
-  client.close();
-  if (clockError) throw new HerdClockError(clockError);
+/** Why a decision stamped at `decidedAt` shows the server's clock was pushed ahead by an earlier run, if it does. */
+export function clockAheadError(decidedAt: number | undefined, simNow: number): string | undefined {
+  if (!decidedAt || decidedAt - simNow <= CLOCK_AHEAD_MS) return undefined;
+  return `the server's coordination clock is ${Math.round((decidedAt - simNow) / 60_000)} min ahead of this run's simulated time`;
+}
 
-  const toMs = startTime + summary.simulatedSec * 1000;
+/** Reports progress and resolves when every car charged or stranded, at the time limit, or on interruption. */
+export function waitForHerdEnd(run: HerdRun, log: Pick<EventLog, 'charged' | 'own'>, opts: HerdOptions): Promise<HerdEnd> {
+  const { sim, driver } = run;
+  return new Promise((resolve) => {
+    let lastProgress = 0;
+    const timer = setInterval(() => {
+      const simulatedHours = sim.summary().simulatedSec / 3600;
+      if (Date.now() - lastProgress >= (opts.progressEveryMs ?? 5_000)) {
+        lastProgress = Date.now();
+        const { speed, slowdowns } = run.pacer?.state() ?? { speed: sim.speed(), slowdowns: 0 };
+        opts.onProgress?.({ simulatedHours, charged: log.charged.size, stranded: driver.stranded.size, cars: opts.cars, events: log.own.length, driver: driver.counts(), speed: round(speed, 1), slowdowns });
+      }
+      const done = new Set([...log.charged, ...driver.stranded]).size;
+      const interrupted = opts.signal?.aborted || run.clock.error || sim.summary().fatal;
+      const end: HerdEnd | null = interrupted ? 'interrupted' : done >= opts.cars ? 'all_charged' : simulatedHours >= opts.limitHours ? 'time_limit' : null;
+      if (end) {
+        clearInterval(timer);
+        resolve(end);
+      }
+    }, 250);
+  });
+}
+
+/** The run's KPIs from the event log alone; occupancy is audited over every car the server booked, not only this run's. */
+async function reportFromLog(log: EventLog, run: HerdRun, opts: HerdOptions, fromMs: number, toMs: number): Promise<HerdReport> {
   const report = herdReport({
     events: log.own,
     stations: opts.stations,
-    strandedCars: driver.stranded,
-    price: opts.priceOver ? await opts.priceOver(startTime, toMs) : undefined,
-    fromMs: startTime,
+    strandedCars: run.driver.stranded,
+    price: opts.priceOver ? await opts.priceOver(fromMs, toMs) : undefined,
+    fromMs,
     toMs,
   });
-  // Occupancy is judged over every car the server booked during the run, not only this run's.
   report.doubleBookings = auditEvents([...log.own, ...log.others], opts.stations).doubleBookings;
-  return {
-    scenario: 'herd',
-    ...report,
-    cars: opts.cars,
-    endedBy,
-    charged: log.charged.size,
-    simulatedHours: round(summary.simulatedSec / 3600, 2),
-    wallSec: round((Date.now() - wallStart) / 1000, 1),
-    otherCarsEvents: log.others.length,
-    releasedAtEnd,
-    carPrefix,
-    sim: summary,
-  };
-
-  function waitForEnd(): Promise<HerdEnd> {
-    return new Promise((resolve) => {
-      let lastProgress = 0;
-      const timer = setInterval(() => {
-        const simulatedHours = sim.summary().simulatedSec / 3600;
-        const done = new Set([...log.charged, ...driver.stranded]).size;
-        if (Date.now() - lastProgress >= (opts.progressEveryMs ?? 5_000)) {
-          lastProgress = Date.now();
-          opts.onProgress?.({ simulatedHours, charged: log.charged.size, stranded: driver.stranded.size, cars: opts.cars, events: log.own.length, driver: driver.counts() });
-        }
-        const end: HerdEnd | null = opts.signal?.aborted || clockError || sim.summary().fatal ? 'interrupted' : done >= opts.cars ? 'all_charged' : simulatedHours >= opts.limitHours ? 'time_limit' : null;
-        if (end) {
-          clearInterval(timer);
-          resolve(end);
-        }
-      }, 250);
-    });
-  }
-}
-
-/** Cancels every active booking of this run's cars (reason: the simulation stopped); returns how many. */
-async function releaseBookings(client: FleetClient, ownCar: (carId: string) => boolean, logger: Logger): Promise<number> {
-  try {
-    const { bookings } = await client.listBookings('all');
-    const own = bookings.filter((b) => ownCar(b.carId));
-    await Promise.all(own.map((b) => client.cancelBooking({ car_id: b.carId, booking_id: b.bookingId })));
-    return own.length;
-  } catch (err) {
-    logger.warn({ err }, 'could not release the run’s remaining bookings; the coordinator ends them when the cars are seen no more');
-    return 0;
-  }
-}
-
-interface EventLog {
-  /** This run's cars: booking events and telemetry at 0 %. */
-  own: LoggedEvent[];
-  /** Other cars' booking events (for the occupancy audit). */
-  others: LoggedEvent[];
-  charged: Set<string>;
-  close(): void;
-}
-
-/** Subscribes to WatchEvents and resolves once the server says the subscription is live. */
-function openEventLog(client: FleetClient, ownCar: (carId: string) => boolean): Promise<EventLog> {
-  const log: EventLog = { own: [], others: [], charged: new Set(), close: () => stream.cancel() };
-  const stream: grpc.ClientReadableStream<FleetEventMsg> = client.watchEvents({});
-  stream.on('data', (msg: FleetEventMsg) => keep(log, msg, ownCar));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`WatchEvents did not start within ${WATCH_READY_MS / 1000} s`)), WATCH_READY_MS);
-    const fail = (err: Error) => {
-      clearTimeout(timer);
-      stream.cancel();
-      reject(err);
-    };
-    stream.once('metadata', () => {
-      clearTimeout(timer);
-      stream.on('error', () => undefined); // cancel() at the end surfaces as CANCELLED
-      resolve(log);
-    });
-    stream.once('error', (err) => fail(err));
-  });
-}
-
-function keep(log: EventLog, msg: FleetEventMsg, ownCar: (carId: string) => boolean): void {
-  const isTelemetry = msg.event_type === 'telemetry';
-  if (isTelemetry && !ownCar(msg.car_id)) return;
-  let e: LoggedEvent;
-  try {
-    e = JSON.parse(msg.json) as LoggedEvent;
-  } catch {
-    return;
-  }
-  if (isTelemetry && (e.battery ?? 1) > 0) return; // only an empty battery matters to the report
-  if (!ownCar(e.car_id)) {
-    log.others.push(e);
-    return;
-  }
-  log.own.push(e);
-  if (e.event_type === 'charging_completed') log.charged.add(e.car_id);
+  return report;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,10 +1,11 @@
-import * as grpc from '@grpc/grpc-js';
-import { carId, carSeed, mulberry32, SimCar } from '../domain/manhattan.js';
+import type { SimCar } from '../domain/manhattan.js';
 import type { Logger } from '../observability/logger.js';
-import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { TlsFiles } from '../grpc/tls.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
-import { UnackedBatches } from './resend.js';
+import { createFleet } from './cars.js';
+import { LinkPool, type SimCounters } from './sim-links.js';
+
+export { createFleet, toCarStatus } from './cars.js';
 
 /** Reacts to a response pushed down a car's stream (rejections, booking decisions). */
 export type ResponseListener = (car: SimCar, response: BookingResponseMsg) => void;
@@ -89,257 +90,164 @@ export interface Simulator {
   onResponse(listener: ResponseListener): () => void;
   /** Adds a tick listener; returns an unsubscribe function. */
   onTick(listener: TickListener): () => void;
+  /** The simulated clock now, Unix ms. */
+  simNowMs(): number;
+  /** Simulated seconds per wall second from the next tick on (the update rate stays the same; each step gets shorter). */
+  setSpeed(speed: number): void;
+  /** The current simulated seconds per wall second. */
+  speed(): number;
 }
 
-interface Link {
-  client: FleetClient;
-  cars: SimCar[];
-  stream?: grpc.ClientDuplexStream<unknown, BookingResponseMsg>;
-  blocked: boolean;
-  attempt: number;
-  openedAt: number;
-  retry?: NodeJS.Timeout;
-  /** Batch mode: numbered batches kept until acknowledged, sent again on a new stream. */
-  unacked?: UnackedBatches;
-}
+/** Runs a fleet: a fixed simulated step per tick, ticks scheduled against the start (see createSimulator). */
+class LiveSimulator implements Simulator {
+  readonly done: Promise<SimSummary>;
+  private readonly fleet: SimCar[];
+  private readonly byId: Map<string, SimCar>;
+  private readonly listeners = new Set<ResponseListener>();
+  private readonly tickListeners = new Set<TickListener>();
+  private readonly counters: SimCounters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0, resent: 0 };
+  private readonly pool: LinkPool;
+  private readonly hz: number;
+  private readonly periodMs: number;
+  /** Fixed simulated step while the speed holds: trajectories do not depend on timer jitter. */
+  private dtSec: number;
+  private wallStart = 0;
+  private simStart = 0;
+  private tick = 0;
+  /** Simulated ms elapsed at the last speed change, and the tick it happened at. */
+  private simBaseMs = 0;
+  private tickBase = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private stopping: Promise<SimSummary> | undefined;
+  private fatal: string | undefined;
+  private endedAt = 0;
+  private resolveDone!: (s: SimSummary) => void;
 
-/** Builds the fleet for a seed: per-car pack (60–100 kWh, 150–220 Wh/km) and initial battery. */
-export function createFleet(opts: { cars: number; seed?: number; initialBattery?: [number, number]; firstCar?: number; carPrefix?: string }): SimCar[] {
-  const seed = opts.seed ?? 1;
-  const [lo, hi] = opts.initialBattery ?? [35, 95];
-  const first = opts.firstCar ?? 0;
-  const total = first + opts.cars;
-  return Array.from({ length: opts.cars }, (_, i) => {
-    const index = first + i;
-    const traits = mulberry32(carSeed(seed ^ 0x5eed, index));
-    const pack = { capacityKwh: Math.round(60 + traits() * 40), whPerKm: Math.round(150 + traits() * 70), auxKw: 0.3 };
-    const battery = Math.round((lo + traits() * (hi - lo)) * 10) / 10;
-    return new SimCar({ carId: carId(index, total, opts.carPrefix), seed: carSeed(seed, index), battery, pack });
-  });
-}
+  constructor(private readonly opts: SimulatorOptions) {
+    this.hz = opts.hz ?? 1;
+    this.periodMs = 1000 / this.hz;
+    this.dtSec = (opts.speed ?? 1) / this.hz;
+    this.fleet = createFleet(opts);
+    this.byId = new Map(this.fleet.map((c) => [c.carId, c]));
+    if (opts.onResponse) this.listeners.add(opts.onResponse);
+    this.done = new Promise<SimSummary>((r) => (this.resolveDone = r));
+    this.pool = new LinkPool(this.fleet, {
+      ...opts,
+      counters: this.counters,
+      onResponse: (res) => this.handleResponse(res),
+      onFatal: (message) => {
+        this.fatal ??= message;
+        void this.stop();
+      },
+    });
+  }
 
-export function toCarStatus(car: SimCar, timestamp: number): CarStatusMsg {
-  const { lat, lon } = car.position;
-  return {
-    car_id: car.carId,
-    latitude: Math.round(lat * 1e6) / 1e6,
-    longitude: Math.round(lon * 1e6) / 1e6,
-    battery_level: Math.round(car.battery * 100) / 100,
-    velocity: Math.round(car.velocity * 10) / 10,
-    timestamp: Math.round(timestamp),
+  start = async (signal?: AbortSignal): Promise<void> => {
+    if (this.running) return;
+    await this.pool.connect(this.opts.connectTimeoutMs ?? 5_000);
+    this.running = true;
+    this.wallStart = Date.now();
+    this.simStart = this.opts.startTime ?? this.wallStart;
+    this.pool.open();
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    this.timer = setTimeout(() => this.handleTick(), this.periodMs);
+    const { hz, opts } = this;
+    this.opts.logger.info({ cars: this.fleet.length, connections: this.pool.connections, batch: Boolean(opts.batch), hz, speed: opts.speed ?? 1 }, 'sim: started');
   };
-}
 
-export function createSimulator(opts: SimulatorOptions): Simulator {
-  const { logger } = opts;
-  const hz = opts.hz ?? 1;
-  const speed = opts.speed ?? 1;
-  const periodMs = 1000 / hz;
-  const dtSec = speed / hz; // fixed simulated step: trajectories do not depend on timer jitter
-  const batchSize = opts.batchSize ?? 500;
-  const fleet = createFleet(opts);
-  const byId = new Map(fleet.map((c) => [c.carId, c]));
-  const listeners = new Set<ResponseListener>(opts.onResponse ? [opts.onResponse] : []);
-  const tickListeners = new Set<TickListener>();
-  const counters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0, resent: 0 };
+  stop = (): Promise<SimSummary> => {
+    this.stopping ??= (async () => {
+      this.running = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.endedAt = Date.now();
+      await this.pool.close();
+      const s = this.summary();
+      this.resolveDone(s);
+      return s;
+    })();
+    return this.stopping;
+  };
 
-  const connections = Math.max(1, Math.ceil(fleet.length / (opts.carsPerConnection ?? 100)));
-  const clients = Array.from({ length: connections }, () => createFleetClient(opts.server, opts.token, { separateConnection: true, protoPath: opts.protoPath, tls: opts.tls }));
-  const links: Link[] = opts.batch
-    ? clients.map((client, i) => ({ client, cars: fleet.filter((_, j) => j % connections === i), blocked: false, attempt: 0, openedAt: 0, unacked: new UnackedBatches(undefined, (bs) => ackedListener(bs)) }))
-    : fleet.map((car, j) => ({ client: clients[j % connections], cars: [car], blocked: false, attempt: 0, openedAt: 0 }));
+  summary = (): SimSummary => {
+    const elapsed = ((this.endedAt || Date.now()) - this.wallStart) / 1000;
+    const durationSec = this.wallStart ? Math.round(elapsed * 100) / 100 : 0;
+    return {
+      cars: this.fleet.length,
+      ...this.counters,
+      ...this.pool.ackCounts(),
+      ratePerSec: durationSec > 0 ? Math.round(this.counters.sent / elapsed) : 0,
+      durationSec,
+      simulatedSec: Math.round(this.simElapsedMs() / 1000),
+      ...(this.fatal ? { fatal: this.fatal } : {}),
+    };
+  };
 
-  let wallStart = 0;
-  let simStart = 0;
-  let tick = 0;
-  let timer: NodeJS.Timeout | undefined;
-  let running = false;
-  let stopping: Promise<SimSummary> | undefined;
-  let fatal: string | undefined;
-  let endedAt = 0;
-  let resolveDone!: (s: SimSummary) => void;
-  const done = new Promise<SimSummary>((r) => (resolveDone = r));
+  cars = (): readonly SimCar[] => this.fleet;
 
-  function openStream(link: Link): void {
-    const stream = (opts.batch ? link.client.streamTelemetryBatch() : link.client.streamTelemetry()) as grpc.ClientDuplexStream<unknown, BookingResponseMsg>;
-    link.stream = stream;
-    link.blocked = false;
-    link.openedAt = Date.now();
-    stream.on('data', (res: BookingResponseMsg) => (res.ack_seq ? link.unacked?.ack(res.ack_seq) : onResponse(res)));
-    stream.on('drain', () => (link.blocked = false));
-    stream.on('error', (err: grpc.ServiceError) => streamDown(link, stream, err));
-    stream.on('end', () => streamDown(link, stream));
-    // What the previous stream sent and the server never acknowledged goes again, in order, with its numbers.
-    for (const b of link.unacked?.unacked() ?? []) {
-      counters.resent += b.cars.length;
-      if (!stream.write(b)) link.blocked = true;
-    }
+  car = (id: string): SimCar | undefined => this.byId.get(id);
+
+  onResponse = (listener: ResponseListener): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  onTick = (listener: TickListener): (() => void) => {
+    this.tickListeners.add(listener);
+    return () => this.tickListeners.delete(listener);
+  };
+
+  simNowMs = (): number => (this.simStart || (this.opts.startTime ?? Date.now())) + this.simElapsedMs();
+
+  setSpeed = (speed: number): void => {
+    if (!(speed > 0) || speed === this.speed()) return;
+    this.simBaseMs = this.simElapsedMs();
+    this.tickBase = this.tick;
+    this.dtSec = speed / this.hz;
+  };
+
+  speed = (): number => this.dtSec * this.hz;
+
+  private simElapsedMs(): number {
+    return this.simBaseMs + (this.tick - this.tickBase) * this.dtSec * 1000;
   }
 
-  function ackedListener(batches: readonly { cars: CarStatusMsg[] }[]): void {
-    if (!opts.onAcked) return;
-    for (const b of batches) opts.onAcked(b.cars);
-  }
-
-  function streamDown(link: Link, stream: grpc.ClientDuplexStream<unknown, BookingResponseMsg>, err?: grpc.ServiceError): void {
-    if (link.stream !== stream) return;
-    link.stream = undefined;
-    if (err) counters.errors++;
-    if (err?.code === grpc.status.UNAUTHENTICATED || err?.code === grpc.status.UNIMPLEMENTED) {
-      fatal ??= `${err.details || err.message} (server ${opts.server})`;
-      void stop();
-      return;
-    }
-    if (!running) return;
-    if (Date.now() - link.openedAt > 10_000) link.attempt = 0;
-    const delay = Math.min(200 * 2 ** link.attempt, 10_000) * (0.5 + Math.random() / 2);
-    link.attempt++;
-    logger.debug({ err: err?.message, delay }, 'sim: stream down; reconnecting');
-    link.retry = setTimeout(() => {
-      link.retry = undefined;
-      if (!running) return;
-      counters.reconnects++;
-      openStream(link);
-    }, delay);
-  }
-
-  function onResponse(res: BookingResponseMsg): void {
-    counters.responses++;
-    if (res.status === 'BOOKING_FAILED') counters.rejected++;
-    const car = res.car_id ? byId.get(res.car_id) : undefined;
+  private handleResponse(res: BookingResponseMsg): void {
+    this.counters.responses++;
+    if (res.status === 'BOOKING_FAILED') this.counters.rejected++;
+    const car = res.car_id ? this.byId.get(res.car_id) : undefined;
     if (!car) return;
-    for (const listener of listeners) {
-      try {
-        listener(car, res);
-      } catch (err) {
-        logger.error({ err }, 'sim: response listener failed');
-      }
-    }
+    notifyAll(this.listeners, (l) => l(car, res), this.opts.logger, 'sim: response listener failed');
   }
 
-  function onTick(): void {
-    if (!running) return;
-    tick++;
-    const simNow = simStart + tick * dtSec * 1000;
-    for (const car of fleet) car.step(dtSec, simNow);
-    for (const listener of tickListeners) {
-      try {
-        listener(simNow, dtSec);
-      } catch (err) {
-        logger.error({ err }, 'sim: tick listener failed');
-      }
-    }
-    for (const link of links) send(link, simNow);
-    if (opts.durationSec !== undefined && tick >= opts.durationSec * hz) {
-      void stop();
+  private handleTick(): void {
+    if (!this.running) return;
+    this.tick++;
+    const simNow = this.simStart + this.simElapsedMs();
+    for (const car of this.fleet) car.step(this.dtSec, simNow);
+    notifyAll(this.tickListeners, (l) => l(simNow, this.dtSec), this.opts.logger, 'sim: tick listener failed');
+    this.pool.sendAll(simNow);
+    if (this.opts.durationSec !== undefined && this.tick >= this.opts.durationSec * this.hz) {
+      void this.stop();
       return;
     }
     // Scheduled against the start so ticks do not drift; a late loop catches up without bursts.
-    const next = wallStart + (tick + 1) * periodMs;
-    timer = setTimeout(onTick, Math.max(0, next - Date.now()));
+    const next = this.wallStart + (this.tick + 1) * this.periodMs;
+    this.timer = setTimeout(() => this.handleTick(), Math.max(0, next - Date.now()));
   }
-
-  function send(link: Link, simNow: number): void {
-    if (!link.stream || link.blocked) {
-      counters.skipped += link.cars.length;
-      return;
-    }
-    if (!opts.batch) {
-      counters.sent++;
-      link.blocked = !link.stream.write(toCarStatus(link.cars[0], simNow));
-      return;
-    }
-    for (let i = 0; i < link.cars.length; i += batchSize) {
-      const cars = link.cars.slice(i, i + batchSize).map((c) => toCarStatus(c, simNow));
-      // Too much unacknowledged (the server cannot reach Kafka): hold back rather than keep more.
-      if (!link.unacked!.hasRoom(cars.length)) {
-        counters.skipped += cars.length;
-        continue;
-      }
-      counters.sent += cars.length;
-      if (!link.stream.write(link.unacked!.add(cars))) link.blocked = true;
-    }
-  }
-
-  function summary(): SimSummary {
-    const elapsed = ((endedAt || Date.now()) - wallStart) / 1000;
-    const durationSec = wallStart ? Math.round(elapsed * 100) / 100 : 0;
-    return {
-      cars: fleet.length,
-      ...counters,
-      acked: links.reduce((n, l) => n + (l.unacked?.acked ?? 0), 0),
-      unacked: links.reduce((n, l) => n + (l.unacked?.pending ?? 0), 0),
-      ratePerSec: durationSec > 0 ? Math.round(counters.sent / elapsed) : 0,
-      durationSec,
-      simulatedSec: Math.round(tick * dtSec),
-      ...(fatal ? { fatal } : {}),
-    };
-  }
-
-  async function start(signal?: AbortSignal): Promise<void> {
-    if (running) return;
-    try {
-      await clients[0].waitForReady(opts.connectTimeoutMs ?? 5_000);
-    } catch (err) {
-      for (const c of clients) c.close();
-      throw new Error(`cannot reach the ingestion server at ${opts.server}: ${(err as Error).message}`);
-    }
-    running = true;
-    wallStart = Date.now();
-    simStart = opts.startTime ?? wallStart;
-    for (const link of links) openStream(link);
-    signal?.addEventListener('abort', () => void stop(), { once: true });
-    timer = setTimeout(onTick, periodMs);
-    logger.info({ cars: fleet.length, connections, batch: Boolean(opts.batch), hz, speed }, 'sim: started');
-  }
-
-  function stop(): Promise<SimSummary> {
-    stopping ??= (async () => {
-      running = false;
-      if (timer) clearTimeout(timer);
-      endedAt = Date.now();
-      const open = links.filter((l) => l.stream);
-      for (const l of links) if (l.retry) clearTimeout(l.retry);
-      // Half-close and let the server read what is in flight before the channels go.
-      await Promise.all(open.map((l) => closeStream(l.stream!, 3_000)));
-      for (const c of clients) c.close();
-      const s = summary();
-      resolveDone(s);
-      return s;
-    })();
-    return stopping;
-  }
-
-  return {
-    start,
-    stop,
-    summary,
-    done,
-    cars: () => fleet,
-    car: (id) => byId.get(id),
-    onResponse(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
-    onTick(listener) {
-      tickListeners.add(listener);
-      return () => tickListeners.delete(listener);
-    },
-  };
 }
 
-function closeStream(stream: grpc.ClientDuplexStream<unknown, unknown>, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      stream.cancel();
-      resolve();
-    }, timeoutMs);
-    const finish = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    stream.once('status', finish);
-    stream.once('error', finish);
-    stream.end();
-  });
+/** Calls every listener; one that throws is logged and does not stop the others. */
+function notifyAll<L>(listeners: Iterable<L>, call: (listener: L) => void, logger: Logger, message: string): void {
+  for (const listener of listeners) {
+    try {
+      call(listener);
+    } catch (err) {
+      logger.error({ err }, message);
+    }
+  }
+}
+
+export function createSimulator(opts: SimulatorOptions): Simulator {
+  return new LiveSimulator(opts);
 }

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { ExternalToolError } from '../../errors.js';
+import { assetPath } from '../../util/assets.js';
 
 /**
  * Drives deploy/docker-compose.yml through the Docker CLI. Prefers Compose v2
@@ -62,10 +61,9 @@ export interface ServiceStatus {
   ports: string[];
 }
 
-/** deploy/docker-compose.yml of this package; the same relative depth from src/ and dist/. */
+/** deploy/docker-compose.yml of this package (with deploy/ written out by the single executable). */
 export function defaultComposeFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  return resolve(here, '..', '..', '..', 'deploy', 'docker-compose.yml');
+  return assetPath('deploy/docker-compose.yml');
 }
 
 interface RunResult {

@@ -1,7 +1,8 @@
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../../observability/logger.js';
+import { isSea, readAssetBytes } from '../../util/assets.js';
 import type { Store } from '../../ports/store.js';
 import type { MigrationTarget } from '../postgres/migrate.js';
 import { createSqlStore, schemaFor, type SqlExecutor, type SqlResult } from '../postgres/sql.js';
@@ -28,7 +29,7 @@ export async function acquirePglite(dataDir: string | undefined): Promise<{ db: 
   if (!entry) {
     // PGlite creates only the last path segment; a fresh data dir needs its parents.
     if (dataDir !== undefined) mkdirSync(key, { recursive: true });
-    entry = { db: PGlite.create(dataDir === undefined ? undefined : key), refs: 0 };
+    entry = { db: PGlite.create(dataDir === undefined ? undefined : key, pgliteOptions()), refs: 0 };
     instances.set(key, entry);
   }
   entry.refs++;
@@ -47,6 +48,21 @@ export async function acquirePglite(dataDir: string | undefined): Promise<{ db: 
       instances.delete(key);
       await db.close();
     },
+  };
+}
+
+/**
+ * In the single executable PGlite's wasm and data files are embedded assets, handed over here
+ * instead of being looked up next to PGlite's own module.
+ */
+function pgliteOptions(): PGliteOptions {
+  if (!isSea()) return {};
+  // (WebAssembly's types are not in this project's lib.)
+  const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => PGliteOptions['pgliteWasmModule'] } };
+  return {
+    pgliteWasmModule: new wasm.Module(readAssetBytes('pglite/pglite.wasm')),
+    initdbWasmModule: new wasm.Module(readAssetBytes('pglite/initdb.wasm')),
+    fsBundle: new Blob([readAssetBytes('pglite/pglite.data')]),
   };
 }
 

@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { listAssets, readAsset } from '../../util/assets.js';
 import { quoteIdent } from './ident.js';
 import type { SqlExecutor } from './sql.js';
 
@@ -31,22 +31,17 @@ interface Log {
 /** Tables that become hypertables (on `time`) when TimescaleDB is installed. */
 export const HYPERTABLES = ['charging_sessions', 'telemetry', 'bookings'] as const;
 
-/** src/…/migrations when run from source; dist/… resolves back to the shipped src/ folder. */
-export function migrationsDir(): string {
-  const candidates = [
-    fileURLToPath(new URL('./migrations/', import.meta.url)),
-    fileURLToPath(new URL('../../../src/adapters/postgres/migrations/', import.meta.url)),
-  ];
-  const dir = candidates.find((d) => existsSync(d));
-  if (!dir) throw new Error(`migrations folder not found; looked in ${candidates.join(', ')}`);
-  return dir;
-}
+/** The shipped migrations folder (src/adapters/postgres/migrations, embedded in the single executable). */
+export const MIGRATIONS_DIR = 'src/adapters/postgres/migrations';
 
-export function loadMigrations(dir = migrationsDir()): Migration[] {
-  return readdirSync(dir)
+/** The migrations in order; `dir` (a folder on disk) is for tests, default: the shipped ones. */
+export function loadMigrations(dir?: string): Migration[] {
+  const names = dir === undefined ? listAssets(MIGRATIONS_DIR) : readdirSync(dir);
+  const read = (f: string) => (dir === undefined ? readAsset(`${MIGRATIONS_DIR}/${f}`) : readFileSync(`${dir}/${f}`, 'utf8'));
+  return names
     .filter((f) => /^\d{3}-[\w-]+\.sql$/.test(f))
     .sort()
-    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: readFileSync(`${dir}/${f}`, 'utf8') }));
+    .map((f) => ({ version: f.replace(/\.sql$/, ''), sql: read(f) }));
 }
 
 async function inTransaction<T>(target: MigrationTarget, fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {

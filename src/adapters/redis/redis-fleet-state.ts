@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Redis, type ChainableCommander } from 'ioredis';
 import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
 import type { CarState, FleetState, NearbyCar, NearestStation, Station } from '../../ports/fleet-state.js';
 import { redactUrl } from '../../util/redact.js';
+import { readAsset } from '../../util/assets.js';
 
 /** Cars per GEOADD / hash script call: bounds how long one command holds Redis and its argument count. */
 const UPSERT_CHUNK = 2000;
@@ -161,17 +160,9 @@ interface UpsertScript {
   glUpsertCarHashes(numKeys: number, ...keysAndArgs: (string | number)[]): void;
 }
 
-/** Lua sources live in src/adapters/redis/lua (shipped in the package); dist/ code reads them from there. */
+/** Lua sources live in src/adapters/redis/lua (shipped in the package, embedded in the single executable). */
 function luaSource(file: string): string {
-  const candidates = [new URL(`./lua/${file}`, import.meta.url), new URL(`../../../src/adapters/redis/lua/${file}`, import.meta.url)];
-  for (const url of candidates) {
-    try {
-      return readFileSync(fileURLToPath(url), 'utf8');
-    } catch {
-      // try the next location
-    }
-  }
-  throw new Error(`Lua script ${file} not found next to ${import.meta.url}`);
+  return readAsset(`src/adapters/redis/lua/${file}`);
 }
 
 /** GEOSEARCH … BYRADIUS r km ASC COUNT n WITHDIST: exact nearest-first (never ANY). */

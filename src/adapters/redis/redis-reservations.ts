@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../observability/logger.js';
@@ -20,6 +18,7 @@ import type {
   Transition,
 } from '../../ports/reservations.js';
 import { connectRedis } from './redis-fleet-state.js';
+import { readAsset } from '../../util/assets.js';
 
 /**
  * Redis keys of the reservations (all under the namespace prefix `N:`):
@@ -53,17 +52,9 @@ const scripts = {
 } as const;
 type ScriptName = keyof typeof scripts;
 
-/** Lua sources live in src/adapters/redis/lua (shipped in the package); dist/ code reads them from there. */
+/** Lua sources live in src/adapters/redis/lua (shipped in the package, embedded in the single executable). */
 function luaSource(file: string): string {
-  const candidates = [new URL(`./lua/${file}`, import.meta.url), new URL(`../../../src/adapters/redis/lua/${file}`, import.meta.url)];
-  for (const url of candidates) {
-    try {
-      return readFileSync(fileURLToPath(url), 'utf8');
-    } catch {
-      // try the next location
-    }
-  }
-  throw new Error(`reservations Lua script ${file} not found next to ${import.meta.url}`);
+  return readAsset(`src/adapters/redis/lua/${file}`);
 }
 
 function defineScripts(redis: Redis): void {

@@ -1,18 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { assetPath } from '../../util/assets.js';
 import type { Station } from '../../ports/fleet-state.js';
 import type { StationCatalog } from './types.js';
 
-/** deploy/stations/manhattan.json shipped with the package (found from src/ or dist/). */
+/** deploy/stations/manhattan.json shipped with the package. */
 export function defaultStationsFile(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'deploy', 'stations', 'manhattan.json');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return undefined;
+  return assetPath('deploy/stations/manhattan.json');
 }
 
 /** Stations from a JSON file `[{id,name,lat,lon,ports,powerKw}]`; invalid entries are skipped. */
