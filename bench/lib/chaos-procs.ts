@@ -29,6 +29,12 @@ export interface Service {
   tail(): string;
 }
 
+/** Every service process started here and still running: killed if this process exits without stopping them. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
 export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Service {
   let child: ChildProcess | undefined;
   let output = '';
@@ -43,6 +49,8 @@ export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Servic
       const [node, ...argv] = cliArgv([name]);
       const c = spawn(node, argv, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
+      running.add(c);
+      c.once('exit', () => running.delete(c));
       c.stderr!.on('data', keep);
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => finish(new Error(`greenlane ${name} did not start within ${timeoutMs} ms: ${output}`)), timeoutMs);

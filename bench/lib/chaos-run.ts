@@ -98,6 +98,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     },
   });
   const db = new pg.Pool({ connectionString: o.databaseUrl, max: 1 });
+  db.on('error', () => {}); // an idle connection dropped by a PostgreSQL restart: the next query reconnects
   const persisted = async () => {
     try {
       return Number((await db.query(`SELECT count(*) AS n FROM ${quoteIdent(o.namespace)}.telemetry`)).rows[0].n);
@@ -144,11 +145,15 @@ async function applyFault(fault: Fault, ctx: FaultCtx): Promise<FaultResult> {
     await ctx.services[fault.service].start();
   } else if (fault.kind === 'engine') {
     name = `${fault.engine} down ${fault.downSec} s${fault.kill ? ` + kill -9 ${fault.kill}` : ''}`;
-    await stopEngine(fault.engine);
-    await sleep((fault.downSec * 1000) / 2);
-    if (fault.kill) await ctx.services[fault.kill].kill9();
-    await sleep((fault.downSec * 1000) / 2);
-    await startEngine(fault.engine);
+    // The engines are shared: whatever happens during the outage, the engine is started again.
+    try {
+      await stopEngine(fault.engine);
+      await sleep((fault.downSec * 1000) / 2);
+      if (fault.kill) await ctx.services[fault.kill].kill9();
+      await sleep((fault.downSec * 1000) / 2);
+    } finally {
+      await startEngine(fault.engine);
+    }
     if (fault.kill) await ctx.services[fault.kill].start();
   } else {
     name = 'poison records';
