@@ -49,6 +49,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Faults on real engines under load (kill -9, engine outages, poison): minutes, so only from `npm run test:chaos` and CI.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          testTimeout: 240_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'release',
           // Packs, installs and runs the package: minutes, so only from `npm run test:release` and CI.
           include: ['test/release/**/*.test.ts'],

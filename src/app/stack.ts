@@ -93,6 +93,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         operatorTokens: creds.operator,
         tokenSecret: creds.tokenSecret,
         timestampWindow: timestampWindowFor(clockMode, config.maxClockSkewSec),
+        batch: { highWater: config.ingestBuffer },
         logger: logger.child({ service: 'ingestion' }),
         registry,
         namespace: config.namespace,

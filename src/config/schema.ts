@@ -62,6 +62,13 @@ export const configSchema = z.object({
   grpcMaxStreams: z.coerce.number().int().min(1).max(100_000).default(1000).describe('Concurrent gRPC calls per connection (HTTP/2 max concurrent streams)'),
   grpcIdleTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(30_000).describe('A connection with no call in progress (e.g. only refused calls) is closed after this many ms'),
   forecastMaxPoints: z.coerce.number().int().min(2).max(100_000).default(1000).describe('Most points one grid forecast request may ask for (hours × 60 / step; more: 400)'),
+  ingestBuffer: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(10_000_000)
+    .default(10_000)
+    .describe('Accepted telemetry events ingestion holds in memory before they are on the bus; when full (e.g. Kafka down) it stops reading streams until half is written'),
   carTtlSec: z.coerce.number().int().min(0).max(31_536_000).default(86_400).describe('A car hash in Redis expires after this many seconds without telemetry (0: never)'),
 });
 

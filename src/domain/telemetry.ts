@@ -134,6 +134,15 @@ function fmtWindow(ms: number): string {
   return `${Math.round(ms / 1000)} s`;
 }
 
+/**
+ * The id of a reading that may be sent more than once (a batch resent after a reconnect): a car
+ * reports one reading per instant, so car id + timestamp names it, and every copy gets the same id
+ * (the worker stores one row per event_id).
+ */
+export function readingEventId(value: Pick<CarStatusValue, 'car_id' | 'timestamp'>): string {
+  return `${value.car_id}@${value.timestamp}`;
+}
+
 /** The original flat telemetry JSON (the CarStatus of test/fixtures/original-fleet.proto, in bus field names) plus a unique event_id. */
 export function toTelemetryEvent(value: CarStatusValue, eventId: string = randomUUID()): TelemetryEvent {
   return {

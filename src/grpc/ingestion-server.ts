@@ -10,6 +10,7 @@ import { IngestionCore, type BatchOptions, type IngestionStats, type TelemetryLi
 import { createIngestionMetrics } from '../services/ingestion/metrics.js';
 import type { QueryHandlers } from '../services/queries/fleet-queries.js';
 import { createAuthenticator } from './auth.js';
+import { batchAck } from './telemetry-codec.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import { loadFleetProto, type BookingResponseMsg } from './proto.js';
 import { batchLimitInterceptor, DEFAULT_GRPC_LIMITS, limitServerOptions, type GrpcLimits } from './limits.js';
@@ -71,7 +72,10 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
   const { bus, fleet, logger } = deps;
   const topic = topicName(deps.namespace ?? deps.config.namespace ?? '', TOPIC_EVENTS);
   const metrics = createIngestionMetrics(deps.registry ?? new Registry(), () => core.queued);
-  const core: IngestionCore<BookingResponseMsg> = new IngestionCore({ bus, fleet, topic, logger, metrics, batch: deps.batch, timestampWindow: deps.timestampWindow, now: deps.now, onTelemetry: deps.onTelemetry });
+  const core: IngestionCore<BookingResponseMsg> = new IngestionCore({
+    ...{ bus, fleet, topic, logger, metrics, batch: deps.batch, timestampWindow: deps.timestampWindow, now: deps.now, onTelemetry: deps.onTelemetry },
+    ackMessage: (seq) => batchAck(seq, Date.now()),
+  });
   const authenticate = createAuthenticator({ fleet: deps.tokens, operator: deps.operatorTokens, tokenSecret: deps.tokenSecret }, { onFailure: () => metrics.authFailures.inc(), isStopping: () => core.stopping });
   const watchers = new Set<() => void>();
   let queryHandlers = deps.queries;

@@ -28,6 +28,8 @@ export type CarStatusMsg = CarStatusValue;
 
 export interface CarStatusBatchMsg {
   cars: CarStatusMsg[];
+  /** The client's batch number (0 or absent: no acknowledgement wanted). */
+  seq?: number;
 }
 
 /** fleet.BookingResponse; fields 8+ are additions the original clients ignore. */
@@ -43,6 +45,8 @@ export interface BookingResponseMsg {
   expires_at?: number;
   reason?: string;
   event_type?: string;
+  /** StreamTelemetryBatch: every batch up to this seq is on the bus. */
+  ack_seq?: number;
 }
 
 export interface WatchRequestMsg {

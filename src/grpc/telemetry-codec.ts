@@ -19,6 +19,11 @@ export function telemetryRejection(msg: unknown, result: ValidationFailure, now:
   };
 }
 
+/** The response acknowledging every batch of a StreamTelemetryBatch stream up to `seq` (it carries nothing else). */
+export function batchAck(seq: number, now: number): BookingResponseMsg {
+  return { ack_seq: seq, event_type: 'batch_ack', timestamp: now };
+}
+
 /** A bus record as a WatchEvents message (the JSON is passed through); null when it is not JSON. */
 export function toFleetEventMsg(json: string): FleetEventMsg | null {
   try {

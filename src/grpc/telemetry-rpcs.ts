@@ -19,8 +19,15 @@ export interface TelemetryRpcDeps {
 /**
  * Serves one telemetry stream: every CarStatus (one per message, or `unpack`ed from a batch) goes
  * to ingestion; an invalid one is answered on the stream with BOOKING_FAILED naming the field.
+ * With `seqOf` (the batch RPC) each message is one client batch: its readings get stable event ids
+ * and a numbered batch is acknowledged (BookingResponse.ack_seq) once its events are on the bus.
  */
-export function serveTelemetryStream<T>(deps: TelemetryRpcDeps, call: grpc.ServerDuplexStream<T, BookingResponseMsg>, unpack: (msg: T) => CarStatusMsg[]): void {
+export function serveTelemetryStream<T>(
+  deps: TelemetryRpcDeps,
+  call: grpc.ServerDuplexStream<T, BookingResponseMsg>,
+  unpack: (msg: T) => CarStatusMsg[],
+  seqOf?: (msg: T) => number,
+): void {
   const auth = deps.authenticate(call);
   const denied = !auth.ok ? auth.error : !may(auth.principal, 'stream') ? permissionDenied(auth.principal, 'stream telemetry (use a fleet or car token)') : null;
   if (denied || !auth.ok) {
@@ -31,10 +38,11 @@ export function serveTelemetryStream<T>(deps: TelemetryRpcDeps, call: grpc.Serve
   const slot = core.open(call, auth.principal);
   const finish = () => core.close(slot);
   call.on('data', (msg: T) => {
-    for (const car of unpack(msg)) {
-      const result = core.receive(slot, car);
-      if (result && !result.ok) core.respond(slot, telemetryRejection(car, result, core.now()));
-    }
+    const cars = unpack(msg);
+    const results = seqOf ? core.receiveBatch(slot, cars, seqOf(msg)) : cars.map((car) => core.receive(slot, car));
+    results.forEach((result, i) => {
+      if (result && !result.ok) core.respond(slot, telemetryRejection(cars[i], result, core.now()));
+    });
   });
   call.on('end', () => {
     finish();
@@ -48,7 +56,12 @@ export function serveTelemetryStream<T>(deps: TelemetryRpcDeps, call: grpc.Serve
 export function telemetryRpcHandlers(deps: TelemetryRpcDeps) {
   return {
     StreamTelemetry: (call: grpc.ServerDuplexStream<CarStatusMsg, BookingResponseMsg>) => serveTelemetryStream(deps, call, (m) => [m]),
-    StreamTelemetryBatch: (call: grpc.ServerDuplexStream<CarStatusBatchMsg, BookingResponseMsg>) => serveTelemetryStream(deps, call, (m) => m.cars ?? []),
+    StreamTelemetryBatch: (call: grpc.ServerDuplexStream<CarStatusBatchMsg, BookingResponseMsg>) => serveTelemetryStream(
+        deps,
+        call,
+        (m) => m.cars ?? [],
+        (m) => Number(m.seq ?? 0),
+      ),
     GetCar: (call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, cb: grpc.sendUnaryData<CarStateMsg>) => void getCar(deps, call, cb),
     Stats: (call: grpc.ServerUnaryCall<unknown, StatsReplyMsg>, cb: grpc.sendUnaryData<StatsReplyMsg>) => {
       const auth = deps.authenticate(call);

@@ -2,9 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { SimCar } from '../domain/manhattan.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import type { TlsFiles } from '../grpc/tls.js';
-import type { BookingResponseMsg } from '../grpc/proto.js';
+import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
 import type { Logger } from '../observability/logger.js';
 import { toCarStatus } from './cars.js';
+import { UnackedBatches } from './resend.js';
 
 export interface SimCounters {
   sent: number;
@@ -13,6 +14,8 @@ export interface SimCounters {
   skipped: number;
   errors: number;
   reconnects: number;
+  /** Batch mode: readings sent again on a new stream because the server had not acknowledged them. */
+  resent: number;
 }
 
 export interface LinkPoolOptions {
@@ -28,6 +31,8 @@ export interface LinkPoolOptions {
   onResponse(res: BookingResponseMsg): void;
   /** A stream ended in a way retrying cannot fix (a rejected token, an RPC the server lacks). */
   onFatal(message: string): void;
+  /** Batch mode: readings the server acknowledged (Kafka has them). */
+  onAcked?(cars: readonly CarStatusMsg[]): void;
 }
 
 type Stream = grpc.ClientDuplexStream<unknown, BookingResponseMsg>;
@@ -40,6 +45,8 @@ export interface Link {
   attempt: number;
   openedAt: number;
   retry?: NodeJS.Timeout;
+  /** Batch mode: numbered batches kept until acknowledged, sent again on a new stream. */
+  unacked?: UnackedBatches;
 }
 
 /**
@@ -59,8 +66,23 @@ export class LinkPool {
     const connections = Math.max(1, Math.ceil(fleet.length / (opts.carsPerConnection ?? 100)));
     this.clients = Array.from({ length: connections }, () => createFleetClient(opts.server, opts.token, { separateConnection: true, protoPath: opts.protoPath, tls: opts.tls }));
     this.links = opts.batch
-      ? this.clients.map((client, i) => newLink(client, fleet.filter((_, j) => j % connections === i)))
+      ? this.clients.map((client, i) => ({ ...newLink(client, fleet.filter((_, j) => j % connections === i)), unacked: new UnackedBatches(undefined, (bs) => this.acked(bs)) }))
       : fleet.map((car, j) => newLink(this.clients[j % connections], [car]));
+  }
+
+  /** Batch mode: readings acknowledged so far, and sent but not yet acknowledged. */
+  ackCounts(): { acked: number; unacked: number } {
+    let acked = 0;
+    let unacked = 0;
+    for (const l of this.links) {
+      acked += l.unacked?.acked ?? 0;
+      unacked += l.unacked?.pending ?? 0;
+    }
+    return { acked, unacked };
+  }
+
+  private acked(batches: readonly { cars: CarStatusMsg[] }[]): void {
+    for (const b of batches) this.opts.onAcked?.(b.cars);
   }
 
   get connections(): number {
@@ -100,10 +122,15 @@ export class LinkPool {
     link.stream = stream;
     link.blocked = false;
     link.openedAt = Date.now();
-    stream.on('data', (res: BookingResponseMsg) => this.opts.onResponse(res));
+    stream.on('data', (res: BookingResponseMsg) => (res.ack_seq ? link.unacked?.ack(res.ack_seq) : this.opts.onResponse(res)));
     stream.on('drain', () => (link.blocked = false));
     stream.on('error', (err: grpc.ServiceError) => this.streamDown(link, stream, err));
     stream.on('end', () => this.streamDown(link, stream));
+    // What the previous stream sent and the server never acknowledged goes again, in order, with its numbers.
+    for (const b of link.unacked?.unacked() ?? []) {
+      this.opts.counters.resent += b.cars.length;
+      if (!stream.write(b)) link.blocked = true;
+    }
   }
 
   private streamDown(link: Link, stream: Stream, err?: grpc.ServiceError): void {
@@ -141,8 +168,13 @@ export class LinkPool {
     const batchSize = this.opts.batchSize ?? 500;
     for (let i = 0; i < link.cars.length; i += batchSize) {
       const cars = link.cars.slice(i, i + batchSize).map((c) => toCarStatus(c, simNow));
+      // Too much unacknowledged (the server cannot reach Kafka): hold back rather than keep more.
+      if (!link.unacked!.hasRoom(cars.length)) {
+        counters.skipped += cars.length;
+        continue;
+      }
       counters.sent += cars.length;
-      if (!link.stream.write({ cars })) link.blocked = true;
+      if (!link.stream.write(link.unacked!.add(cars))) link.blocked = true;
     }
   }
 }

@@ -1,7 +1,7 @@
 import type { SimCar } from '../domain/manhattan.js';
 import type { Logger } from '../observability/logger.js';
 import type { TlsFiles } from '../grpc/tls.js';
-import type { BookingResponseMsg } from '../grpc/proto.js';
+import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
 import { createFleet } from './cars.js';
 import { LinkPool, type SimCounters } from './sim-links.js';
 
@@ -48,6 +48,8 @@ export interface SimulatorOptions {
   tls?: TlsFiles;
   /** How long start() waits for the server (default 5 s). */
   connectTimeoutMs?: number;
+  /** Batch mode: readings the server acknowledged (Kafka has them), once each, in order per connection. */
+  onAcked?: (cars: readonly CarStatusMsg[]) => void;
 }
 
 export interface SimSummary {
@@ -62,6 +64,10 @@ export interface SimSummary {
   skipped: number;
   errors: number;
   reconnects: number;
+  /** Batch mode: readings the server acknowledged, readings sent again after a reconnect, readings still unacknowledged. */
+  acked: number;
+  resent: number;
+  unacked: number;
   ratePerSec: number;
   durationSec: number;
   simulatedSec: number;
@@ -99,7 +105,7 @@ class LiveSimulator implements Simulator {
   private readonly byId: Map<string, SimCar>;
   private readonly listeners = new Set<ResponseListener>();
   private readonly tickListeners = new Set<TickListener>();
-  private readonly counters: SimCounters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0 };
+  private readonly counters: SimCounters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0, resent: 0 };
   private readonly pool: LinkPool;
   private readonly hz: number;
   private readonly periodMs: number;
@@ -169,6 +175,7 @@ class LiveSimulator implements Simulator {
     return {
       cars: this.fleet.length,
       ...this.counters,
+      ...this.pool.ackCounts(),
       ratePerSec: durationSec > 0 ? Math.round(this.counters.sent / elapsed) : 0,
       durationSec,
       simulatedSec: Math.round(this.simElapsedMs() / 1000),

@@ -57,6 +57,21 @@ describe('MicroBatcher', () => {
     expect(changes).toEqual([true, false]);
   });
 
+  it('counts the batch being written: a write stuck on a dead sink keeps the buffer full', async () => {
+    const changes: boolean[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new MicroBatcher<number>({ maxBatch: 4, flushIntervalMs: 1_000, highWater: 4 }, () => gate, (full) => changes.push(full));
+    for (let i = 0; i < 4; i++) b.push(i); // the whole buffer is one batch, stuck in the write
+    expect(b.size).toBe(0);
+    expect(b.buffered).toBe(4);
+    expect(b.full).toBe(true);
+    release();
+    await b.drain();
+    expect(b.buffered).toBe(0);
+    expect(changes).toEqual([true, false]);
+  });
+
   it('drain() writes everything queued', async () => {
     const seen: number[] = [];
     const b = new MicroBatcher<number>({ maxBatch: 10, flushIntervalMs: 10_000, highWater: 100 }, async (batch) => void seen.push(...batch));

@@ -1,4 +1,5 @@
 import type { Principal } from '../../domain/principals.js';
+import type { AckQueue } from './acks.js';
 
 /**
  * What flow control needs of a bidirectional stream of responses R: pausing its reads and
@@ -19,6 +20,8 @@ export class StreamSlot<R> {
   readonly cars = new Set<string>();
   writeBlocked = false;
   done = false;
+  /** Client batches waiting for acknowledgement (numbered batches only; created on the first). */
+  acks?: AckQueue;
 
   /** `principal`: who authenticated the stream (undefined: trusted, e.g. in-process tests). */
   constructor(

@@ -4,20 +4,24 @@ export interface BatcherOptions {
   maxBatch: number;
   /** Flush at the latest this long after the first queued item. */
   flushIntervalMs: number;
-  /** Report full while more items than this wait; report free again at half. */
+  /** Report full once this many items are buffered (waiting or being written); report free again at half. */
   highWater: number;
 }
 
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatch: 2000, flushIntervalMs: 5, highWater: 20_000 };
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = { maxBatch: 2000, flushIntervalMs: 5, highWater: 10_000 };
 
 /**
  * Queues items and hands them to `write` in batches of at most maxBatch, one write at a time
  * (sequential writes keep per-car order on the bus and in fleet state). `onFullChange(true)` fires
- * when the queue reaches highWater and `onFullChange(false)` once it is back to half, so the caller
- * can pause its producers in between.
+ * when the buffer — items waiting plus the batch being written, i.e. everything not yet written —
+ * reaches highWater and `onFullChange(false)` once it is back to half, so the caller can pause its
+ * producers in between. While the sink is down the batch being written is retried and counts, so
+ * the bound holds however long the outage lasts.
  */
 export class MicroBatcher<T> {
   private queue: T[] = [];
+  /** Items of the batch being written. */
+  private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private isFull = false;
@@ -33,7 +37,12 @@ export class MicroBatcher<T> {
     return this.queue.length;
   }
 
-  /** Whether the queue is past highWater (and not yet back to half). */
+  /** Items not yet written: waiting plus the batch being written. */
+  get buffered(): number {
+    return this.queue.length + this.inFlight;
+  }
+
+  /** Whether the buffer is past highWater (and not yet back to half). */
   get full(): boolean {
     return this.isFull;
   }
@@ -42,7 +51,7 @@ export class MicroBatcher<T> {
     this.queue.push(item);
     if (this.queue.length >= this.opts.maxBatch) void this.flush();
     else if (!this.timer && !this.flushing) this.timer = setTimeout(() => void this.flush(), this.opts.flushIntervalMs);
-    if (!this.isFull && this.queue.length >= this.opts.highWater) this.setFull(true);
+    if (!this.isFull && this.buffered >= this.opts.highWater) this.setFull(true);
   }
 
   /** Writes what is queued now; resolves when the running write loop ends. */
@@ -69,13 +78,18 @@ export class MicroBatcher<T> {
     while (this.queue.length) {
       const batch = this.queue.length <= maxBatch ? this.queue : this.queue.slice(0, maxBatch);
       this.queue = this.queue.length <= maxBatch ? [] : this.queue.slice(maxBatch);
-      await this.write(batch);
+      this.inFlight = batch.length;
+      try {
+        await this.write(batch);
+      } finally {
+        this.inFlight = 0;
+      }
       this.releaseIfDrained();
     }
   }
 
   private releaseIfDrained(): void {
-    if (this.isFull && this.queue.length <= this.opts.highWater / 2) this.setFull(false);
+    if (this.isFull && this.buffered <= this.opts.highWater / 2) this.setFull(false);
   }
 
   private setFull(full: boolean): void {

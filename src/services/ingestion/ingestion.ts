@@ -1,9 +1,10 @@
 import type { TelemetryEvent } from '../../domain/events.js';
-import { toTelemetryEvent, wallClockWindow, validateCarStatus, type TimestampWindow, type ValidationResult } from '../../domain/telemetry.js';
+import { readingEventId, toTelemetryEvent, wallClockWindow, validateCarStatus, type TimestampWindow, type ValidationResult } from '../../domain/telemetry.js';
 import type { Principal } from '../../domain/principals.js';
 import type { Logger } from '../../observability/logger.js';
 import type { EventBus } from '../../ports/event-bus.js';
 import type { FleetState } from '../../ports/fleet-state.js';
+import { AckQueue, type AckTicket } from './acks.js';
 import { Backpressure, StreamSlot, type FlowStream } from './backpressure.js';
 import { writeTelemetryBatch } from './batch-writer.js';
 import { DEFAULT_BATCHER_OPTIONS, MicroBatcher } from './batcher.js';
@@ -23,8 +24,18 @@ export interface BatchOptions {
   maxBatch?: number;
   /** Flush at the latest this long after the first queued event (default 5 ms). */
   flushIntervalMs?: number;
-  /** Pause reading from every stream while more events than this wait (default 20000); resume at half. */
+  /**
+   * The in-memory buffer: pause reading from every stream while this many accepted events are not
+   * yet on the bus (waiting and being written; default 10000), resume at half. It bounds what a
+   * bus outage keeps in memory (GREENLANE_INGEST_BUFFER).
+   */
   highWater?: number;
+}
+
+/** An accepted event on its way to the bus, and the client batch to acknowledge with it. */
+interface Queued {
+  event: TelemetryEvent;
+  ticket?: AckTicket;
 }
 
 export interface IngestionStats {
@@ -33,6 +44,8 @@ export interface IngestionStats {
   published: number;
   batches: number;
   queued: number;
+  /** Accepted events not yet on the bus (queued plus the batch being written). */
+  buffered: number;
   activeStreams: number;
   connectedCars: number;
   paused: number;
@@ -40,7 +53,7 @@ export interface IngestionStats {
   startedAt: number;
 }
 
-export interface IngestionCoreDeps {
+export interface IngestionCoreDeps<R = unknown> {
   bus: EventBus;
   fleet: FleetState;
   /** The namespaced fleet-events topic. */
@@ -53,6 +66,8 @@ export interface IngestionCoreDeps {
   /** Clock for validation (tests). */
   now?: () => number;
   onTelemetry?: TelemetryListener;
+  /** The response acknowledging every client batch of a stream up to `seq` (numbered batches are not acknowledged without it). */
+  ackMessage?: (seq: number) => R;
 }
 
 /** Ingestion over streams that answer with responses of type R (BookingResponse on the wire). */
@@ -63,12 +78,12 @@ export class IngestionCore<R> {
   private readonly carStreams = new Map<string, StreamSlot<R>>();
   /** The principal that last streamed each car here (kept after its stream closes): booking ownership for fleets. */
   private readonly streamedBy = new Map<string, string>();
-  private readonly batcher: MicroBatcher<TelemetryEvent>;
+  private readonly batcher: MicroBatcher<Queued>;
   private readonly counters = { accepted: 0, rejected: 0, published: 0, batches: 0, paused: 0, flushErrors: 0, startedAt: 0 };
   private isStopping = false;
   private closed = false;
 
-  constructor(private readonly deps: IngestionCoreDeps) {
+  constructor(private readonly deps: IngestionCoreDeps<R>) {
     this.now = deps.now ?? Date.now;
     if (deps.onTelemetry) this.listeners.add(deps.onTelemetry);
     const opts = { ...DEFAULT_BATCHER_OPTIONS, ...definedOnly(deps.batch ?? {}) };
@@ -82,6 +97,11 @@ export class IngestionCore<R> {
 
   get queued(): number {
     return this.batcher.size;
+  }
+
+  /** Accepted events not yet on the bus: waiting plus being written (what the buffer bound counts). */
+  get buffered(): number {
+    return this.batcher.buffered;
   }
 
   /**
@@ -109,7 +129,7 @@ export class IngestionCore<R> {
    * Validates one CarStatus that arrived on `slot` and queues it when valid (the car is then
    * reachable on that stream). Returns the validation result, or undefined once ingestion is closed.
    */
-  receive(slot: StreamSlot<R>, msg: unknown): ValidationResult | undefined {
+  receive(slot: StreamSlot<R>, msg: unknown, ticket?: AckTicket): ValidationResult | undefined {
     if (this.closed) return undefined;
     const result = validateCarStatus(msg, this.now(), this.deps.timestampWindow ?? wallClockWindow());
     if (!result.ok) {
@@ -131,8 +151,26 @@ export class IngestionCore<R> {
       slot.cars.add(carId);
     }
     if (slot.principal) this.streamedBy.set(carId, slot.principal.name);
-    this.batcher.push(toTelemetryEvent(result.value));
+    // Batched readings get their stable id (car + timestamp), so a batch sent again is stored once.
+    const event = ticket ? toTelemetryEvent(result.value, readingEventId(result.value)) : toTelemetryEvent(result.value);
+    if (ticket) ticket.pending++;
+    this.batcher.push({ event, ticket });
     return result;
+  }
+
+  /**
+   * Receives one client batch: each car as receive() does, with its stable event id. A batch
+   * numbered `seq` > 0 is acknowledged on its stream (deps.ackMessage) once its accepted events,
+   * and every earlier batch's, are on the bus. Returns each car's validation result.
+   */
+  receiveBatch(slot: StreamSlot<R>, cars: readonly unknown[], seq = 0): (ValidationResult | undefined)[] {
+    const ackMessage = this.deps.ackMessage;
+    const numbered = seq > 0 && ackMessage !== undefined && !this.closed;
+    if (numbered) slot.acks ??= new AckQueue((n) => void this.respond(slot, ackMessage(n)));
+    const ticket = numbered ? slot.acks!.open(seq) : undefined;
+    const results = cars.map((car) => this.receive(slot, car, ticket));
+    if (ticket) slot.acks!.seal(ticket);
+    return results;
   }
 
   /**
@@ -171,7 +209,7 @@ export class IngestionCore<R> {
   }
 
   stats(): IngestionStats {
-    return { ...this.counters, queued: this.batcher.size, activeStreams: this.flow.size, connectedCars: this.carStreams.size };
+    return { ...this.counters, queued: this.batcher.size, buffered: this.batcher.buffered, activeStreams: this.flow.size, connectedCars: this.carStreams.size };
   }
 
   markStarted(at = Date.now()): void {
@@ -191,8 +229,9 @@ export class IngestionCore<R> {
     this.closed = true;
   }
 
-  private async write(events: TelemetryEvent[]): Promise<void> {
+  private async write(items: Queued[]): Promise<void> {
     const { fleet, bus, topic, logger, metrics } = this.deps;
+    const events = items.map((i) => i.event);
     const written = await writeTelemetryBatch(
       { fleet, bus, topic, logger, metrics, isStopping: () => this.isStopping, onError: () => void this.counters.flushErrors++ },
       events,
@@ -201,6 +240,7 @@ export class IngestionCore<R> {
     this.counters.published += events.length;
     this.counters.batches++;
     metrics.published.inc(events.length);
+    settleTickets(items);
     for (const listener of this.listeners) notify(listener, events, logger);
   }
 
@@ -212,6 +252,13 @@ export class IngestionCore<R> {
     }
     this.flow.setQueueFull(full);
   }
+}
+
+/** The written events' batches: each ticket learns how many of its events are now on the bus. */
+function settleTickets(items: Queued[]): void {
+  const settled = new Map<AckTicket, number>();
+  for (const { ticket } of items) if (ticket) settled.set(ticket, (settled.get(ticket) ?? 0) + 1);
+  for (const [ticket, n] of settled) ticket.queue.settle(ticket, n);
 }
 
 /** Runs a listener; its failure (thrown or rejected) is logged, never propagated to the batcher. */
