@@ -48,6 +48,9 @@ export default class Tail extends BaseCommand<typeof Tail> {
     // Ink freezes its CI check when first imported and then draws only a final frame; an operator at
     // an interactive terminal wants the live screen even where CI is set. Ink loads lazily, after this.
     if (output === 'tui') for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
+    // React's development build records a performance measure (holding props) per component render:
+    // ~600 a second here, unbounded. The console runs React's production build unless told otherwise.
+    if (output === 'tui') process.env.NODE_ENV ??= 'production';
     const { runTail } = await import('../tui/run-tail.js');
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
     const sources = await openTailSources(this.cfg, { logger, source: f.source, token: f.token, fromBeginning: f['from-beginning'], rate: f.rate, cars: f.cars });

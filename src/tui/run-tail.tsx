@@ -90,6 +90,9 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   if (opts.sources.prices && opts.output === 'tui') timers.push(startPriceRefresh(opts, store));
 
   const ink = opts.output === 'tui' ? mountTui(opts, store, () => stop('quit')) : undefined;
+  // Under React's development build (tests, NODE_ENV=development) every render leaves a performance
+  // measure that holds its props; drop them so a long session does not grow without bound.
+  if (ink) timers.push(setInterval(clearRenderMeasures, 2_000));
 
   await opts.sources.events.start({ onEvents, onStatus, onInvalid: (n) => store.countInvalid(n), onLag: (lag) => store.setLag(lag) });
   const reason = await stopped;
@@ -122,6 +125,11 @@ function startPriceRefresh(opts: TailSessionOptions, store: FleetStore): ReturnT
   const refresh = () => void refreshPrices(opts.sources, store, opts.forecastHours ?? 24);
   refresh();
   return setInterval(refresh, opts.priceRefreshMs ?? 60_000);
+}
+
+function clearRenderMeasures(): void {
+  performance.clearMeasures();
+  performance.clearMarks();
 }
 
 /** Switches a terminal to its alternate screen; the returned function switches back (once). */
