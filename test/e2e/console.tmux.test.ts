@@ -106,9 +106,9 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
     await waitFor('every panel at 120×40', () => panelsUp(screen(name)), 60_000, name);
     // A booking to cancel: the simulated fleet books within seconds.
     const held = await waitFor('a held booking', async () => {
-      const out = await runCli(['bookings', '--json', '--status', 'held', '--server', `127.0.0.1:${grpcPort}`, '--data-dir', dataDir], { env: env(), reject: false });
-      const rows = (JSON.parse(String(out.stdout || '{}')).bookings ?? []) as { bookingId: string; carId: string }[];
-      return rows[0] ?? false;
+      const out = await runCli(['bookings', '--json', '--status', 'active', '--server', `127.0.0.1:${grpcPort}`, '--data-dir', dataDir], { env: env(), reject: false });
+      const rows = (JSON.parse(String(out.stdout || '{}')).bookings ?? []) as { bookingId: string; carId: string; status: string }[];
+      return rows.find((b) => b.status === 'held') ?? false;
     }, 60_000);
     tmux('send-keys', '-t', name, '/');
     tmux('send-keys', '-t', name, '-l', held.carId);
@@ -139,7 +139,7 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
 
   it('200×60: the map and the lists use the room', async () => {
     const { name } = openConsole(200, 60);
-    const s = await waitFor('every panel at 200×60', () => (panelsUp(screen(name)) && /Price \$/.test(screen(name)) ? screen(name) : false), 60_000, name);
+    const s = await waitFor('every panel at 200×60', () => (panelsUp(screen(name)) && /Price /.test(screen(name)) ? screen(name) : false), 60_000, name);
     const mapWidth = (s.split('\n').find((l) => l.startsWith('╭')) ?? '').indexOf('╮');
     expect(mapWidth).toBeGreaterThan(100);
     for (let n = 1; n <= 14; n++) expect(s).toMatch(new RegExp(`\\s${n}\\s`));

@@ -40,7 +40,7 @@ export function ConsoleHelp({ canAct }: { canAct: boolean }) {
 export function ConsoleKeyBar({ criticalOnly, search, detail }: { criticalOnly: boolean; search: string; detail: boolean }) {
   return (
     <Text dimColor wrap="truncate">
-      ↑↓ select · Tab · Enter {detail ? 'close' : 'details'} · x cancel · b book · / search{search ? ` [${search}]` : ''} · n nearest · c critical{criticalOnly ? ' [on]' : ''} · p pause · PgUp/PgDn · f follow · ? help · q quit
+      ? help · q quit · ↑↓ select · Tab · Enter {detail ? 'close' : 'details'} · x cancel · b book · / search{search ? ` [${search}]` : ''} · n nearest · c critical{criticalOnly ? ' [on]' : ''} · p pause · PgUp/PgDn · f follow
     </Text>
   );
 }
