@@ -13,7 +13,9 @@ export default class Tail extends BaseCommand<typeof Tail> {
     'embedded mode watches the running `greenlane up` server over gRPC. --source overrides the detection.',
     'Station occupancy (holds, sessions, queue, price) is polled every 2 s from the server (ListStations) or, with Kafka, from Redis;',
     'without either the panel counts only the bookings seen since tail started.',
-    'Keys: n nearest stations · c critical only · / filter by car · p pause · ? help · q quit.',
+    'Full screen (the alternate screen, restored on exit). Keys: Tab stations/cars · ↑↓ j k select · Enter details · x cancel a booking · b request one',
+    '· / search · n nearest stations · c critical only · p pause · PgUp/PgDn scroll the feed · f follow · ? help · q quit.',
+    'Actions go through the server (RequestBooking, CancelBooking), which may refuse them without an operator token. A refused token exits 3.',
     'When stdout is not a terminal (or with --plain) it prints one line per event; --json prints NDJSON.',
     'The session summary goes to stdout after the dashboard, to stderr in plain and NDJSON modes.',
   ].join(' ');
