@@ -15,7 +15,13 @@ export interface DeskData {
   error?: string;
 }
 
-const secs = (ms: number) => `${Math.max(0, Math.round(ms / 1000))} s`;
+/** A countdown or a duration: 42s, 18m34s, 2h05m. */
+export function secs(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
 const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 /** The first forecast hour at least 10 % cheaper than now, or the cheapest one. */

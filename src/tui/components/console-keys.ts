@@ -128,11 +128,12 @@ function move(ctx: KeyContext, by: number, set: (p: Partial<UiState>) => void): 
   const ui = ctx.getUi();
   if (ui.focus === 'stations') {
     const list = ctx.store.getSnapshot().stations;
-    const i = Math.max(0, list.findIndex((s) => s.id === ctx.stationId));
+    // Keys can come faster than renders: the state's selection is newer than the render's.
+    const i = Math.max(0, list.findIndex((s) => s.id === (ui.stationId ?? ctx.stationId)));
     const next = list[Math.max(0, Math.min(list.length - 1, i + by))];
     return set({ stationId: next?.id });
   }
-  const i = Math.max(0, ctx.cars.findIndex((c) => c.carId === ctx.carId));
+  const i = Math.max(0, ctx.cars.findIndex((c) => c.carId === (ui.carId ?? ctx.carId)));
   set({ carId: ctx.cars[Math.max(0, Math.min(ctx.cars.length - 1, i + by))]?.carId });
 }
 
