@@ -135,10 +135,14 @@ function clearRenderMeasures(): void {
 /** Switches a terminal to its alternate screen; the returned function switches back (once). */
 export function enterAlternateScreen(stdout: NodeJS.WriteStream): () => void {
   let restored = false;
+  // A resize reflows what is on screen; Ink's next frame only rewrites the lines it drew, so start clean.
+  const clear = () => stdout.write('\x1b[2J\x1b[H');
+  stdout.on('resize', clear);
   const restore = () => {
     if (restored) return;
     restored = true;
     process.off('exit', restore);
+    stdout.off('resize', clear);
     // Show the cursor, leave the alternate screen: the shell's screen comes back as it was.
     stdout.write('\x1b[?25h\x1b[?1049l');
   };
