@@ -44,7 +44,7 @@ export async function openEventBus(config: Config, opts: { logger: Logger; clien
 
 /** Redis when a URL is configured, else in-memory fleet state. */
 export async function openFleetState(config: Config, opts: { logger: Logger }): Promise<FleetState> {
-  if (config.redisUrl) return (await import('../adapters/redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, logger: opts.logger });
+  if (config.redisUrl) return (await import('../adapters/redis/redis-fleet-state.js')).createRedisFleetState({ url: config.redisUrl, namespace: config.namespace, carTtlSec: config.carTtlSec, logger: opts.logger });
   return (await import('../adapters/memory/memory-fleet-state.js')).createMemoryFleetState();
 }
 
@@ -119,7 +119,7 @@ export async function openPriceSource(
 ): Promise<OwnedPriceSource> {
   if (mode === 'embedded') return localPrices();
   const { createHttpPriceSource } = await import('../adapters/grid/http-price-source.js');
-  return createHttpPriceSource({ gridUrl: opts.gridUrl ?? config.gridUrl, logger: opts.logger, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
+  return createHttpPriceSource({ gridUrl: opts.gridUrl ?? config.gridUrl, token: config.gridToken, logger: opts.logger, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
 }
 
 export interface ProbeResult {

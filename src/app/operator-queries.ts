@@ -3,6 +3,7 @@ import { ConfigError, EngineUnreachableError, GreenlaneError, UsageError } from 
 import type { LoadedConfig } from '../config/load.js';
 import { clientToken, readDevToken } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
+import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { openFleetState, openPriceSource, openReservations, openStore } from './engines.js';
 import { createFleetQueries, QueryError, type FleetQueries, type FleetQueryDeps } from '../services/queries/fleet-queries.js';
@@ -38,7 +39,7 @@ async function openRemote(loaded: LoadedConfig, opts: OpenQueriesOptions): Promi
   if (!opts.token && !readDevToken(dataDir)) {
     throw new EngineUnreachableError('The GreenLane server', server, new Error(`no dev token in ${dataDir}, so no embedded server has run here`), [START_SERVER]);
   }
-  const client = createFleetClient(server, clientToken(opts.token, dataDir));
+  const client = createFleetClient(server, clientToken(opts.token, dataDir), { tls: tlsFromConfig(loaded.config) });
   try {
     await client.waitForReady(opts.connectTimeoutMs ?? 2_000);
   } catch (err) {

@@ -15,6 +15,8 @@ export interface PriceReport {
 
 export interface PriceReportOptions {
   gridUrl: string;
+  /** Bearer token the grid requires (GREENLANE_GRID_TOKEN). */
+  gridToken?: string;
   at: number;
   hours: number;
   /** The local curve, read only when the grid does not answer. */
@@ -28,8 +30,8 @@ export async function priceReport(opts: PriceReportOptions): Promise<PriceReport
   return fromGrid(opts).catch((err: Error) => fromLocal(opts, err.message));
 }
 
-async function fromGrid({ gridUrl, at, hours }: PriceReportOptions): Promise<PriceReport> {
-  const grid = createGridClient({ gridUrl, timeoutMs: 1_500 });
+async function fromGrid({ gridUrl, gridToken, at, hours }: PriceReportOptions): Promise<PriceReport> {
+  const grid = createGridClient({ gridUrl, timeoutMs: 1_500, token: gridToken });
   const [price, body] = await Promise.all([grid.priceAt(at), grid.forecast({ hours, stepMinutes: STEP_MINUTES, fromMs: at })]);
   const points = body.points.map(({ timestamp, price_per_kwh, grid_load, energy_source, hour }) => ({ timestamp, price_per_kwh, grid_load, energy_source, hour }));
   return withExtremes({ source: 'grid', gridUrl, price, forecast: { from: body.from, hours, stepMinutes: body.step_minutes, points } });

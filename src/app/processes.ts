@@ -5,6 +5,8 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import { startSimulatedFleet, type SimFleet } from '../sim/fleet.js';
+import { tlsFromConfig } from '../grpc/tls.js';
+import { dialHost, grpcBindHost } from './exposure.js';
 import { DEFAULT_STATIONS_FILE, startStack, type Stack } from './stack.js';
 
 /** A running process's services plus its metrics endpoint; stop() drains and closes both. */
@@ -33,7 +35,7 @@ export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger
   const stack = await startStack({ loaded, logger, registry, services: ['ingestion'] });
   const ingestion = stack.ingestion!;
   const metricsPort = metricsPortFor('ingestion', loaded.config.metricsPort);
-  const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => ingestion.ready(), flag: '--metrics-port' }).catch(async (err) => {
+  const metrics = await serveMetrics({ registry, port: metricsPort, host: loaded.config.bind, token: loaded.config.metricsToken, ready: () => ingestion.ready(), flag: '--metrics-port' }).catch(async (err) => {
     await stack.stop().catch(() => {});
     throw err;
   });
@@ -63,7 +65,7 @@ export async function startEmbedded(loaded: LoadedConfig, opts: EmbeddedOptions)
   const { logger } = opts;
   const registry = createRegistry();
   const stack = await startStack({ loaded, logger, registry, services: ['grid', 'worker', 'ingestion'], ephemeralStore: opts.ephemeral });
-  const metrics = await serveMetrics({ registry, port: config.metricsPort, ready: () => Boolean(stack.ingestion?.ready() && stack.worker?.ready()), flag: '--metrics-port' }).catch(async (err) => {
+  const metrics = await serveMetrics({ registry, port: config.metricsPort, host: config.bind, token: config.metricsToken, ready: () => Boolean(stack.ingestion?.ready() && stack.worker?.ready()), flag: '--metrics-port' }).catch(async (err) => {
     await stack.stop();
     throw err;
   });
@@ -86,5 +88,6 @@ export async function startEmbedded(loaded: LoadedConfig, opts: EmbeddedOptions)
 async function startDemoFleet(loaded: LoadedConfig, grpcPort: number, opts: EmbeddedOptions): Promise<SimFleet> {
   const { config } = loaded;
   const stations = await readStationsFile(config.stationsFile ?? DEFAULT_STATIONS_FILE());
-  return startSimulatedFleet({ cars: opts.sim, speed: opts.speed, seed: opts.seed, server: `127.0.0.1:${grpcPort}`, dataDir: config.dataDir, logger: opts.logger, stations, initialBattery: [10, 60] });
+  const server = `${dialHost(grpcBindHost(config))}:${grpcPort}`;
+  return startSimulatedFleet({ cars: opts.sim, speed: opts.speed, seed: opts.seed, server, tls: tlsFromConfig(config), dataDir: config.dataDir, logger: opts.logger, stations, initialBattery: [10, 60] });
 }

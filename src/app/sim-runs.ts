@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import { attachSimDriver, type SimDriver } from '../sim/driver.js';
 import { runHerdScenario, type HerdProgress, type HerdResult } from '../sim/herd-scenario.js';
 import { createSimulator, type Simulator } from '../sim/simulator.js';
+import { tlsFromConfig } from '../grpc/tls.js';
 import { openPriceSource } from './engines.js';
 import { herdError } from './herd-errors.js';
 import { DEFAULT_STATIONS_FILE } from './stack.js';
@@ -49,6 +50,7 @@ export async function startFleetSim(
     batch: opts.batch,
     server: config.server,
     token: clientToken(opts.token, config.dataDir),
+    tls: tlsFromConfig(config),
     logger,
     initialBattery: opts.initialBattery,
     firstCar: opts.firstCar,
@@ -76,6 +78,7 @@ export async function runHerd(
     return await runHerdScenario({
       server: config.server,
       token: clientToken(opts.token, config.dataDir),
+      tls: tlsFromConfig(config),
       cars: opts.cars,
       seed: opts.seed,
       speed: opts.speed,

@@ -1,17 +1,21 @@
 import type { Registry } from 'prom-client';
-import { createEngines, localPrices, openPriceSource, openReservations, type Engines } from './engines.js';
+import { createEngines, localPrices, openPriceSource, openReservations, openStore, type Engines } from './engines.js';
 import type { LoadedConfig } from '../config/load.js';
-import { resolveTokens } from '../config/token.js';
+import { resolveCredentials } from '../config/token.js';
+import { resolveClockMode, timestampWindowFor, type ClockMode } from './clock-mode.js';
 import { TOPIC_EVENTS, topicName } from '../domain/events.js';
 import { readStationsFile } from '../config/stations-file.js';
 import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
+import type { BookingRow } from '../ports/store.js';
 import { packagePath } from '../util/package-root.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
 import { createIngestion, type Ingestion } from '../grpc/ingestion-server.js';
+import { tlsFromConfig } from '../grpc/tls.js';
+import { grpcBindHost } from './exposure.js';
 import { stackQueryHandlers } from '../services/queries/query-handlers.js';
 import { createWorker, type Worker } from '../services/worker.js';
 
@@ -36,8 +40,10 @@ export interface Stack {
   worker?: Worker;
   reservations?: Reservations;
   prices: PriceSource;
-  /** Tokens ingestion accepts (the first is what in-process clients present). */
+  /** Fleet tokens ingestion accepts (the first is what in-process clients present; embedded: the dev token, also an operator). */
   tokens: string[];
+  /** The coordinator's clock: wall in production, event time in simulation (see clock-mode.ts). */
+  clockMode: ClockMode;
   /** Stops in dependency order: ingestion, coordinator, worker (after draining the bus), grid, engines. */
   stop(opts?: { drainMs?: number }): Promise<void>;
 }
@@ -54,14 +60,18 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const has = (s: ServiceName) => services.includes(s);
   const withCoordinator = has('ingestion') && opts.coordinator !== false;
   const need = [...(has('ingestion') || has('worker') ? (['bus'] as const) : []), ...(has('ingestion') ? (['fleet'] as const) : []), ...(has('worker') ? (['store'] as const) : [])];
-  const tokens = has('ingestion') ? resolveTokens(config, mode) : [];
+  const creds = has('ingestion') ? resolveCredentials(config, mode) : { fleet: [], operator: [] };
+  const tokens = creds.fleet.length ? creds.fleet : creds.operator;
+  const clockMode = resolveClockMode(opts.loaded);
+  if (clockMode === 'event-time' && mode === 'external' && has('ingestion'))
+    logger.warn({ clock: clockMode }, 'event-time clock on real engines: telemetry timestamps drive holds and expiry (simulation only)');
   const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
-  const stack: Stack = { engines, tokens, prices: await localPrices(), stop: async () => {} };
+  const stack: Stack = { engines, tokens, clockMode, prices: await localPrices(), stop: async () => {} };
   const started: (() => Promise<void>)[] = [];
   try {
     if (engines.bus) await engines.bus.ensureTopics([topicName(config.namespace, TOPIC_EVENTS), topicName(config.namespace, 'fleet-events.dlq')]);
     if (has('grid')) {
-      stack.grid = createGrid({ port: config.gridPort, logger: logger.child({ service: 'grid' }), registry });
+      stack.grid = createGrid({ port: config.gridPort, host: config.bind, token: config.gridToken, forecastMaxPoints: config.forecastMaxPoints, logger: logger.child({ service: 'grid' }), registry });
       await stack.grid.start();
       started.push(() => stack.grid!.stop());
     }
@@ -73,7 +83,20 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       started.push(() => stack.worker!.stop());
     }
     if (has('ingestion')) {
-      stack.ingestion = createIngestion({ config, bus: engines.bus!, fleet: engines.fleet!, tokens, logger: logger.child({ service: 'ingestion' }), registry, namespace: config.namespace });
+      stack.ingestion = createIngestion({
+        config: { ...config, grpcHost: grpcBindHost(config) },
+        tls: tlsFromConfig(config),
+        limits: { maxMessageBytes: config.grpcMaxMessageBytes, maxBatchCars: config.maxBatchCars, maxStreams: config.grpcMaxStreams, idleTimeoutMs: config.grpcIdleTimeoutMs },
+        bus: engines.bus!,
+        fleet: engines.fleet!,
+        tokens: creds.fleet,
+        operatorTokens: creds.operator,
+        tokenSecret: creds.tokenSecret,
+        timestampWindow: timestampWindowFor(clockMode, config.maxClockSkewSec),
+        logger: logger.child({ service: 'ingestion' }),
+        registry,
+        namespace: config.namespace,
+      });
       if (withCoordinator) await attachCoordinator(stack, opts);
       await stack.ingestion.start();
       started.push(() => stack.ingestion!.stop());
@@ -103,15 +126,34 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
     namespace: config.namespace,
     logger: opts.logger,
     registry: opts.registry,
-    // Event time always: a `sim --speed N` fleet runs ahead of the wall clock and holds, expiry and
-    // sessions must follow its time; with real cars event time is the wall clock.
-    clock: 'event-time',
+    // Wall clock in production: nothing a client sends moves server time (nor the scripts' res:clock).
+    // Event time only as an explicit simulation mode (embedded dev stacks, or asked for by name).
+    clock: stack.clockMode === 'event-time' ? 'event-time' : undefined,
     policy: { graceMs: config.holdGraceSec * 1000, maxHoldMs: config.maxHoldSec * 1000, minHoldMs: Math.min(60_000, config.maxHoldSec * 1000) },
     deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
+    history: bookingHistory(stack, opts),
   });
   await stack.coordinator.start();
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));
   ingestion.attachQueries(stackQueryHandlers({ coordinator: stack.coordinator, reservations: stack.reservations, fleet: stack.engines.fleet!, store: stack.engines.store, prices: stack.prices }));
+}
+
+/**
+ * Where lost reservations are rebuilt from: the bookings table. This process's store when it has one
+ * (embedded, or a worker here); else the configured database, opened only for a rebuild.
+ */
+function bookingHistory(stack: Stack, opts: StackOptions): ((sinceMs: number) => Promise<BookingRow[]>) | undefined {
+  const { config } = opts.loaded;
+  if (stack.engines.store) return async (since) => (await stack.engines.store!.activeBookings?.(since)) ?? [];
+  if (!config.databaseUrl) return undefined;
+  return async (since) => {
+    const store = await openStore(config, { logger: opts.logger, poolSize: 1 });
+    try {
+      return (await store.activeBookings?.(since)) ?? [];
+    } finally {
+      await store.close();
+    }
+  };
 }
 
 async function stopStack(stack: Stack, drainMs: number): Promise<void> {

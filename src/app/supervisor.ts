@@ -4,6 +4,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { configKeys, envName } from '../config/schema.js';
 import { metricsPortFor } from '../observability/metrics.js';
 import { packagePath } from '../util/package-root.js';
+import { dialHost, SUPERVISED_ENV } from './exposure.js';
 
 export interface ChildSpec {
   name: string;
@@ -30,9 +31,9 @@ export interface SuperviseOptions {
 export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
   const specs: ChildSpec[] = [
     // The worker and the coordinator price from the grid, so it comes up first.
-    { name: 'grid', args: ['grid'], color: chalk.yellow, readyUrl: (l) => `http://127.0.0.1:${l.config.gridPort}/health` },
+    { name: 'grid', args: ['grid'], color: chalk.yellow, readyUrl: (l) => `http://${dialHost(l.config.bind)}:${l.config.gridPort}/health` },
     { name: 'worker', args: ['worker'], color: chalk.magenta },
-    { name: 'ingestion', args: ['ingestion'], color: chalk.cyan, readyUrl: (l) => `http://127.0.0.1:${metricsPortFor('ingestion', l.config.metricsPort)}/ready` },
+    { name: 'ingestion', args: ['ingestion'], color: chalk.cyan, readyUrl: (l) => `http://${dialHost(l.config.bind)}:${metricsPortFor('ingestion', l.config.metricsPort)}/ready` },
   ];
   if (sim > 0) specs.push({ name: 'sim', args: ['sim', '--cars', String(sim), '--speed', String(speed), '--battery', '10-60'], color: chalk.green });
   return specs;
@@ -141,8 +142,9 @@ export function childEnv(loaded: LoadedConfig): NodeJS.ProcessEnv {
     const value = loaded.config[key];
     if (loaded.sources[key] === 'flag' && value !== undefined) env[envName(key)] = Array.isArray(value) ? value.join(',') : String(value);
   }
-  if (loaded.sources.server === 'default') env.GREENLANE_SERVER = `127.0.0.1:${loaded.config.grpcPort}`;
-  if (loaded.sources.gridUrl === 'default') env.GREENLANE_GRID_URL = `http://127.0.0.1:${loaded.config.gridPort}`;
+  env[SUPERVISED_ENV] = '1';
+  if (loaded.sources.server === 'default') env.GREENLANE_SERVER = `${dialHost(loaded.config.grpcHost ?? loaded.config.bind)}:${loaded.config.grpcPort}`;
+  if (loaded.sources.gridUrl === 'default') env.GREENLANE_GRID_URL = `http://${dialHost(loaded.config.bind)}:${loaded.config.gridPort}`;
   return env;
 }
 

@@ -2,6 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { clientToken } from '../config/token.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { createFleetClient } from '../grpc/client.js';
+import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { createGridPriceFeed } from './grid-price-feed.js';
 import { createOperatorDesk } from './tail-desk.js';
@@ -33,7 +34,7 @@ export async function openTailSources(loaded: LoadedConfig, opts: TailSourceOpti
   const file = createStationsFileCatalog(config.stationsFile ?? defaultStationsFile());
   // An explicit --server means "watch that server", whatever engines the environment configures.
   const kind = opts.source ?? (mode === 'external' && loaded.sources.server !== 'flag' ? 'kafka' : 'server');
-  const openClient = () => createFleetClient(config.server, clientToken(opts.token, config.dataDir));
+  const openClient = () => createFleetClient(config.server, clientToken(opts.token, config.dataDir), { tls: tlsFromConfig(config) });
   let stations: StationCatalog = file;
   if (kind === 'server') {
     const queries = serverStationQueries(config.server, openClient);
@@ -60,5 +61,5 @@ export async function openTailSources(loaded: LoadedConfig, opts: TailSourceOpti
   }
   // The drill-down and the operator actions need the server's RPCs; with Kafka only when --server names one.
   const desk = kind === 'server' || loaded.sources.server === 'flag' ? createOperatorDesk(config.server, openClient) : undefined;
-  return { events, stations, desk, prices: createGridPriceFeed(config.gridUrl) };
+  return { events, stations, desk, prices: createGridPriceFeed(config.gridUrl, { token: config.gridToken }) };
 }

@@ -12,6 +12,8 @@ export interface WorkerProcessOptions {
   untilStopped(): Promise<void>;
   warn(message: string): void;
   say(message: string): void;
+  /** A partition with no progress for this long (ms) while its lag grows makes /ready false (default 60 s). */
+  stallAfterMs?: number;
 }
 
 /** `greenlane worker` needs Kafka and PostgreSQL; embedded mode has the worker inside `greenlane up`. */
@@ -34,11 +36,11 @@ export async function runWorkerProcess(loaded: LoadedConfig, opts: WorkerProcess
   const registry = createRegistry();
   const engines = await createEngines(config, { need: ['bus', 'store'], logger, clientId: 'greenlane-worker' });
   const prices = await openPriceSource(loaded.mode, config, { logger });
-  const worker = createWorker({ bus: engines.bus!, store: engines.store!, prices, namespace: config.namespace, logger, registry });
+  const worker = createWorker({ bus: engines.bus!, store: engines.store!, prices, namespace: config.namespace, logger, registry, stallAfterMs: opts.stallAfterMs });
   const metricsPort = metricsPortFor('worker', config.metricsPort);
   try {
     if (!(await prices.refresh())) opts.warn(`Grid at ${config.gridUrl} is unreachable: pricing from the local curve (flagged stale) until it answers.`);
-    const metrics = await serveMetrics({ registry, port: metricsPort, ready: () => worker.ready(), flag: '--metrics-port' });
+    const metrics = await serveMetrics({ registry, port: metricsPort, host: config.bind, token: config.metricsToken, ready: () => worker.readiness(), flag: '--metrics-port' });
     await worker.start();
     const ns = config.namespace ? config.namespace + '.' : '';
     opts.say(`Worker consuming ${ns}fleet-events as ${ns}pricing-worker-group; metrics on :${metricsPort}/metrics. Ctrl-C drains and stops.`);

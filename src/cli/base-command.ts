@@ -1,3 +1,4 @@
+import { redactUrlsIn } from '../util/redact.js';
 import { Command, Flags, type Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -58,7 +59,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return {
       error: {
         code: e.code ?? 'ERROR',
-        message: e.message,
+        message: redactUrlsIn(e.message),
         exitCode: exitCodeFor(e),
         suggestions: e.suggestions ?? [],
       },
@@ -69,8 +70,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (err instanceof GreenlaneError) {
       if (this.jsonEnabled()) this.logJson(this.toErrorJson(err));
       else {
-        process.stderr.write(`${chalk.red('Error:')} ${err.message}\n`);
-        for (const s of err.suggestions) process.stderr.write(`${chalk.dim('→')} ${s}\n`);
+        // No credential-bearing URL reaches the terminal, whatever produced the message.
+        process.stderr.write(`${chalk.red('Error:')} ${redactUrlsIn(err.message)}\n`);
+        for (const s of err.suggestions) process.stderr.write(`${chalk.dim('→')} ${redactUrlsIn(s)}\n`);
       }
       this.exit(exitCodeFor(err));
     }

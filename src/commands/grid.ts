@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
 import { pricingFlags, pricingFromFlags } from '../cli/pricing-flags.js';
+import { listenFlags } from '../cli/flags.js';
+import { warnIfExposed } from '../app/exposure.js';
 import { untilSignal } from '../cli/shutdown.js';
 import type { PricingParams } from '../domain/pricing.js';
 import { createLogger } from '../observability/logger.js';
@@ -18,7 +20,8 @@ export default class Grid extends BaseCommand<typeof Grid> {
   static override examples = ['<%= config.bin %> grid', '<%= config.bin %> grid --grid-port 9081 --time-zone America/New_York', 'curl -s localhost:8081/api/pricing'];
   static override flags = {
     'grid-port': Flags.integer({ summary: 'Port to listen on.', env: 'GREENLANE_GRID_PORT', min: 0, max: 65535 }),
-    host: Flags.string({ summary: 'Address to bind.', default: '0.0.0.0', env: 'GREENLANE_GRID_HOST' }),
+    host: Flags.string({ summary: 'Address to bind (default: --bind, 127.0.0.1).', env: 'GREENLANE_GRID_HOST' }),
+    bind: listenFlags.bind,
     ...pricingFlags,
   };
 
@@ -26,7 +29,9 @@ export default class Grid extends BaseCommand<typeof Grid> {
     const { config } = this.cfg;
     const { params, tz } = pricingFromFlags(this.flags);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'grid' });
-    const grid = createGrid({ port: config.gridPort, host: this.flags.host, params, tz, logger, registry: createRegistry() });
+    const host = this.flags.host ?? config.bind;
+    warnIfExposed(config, { grid: true, gridHost: host });
+    const grid = createGrid({ port: config.gridPort, host, token: config.gridToken, forecastMaxPoints: config.forecastMaxPoints, params, tz, logger, registry: createRegistry() });
     await grid.start();
     this.say(`Grid prices on ${grid.url}/api/pricing  (forecast: /api/pricing/forecast?hours=24, metrics: /metrics, zone: ${tz})`);
     this.say('Press Ctrl-C to stop.');

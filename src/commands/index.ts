@@ -15,6 +15,7 @@ import StationsList from './stations/list.js';
 import StationsLoad from './stations/load.js';
 import StationsNearest from './stations/nearest.js';
 import Tail from './tail.js';
+import TokenIssue from './token/issue.js';
 import Up from './up.js';
 import Worker from './worker.js';
 
@@ -37,6 +38,7 @@ export const COMMANDS = {
   'stations:load': StationsLoad,
   'stations:nearest': StationsNearest,
   tail: Tail,
+  'token:issue': TokenIssue,
   up: Up,
   worker: Worker,
 };

@@ -1,11 +1,12 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../cli/base-command.js';
-import { engineFlags } from '../cli/flags.js';
+import { engineFlags, listenFlags } from '../cli/flags.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
 import { assertIngestionEngines, startIngestionProcess } from '../app/processes.js';
+import { grpcBindHost, warnIfExposed } from '../app/exposure.js';
 
 export default class Ingestion extends BaseCommand<typeof Ingestion> {
   static override summary = 'Run the gRPC telemetry ingestion server (FleetService) on its own.';
@@ -24,9 +25,11 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
   ];
   static override flags = {
     ...engineFlags,
+    ...listenFlags,
     'grpc-port': Flags.integer({ summary: 'Port to listen on.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
-    'grpc-host': Flags.string({ summary: 'Address to bind.', env: 'GREENLANE_GRPC_HOST' }),
+    'grpc-host': Flags.string({ summary: 'Address the gRPC server binds (default: --bind, 127.0.0.1).', env: 'GREENLANE_GRPC_HOST' }),
     'metrics-port': Flags.integer({ summary: 'Port for /metrics, /health and /ready (0 picks a free one).', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    clock: Flags.option({ options: ['auto', 'wall', 'event-time'] as const, summary: "Coordinator clock: wall (server time), event-time (simulated time; embedded/dev) or auto.", env: 'GREENLANE_CLOCK' })(),
     'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
   };
 
@@ -34,11 +37,12 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     const { config, mode } = this.cfg;
     assertIngestionEngines(this.cfg);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'ingestion' });
+    warnIfExposed(this.cfg.config, { grpc: true, metrics: true });
     const running = await startIngestionProcess(this.cfg, logger);
     const { stack } = running;
     const ingestion = stack.ingestion!;
     try {
-      this.say(`Ingestion listening on ${config.grpcHost}:${ingestion.port} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
+      this.say(`Ingestion listening on ${grpcBindHost(config)}:${ingestion.port}${config.tlsCert ? (config.tlsCa ? ' (TLS, client certificates required)' : ' (TLS)') : ''} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
       this.say(`Metrics on :${running.metricsPort}/metrics.`);
       if (mode === 'embedded') {
         this.say(`Embedded: events stay in this process and nothing is persisted; \`greenlane up\` runs the whole stack. Dev token: ${devTokenPath(config.dataDir)}`);

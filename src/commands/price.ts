@@ -20,7 +20,7 @@ export default class Price extends BaseCommand<typeof Price> {
   async run(): Promise<PriceReport> {
     const at = parseTime(this.flags.at, Date.now());
     const gridUrl = this.cfg.config.gridUrl;
-    const report = await priceReport({ gridUrl, at, hours: this.flags.hours, curve: () => pricingFromFlags(this.flags) });
+    const report = await priceReport({ gridUrl, gridToken: this.cfg.config.gridToken, at, hours: this.flags.hours, curve: () => pricingFromFlags(this.flags) });
     this.say(renderReport(report, process.stdout.columns ?? 80));
     return report;
   }

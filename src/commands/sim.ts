@@ -10,6 +10,8 @@ import { createLogger } from '../observability/logger.js';
 import type { DriverCounts } from '../sim/driver.js';
 import type { HerdResult } from '../sim/herd-scenario.js';
 import type { SimSummary } from '../sim/simulator.js';
+import { runVirtualSim, type VirtualSimResult } from '../app/virtual-sim.js';
+import { compareTable, kpiTable } from '../sim/virtual/format.js';
 
 const PROGRESS_EVERY_MS = 3_000;
 
@@ -36,6 +38,7 @@ export default class Sim extends BaseCommand<typeof Sim> {
     '<%= config.bin %> sim --cars 2000 --hz 2 --batch --seed 7',
     '<%= config.bin %> sim --cars 20 --speed 60 --battery 8-20 --server 10.0.0.5:50051 --token $TOKEN',
     '<%= config.bin %> sim --scenario herd --cars 1000 --json',
+    '<%= config.bin %> sim --scenario day --clock virtual --compare --seed 3',
   ];
   static override flags = {
     ...clientFlags,
@@ -46,7 +49,11 @@ export default class Sim extends BaseCommand<typeof Sim> {
     speed: Flags.integer({ summary: 'Simulated seconds per real second (default 1; 240 for --scenario herd).', min: 1, max: 3600, env: 'GREENLANE_SIM_SPEED' }),
     batch: Flags.boolean({ summary: 'Send batches over StreamTelemetryBatch instead of one stream per car.', default: false, env: 'GREENLANE_SIM_BATCH' }),
     battery: Flags.string({ summary: 'Initial battery range in percent, e.g. 35-95 or 8-20 for a low-battery fleet (default 35-95; 8-25 for --scenario herd).', env: 'GREENLANE_SIM_BATTERY' }),
-    scenario: Flags.option({ options: ['herd'] as const, summary: 'herd: every car starts low at once; the cars obey the decisions; report from the event log.', env: 'GREENLANE_SIM_SCENARIO' })(),
+    scenario: Flags.option({ options: ['herd', 'day'] as const, summary: 'herd: every car starts low at once; the cars obey the decisions; report from the event log. day (--clock virtual): 24 h of fleet operation.', env: 'GREENLANE_SIM_SCENARIO' })(),
+    clock: Flags.option({ options: ['wall', 'virtual'] as const, default: 'wall' as const, summary: 'virtual: a deterministic discrete-event run in this process (the same coordinator, no gRPC, no server); same seed → same report.', env: 'GREENLANE_SIM_CLOCK' })(),
+    policy: Flags.option({ options: ['greenlane', 'greedy'] as const, default: 'greenlane' as const, summary: '--clock virtual: who decides where cars charge (greedy: nearest free port, first come first served).' })(),
+    compare: Flags.boolean({ summary: '--clock virtual: run greenlane and greedy on the same seed, side by side.', default: false }),
+    'redis-url': Flags.string({ summary: '--clock virtual: run the reservations (the same Lua scripts) on this Redis instead of in memory.' }),
     'limit-hours': Flags.integer({ summary: 'herd: stop after this many simulated hours even if some cars never charged.', default: 16, min: 1, max: 20, env: 'GREENLANE_SIM_LIMIT_HOURS' }),
     react: Flags.boolean({ summary: 'Cars obey booking decisions: drive to the booked station, charge, wait when queued, resume (--no-react: drive only).', default: true, allowNo: true, env: 'GREENLANE_SIM_REACT' }),
     stations: Flags.string({ summary: 'The stations file the server loaded, for driving to booked stations (default: its configured GREENLANE_STATIONS_FILE or the Manhattan set).', env: 'GREENLANE_STATIONS_FILE' }),
@@ -54,7 +61,9 @@ export default class Sim extends BaseCommand<typeof Sim> {
     'data-dir': Flags.string({ summary: 'Where the embedded dev token lives.', env: 'GREENLANE_DATA_DIR' }),
   };
 
-  async run(): Promise<(SimSummary & { server: string; seed: number; coordination?: DriverCounts }) | HerdResult> {
+  async run(): Promise<(SimSummary & { server: string; seed: number; coordination?: DriverCounts }) | HerdResult | VirtualSimResult> {
+    if (this.flags.clock === 'virtual') return this.runVirtual();
+    if (this.flags.scenario === 'day') throw new UsageError('--scenario day runs only on the virtual clock', ['Add --clock virtual.']);
     if (this.flags.scenario === 'herd') return this.runHerd();
     const { config } = this.cfg;
     const f = this.flags;
@@ -115,6 +124,20 @@ export default class Sim extends BaseCommand<typeof Sim> {
     } finally {
       dispose();
     }
+  }
+
+  /** src/app/virtual-sim.ts does the work; --cars and --limit-hours override the scenario only when given. */
+  private async runVirtual(): Promise<VirtualSimResult> {
+    const f = this.flags;
+    if (!f.scenario) throw new UsageError('--clock virtual needs --scenario herd or day', ['Example: greenlane sim --scenario herd --clock virtual --compare']);
+    const given = (flag: string) => this.argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+    const result = await runVirtualSim({
+      scenario: f.scenario, policy: f.policy, compare: f.compare, seed: f.seed, redisUrl: f['redis-url'],
+      cars: given('--cars') ? f.cars : undefined, hours: given('--limit-hours') ? f['limit-hours'] : undefined,
+      stationsFile: f.stations ?? this.cfg.config.stationsFile,
+    });
+    this.say(result.compare ? compareTable(result.greenlane, result.greedy) : kpiTable(result.kpis));
+    return result;
   }
 
   private warnAboutTimeWindow(speed: number, duration?: number): void {

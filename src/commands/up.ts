@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import chalk from 'chalk';
 import { BaseCommand } from '../cli/base-command.js';
 import { UsageError } from '../errors.js';
-import { engineFlags } from '../cli/flags.js';
+import { engineFlags, listenFlags } from '../cli/flags.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { firstSignal, onShutdown } from '../cli/shutdown.js';
 import { assertCompleteExternal } from '../config/load.js';
@@ -10,6 +10,18 @@ import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import { startEmbedded } from '../app/processes.js';
 import { superviseServices } from '../app/supervisor.js';
+import { resolveClockMode } from '../app/clock-mode.js';
+import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../app/startup.js';
+import { warnIfExposed } from '../app/exposure.js';
+
+/** Seconds, or a duration with a unit: 30, 30s, 2m. */
+const duration = Flags.custom<number>({
+  parse: async (input) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m)?$/.exec(input.trim());
+    if (!m) throw new UsageError(`--engine-wait takes seconds or a duration like 30s or 2m, not "${input}"`);
+    return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+  },
+});
 
 export default class Up extends BaseCommand<typeof Up> {
   static override summary = 'Launch the whole stack: ingestion + coordinator, grid and worker (embedded by default).';
@@ -27,6 +39,7 @@ export default class Up extends BaseCommand<typeof Up> {
   ];
   static override flags = {
     ...engineFlags,
+    ...listenFlags,
     sim: Flags.integer({ summary: 'Also run this many simulated cars against the stack.', default: 0, min: 0, max: 100_000 }),
     speed: Flags.integer({ summary: 'Simulated seconds per real second for --sim.', default: 1, min: 1, max: 3600 }),
     seed: Flags.integer({ summary: 'Seed for --sim.', default: 1 }),
@@ -34,15 +47,22 @@ export default class Up extends BaseCommand<typeof Up> {
     'grpc-port': Flags.integer({ summary: 'Ingestion gRPC port.', env: 'GREENLANE_GRPC_PORT', min: 0, max: 65535 }),
     'grid-port': Flags.integer({ summary: 'Grid HTTP port.', env: 'GREENLANE_GRID_PORT', min: 0, max: 65535 }),
     'metrics-port': Flags.integer({ summary: 'Base port for /metrics.', env: 'GREENLANE_METRICS_PORT', min: 0, max: 65535 }),
+    clock: Flags.option({ options: ['auto', 'wall', 'event-time'] as const, summary: "Coordinator clock: wall (server time), event-time (simulated time; embedded/dev) or auto.", env: 'GREENLANE_CLOCK' })(),
     'data-dir': Flags.string({ summary: 'Where embedded state and the dev token live.', env: 'GREENLANE_DATA_DIR' }),
+    'engine-wait': duration({ summary: 'External mode: how long to wait for Kafka, Redis and PostgreSQL to answer before failing with exit 4 (e.g. 30s, 2m).', env: 'GREENLANE_ENGINE_WAIT_SEC', default: DEFAULT_ENGINE_WAIT_SEC }),
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
   };
 
   async run(): Promise<void> {
     if (this.flags.infra === 'docker') await this.startDockerInfra();
     const loaded = this.cfg;
+    // Once for the whole stack (the supervised children do not repeat it).
+    warnIfExposed(loaded.config);
     if (loaded.mode === 'external') {
       assertCompleteExternal(loaded.config);
+      // Simulated time on real engines only when asked for by name (exit 3 with the hint otherwise).
+      resolveClockMode(loaded, { speed: this.flags.sim > 0 ? this.flags.speed : 1 });
+      await this.prepareEngines();
       const code = await superviseServices({
         loaded,
         sim: this.flags.sim,
@@ -75,6 +95,18 @@ export default class Up extends BaseCommand<typeof Up> {
         { deadlineMs: 15_000, exit: (code) => (drained ? resolve(code) : process.exit(code)) },
       );
     });
+  }
+
+  /**
+   * Before any child starts: every engine answers within --engine-wait (else exit 4 naming it,
+   * instead of restarting children forever), and the topics exist with leaders, so the first
+   * start against a fresh namespace never crashes a subscriber.
+   */
+  private async prepareEngines(): Promise<void> {
+    const { config } = this.cfg;
+    await waitForEngines(config, { waitMs: this.flags['engine-wait'] * 1000, say: (m) => this.say(chalk.dim(m)) });
+    const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'greenlane' });
+    await ensureEventTopics(config, logger);
   }
 
   private printEndpoints(grpcPort: number, gridUrl: string, metricsPort: number, dataDir: string): void {

@@ -21,6 +21,7 @@ export default class Worker extends BaseCommand<typeof Worker> {
   static override flags = {
     ...engineFlags,
     'grid-url': Flags.string({ summary: 'Grid price service base URL.', env: 'GREENLANE_GRID_URL' }),
+    'stall-after': Flags.integer({ summary: 'Seconds a partition may make no progress while its lag grows before /ready turns false.', env: 'GREENLANE_WORKER_STALL_SEC', default: 60, min: 1 }),
     'metrics-port': Flags.integer({ summary: `Base metrics port; the worker serves /metrics on it + ${METRICS_OFFSETS.worker}.`, env: 'GREENLANE_METRICS_PORT', min: 0, max: 65533 }),
   };
 
@@ -28,7 +29,7 @@ export default class Worker extends BaseCommand<typeof Worker> {
     const { config } = this.cfg;
     assertWorkerEngines(this.cfg);
     const logger = createLogger({ level: this.flags['log-level'] ?? config.logLevel, name: 'worker' });
-    return runWorkerProcess(this.cfg, { logger, untilStopped, warn: (m) => this.warn(m), say: (m) => this.say(m) });
+    return runWorkerProcess(this.cfg, { logger, untilStopped, warn: (m) => this.warn(m), say: (m) => this.say(m), stallAfterMs: this.flags['stall-after'] * 1000 });
   }
 }
 

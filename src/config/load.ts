@@ -2,7 +2,8 @@ import { readFileSync, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { configKeys, configSchema, envName, secretKeys, type Config, type ConfigKey } from './schema.js';
+import { redactUrl, redactUrlsIn } from '../util/redact.js';
+import { configKeys, configSchema, envName, secretKeys, urlKeys, type Config, type ConfigKey } from './schema.js';
 
 export type ConfigSource = 'flag' | 'env' | 'file' | 'default';
 export type Mode = 'embedded' | 'external';
@@ -41,7 +42,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const key = String(issue.path[0]) as ConfigKey;
-    const value = secretKeys.has(key) ? '<redacted>' : JSON.stringify(raw[key]);
+    const value = secretKeys.has(key) ? '<redacted>' : redactUrlsIn(JSON.stringify(raw[key]));
     throw new ConfigError(
       `Invalid configuration ${key} (${envName(key)}) = ${value} from ${sources[key]}: ${issue.message}`,
       [`Fix ${envName(key)}, the --${key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())} flag or ${CONFIG_FILE}.`],
@@ -92,7 +93,14 @@ function readConfigFile(explicit: string | undefined, cwd: string): { values: Re
 export function describeConfig(loaded: LoadedConfig): { key: ConfigKey; env: string; value: unknown; source: ConfigSource }[] {
   return configKeys.map((key) => {
     const value = loaded.config[key];
-    const shown = secretKeys.has(key) && value !== undefined ? (value as string[]).map(() => '********') : value;
-    return { key, env: envName(key), value: shown ?? null, source: key === 'dataDir' && loaded.sources[key] === 'default' ? 'default' : loaded.sources[key] };
+    return { key, env: envName(key), value: displayValue(key, value) ?? null, source: loaded.sources[key] };
   });
+}
+
+/** A configuration value as it may be printed: secrets masked, passwords in URLs masked. */
+export function displayValue(key: ConfigKey, value: unknown): unknown {
+  if (value === undefined || value === null) return value;
+  if (secretKeys.has(key)) return Array.isArray(value) ? value.map(() => '********') : '********';
+  if (urlKeys.has(key) && typeof value === 'string') return redactUrl(value);
+  return value;
 }

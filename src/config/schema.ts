@@ -25,7 +25,14 @@ export const configSchema = z.object({
   kafkaBrokers: csv.optional().describe('Kafka bootstrap brokers (comma-separated host:port)'),
   redisUrl: url(['redis:', 'rediss:']).optional().describe('Redis URL'),
   databaseUrl: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL'),
-  apiTokens: csv.optional().describe('Tokens accepted in the x-api-token metadata (comma-separated)'),
+  apiTokens: csv.optional().describe('Fleet tokens accepted in the x-api-token metadata (comma-separated); each is a fleet principal'),
+  operatorTokens: csv.optional().describe('Operator tokens (comma-separated): queries, WatchEvents, booking for any car, cancelling any booking'),
+  tokenSecret: z.string().min(32, 'at least 32 characters, e.g. `openssl rand -hex 32`').optional().describe('Server secret per-car tokens are derived from (HMAC-SHA256); car tokens are refused while unset. Embedded mode generates one in the data dir'),
+  clock: z
+    .enum(['auto', 'wall', 'event-time'])
+    .default('auto')
+    .describe("Coordinator clock: wall (the server's clock), event-time (follows telemetry timestamps: simulated time, embedded/dev only) or auto (event-time embedded, wall on real engines)"),
+  maxClockSkewSec: z.coerce.number().int().min(1).max(86_400).default(300).describe('With the wall clock, telemetry timestamped more than this many seconds ahead of the server is rejected'),
   server: hostPort.default('127.0.0.1:50051').describe('gRPC address that clients dial'),
   gridUrl: url(['http:', 'https:']).default('http://127.0.0.1:8081').describe('Grid price service base URL'),
   namespace: z
@@ -35,7 +42,7 @@ export const configSchema = z.object({
     .default('')
     .describe('Prefix isolating Redis keys, topics and schema'),
   grpcPort: port.default(50051).describe('Port the ingestion gRPC server listens on'),
-  grpcHost: z.string().default('0.0.0.0').describe('Address the ingestion gRPC server binds'),
+  grpcHost: z.string().optional().describe('Address the ingestion gRPC server binds (default: bind)'),
   gridPort: port.default(8081).describe('Port the grid HTTP service listens on'),
   metricsPort: port.default(9464).describe('Base port for /metrics endpoints'),
   dataDir: z.string().optional().describe('Where embedded state and the dev token live'),
@@ -43,6 +50,19 @@ export const configSchema = z.object({
   stationsFile: z.string().optional().describe('Stations JSON loaded at startup'),
   holdGraceSec: z.coerce.number().min(0).max(3600).default(300).describe('A port is held for the drive-time estimate plus this grace, seconds'),
   maxHoldSec: z.coerce.number().min(1).max(7200).default(1200).describe('Longest hold, seconds (the original design: 20 minutes)'),
+  // Transport and limits (docs/SECURITY.md): what listens where, over what, and how much it accepts.
+  bind: z.string().min(1).default('127.0.0.1').describe('Address every listener (gRPC, grid, metrics) binds unless its own flag says otherwise; 0.0.0.0 exposes them'),
+  tlsCert: z.string().optional().describe('PEM certificate: the gRPC server\'s (server) or the client certificate (clients)'),
+  tlsKey: z.string().optional().describe('PEM private key of tlsCert'),
+  tlsCa: z.string().optional().describe('PEM CA: server: require client certificates signed by it; clients: trust the server\'s certificate'),
+  metricsToken: z.string().min(16).optional().describe('Bearer token required on /metrics (/health and /ready stay open)'),
+  gridToken: z.string().min(16).optional().describe('Bearer token required on the grid API (/health stays open)'),
+  grpcMaxMessageBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024).describe('Largest gRPC message the server accepts, bytes (bigger: RESOURCE_EXHAUSTED)'),
+  maxBatchCars: z.coerce.number().int().min(1).max(100_000).default(5000).describe('Most cars in one CarStatusBatch (more: the stream ends with INVALID_ARGUMENT)'),
+  grpcMaxStreams: z.coerce.number().int().min(1).max(100_000).default(1000).describe('Concurrent gRPC calls per connection (HTTP/2 max concurrent streams)'),
+  grpcIdleTimeoutMs: z.coerce.number().int().min(1000).max(86_400_000).default(30_000).describe('A connection with no call in progress (e.g. only refused calls) is closed after this many ms'),
+  forecastMaxPoints: z.coerce.number().int().min(2).max(100_000).default(1000).describe('Most points one grid forecast request may ask for (hours × 60 / step; more: 400)'),
+  carTtlSec: z.coerce.number().int().min(0).max(31_536_000).default(86_400).describe('A car hash in Redis expires after this many seconds without telemetry (0: never)'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -50,7 +70,10 @@ export type ConfigKey = keyof Config;
 export const configKeys = Object.keys(configSchema.shape) as ConfigKey[];
 
 /** Keys whose values are redacted when printed. */
-export const secretKeys: ReadonlySet<ConfigKey> = new Set(['apiTokens']);
+export const secretKeys: ReadonlySet<ConfigKey> = new Set(['apiTokens', 'operatorTokens', 'tokenSecret', 'metricsToken', 'gridToken']);
+
+/** Keys holding URLs that may carry credentials: printed with the password masked. */
+export const urlKeys: ReadonlySet<ConfigKey> = new Set(['redisUrl', 'databaseUrl', 'gridUrl']);
 
 export function envName(key: ConfigKey): string {
   return 'GREENLANE_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();

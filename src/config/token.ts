@@ -6,6 +6,7 @@ import type { Mode } from './load.js';
 import type { Config } from './schema.js';
 
 export const DEV_TOKEN_FILE = 'dev-token';
+export const TOKEN_SECRET_FILE = 'token-secret';
 
 export function devTokenPath(dataDir: string): string {
   return join(dataDir, DEV_TOKEN_FILE);
@@ -17,26 +18,36 @@ export function devTokenPath(dataDir: string): string {
  * and `greenlane tail` in another terminal find it.
  */
 export function ensureDevToken(dataDir: string): string {
-  const existing = readDevToken(dataDir);
+  return ensureSecretFile(dataDir, DEV_TOKEN_FILE);
+}
+
+/** 32 random bytes (hex) in `${dataDir}/${file}` (0600, dir 0700), created once and then reused. */
+function ensureSecretFile(dataDir: string, file: string): string {
+  const existing = readSecretFile(dataDir, file);
   if (existing) return existing;
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
   const token = randomBytes(32).toString('hex');
+  const path = join(dataDir, file);
   try {
     // 'wx' so two processes starting at once cannot overwrite each other's token.
-    writeFileSync(devTokenPath(dataDir), token + '\n', { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, token + '\n', { mode: 0o600, flag: 'wx' });
     return token;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    const raced = readDevToken(dataDir);
-    if (!raced) throw new ConfigError(`${devTokenPath(dataDir)} exists but is empty`, [`Delete ${devTokenPath(dataDir)} and start again.`]);
+    const raced = readSecretFile(dataDir, file);
+    if (!raced) throw new ConfigError(`${path} exists but is empty`, [`Delete ${path} and start again.`]);
     return raced;
   }
 }
 
 /** The dev token, or null when none was generated yet (embedded server never started). */
 export function readDevToken(dataDir: string): string | null {
-  const path = devTokenPath(dataDir);
+  return readSecretFile(dataDir, DEV_TOKEN_FILE);
+}
+
+function readSecretFile(dataDir: string, file: string): string | null {
+  const path = join(dataDir, file);
   let text: string;
   try {
     text = readFileSync(path, 'utf8').trim();
@@ -75,4 +86,36 @@ export function clientToken(explicit: string | undefined, dataDir: string): stri
       'Run `greenlane up` in another terminal (embedded mode), or pass --token <one of GREENLANE_API_TOKENS>.',
     ]);
   return dev;
+}
+
+/** What ingestion accepts: fleet tokens, operator tokens and the car-token secret (docs/SECURITY.md). */
+export interface ServerCredentials {
+  fleet: string[];
+  operator: string[];
+  tokenSecret?: string;
+}
+
+/**
+ * External mode: GREENLANE_API_TOKENS (fleet) and/or GREENLANE_OPERATOR_TOKENS, car tokens only with
+ * GREENLANE_TOKEN_SECRET — never a default. Embedded mode adds the dev token as fleet and operator,
+ * and uses (creating it if missing) a secret in the data dir when none is configured.
+ */
+export function resolveCredentials(config: Pick<Config, 'apiTokens' | 'operatorTokens' | 'tokenSecret'> & { dataDir: string }, mode: Mode): ServerCredentials {
+  const operator = [...new Set(config.operatorTokens ?? [])];
+  if (mode === 'external') {
+    const fleet = config.apiTokens?.length || !operator.length ? resolveTokens(config, mode) : [];
+    return { fleet, operator, tokenSecret: config.tokenSecret };
+  }
+  const fleet = resolveTokens(config, mode);
+  const dev = ensureDevToken(config.dataDir);
+  return { fleet, operator: [...new Set([...operator, dev])], tokenSecret: config.tokenSecret ?? ensureSecretFile(config.dataDir, TOKEN_SECRET_FILE) };
+}
+
+/** The secret `greenlane token issue` signs with: the configured one, else (embedded only) the data dir's. */
+export function issuingSecret(config: Pick<Config, 'tokenSecret'> & { dataDir: string }, mode: Mode): string {
+  if (config.tokenSecret) return config.tokenSecret;
+  if (mode === 'embedded') return ensureSecretFile(config.dataDir, TOKEN_SECRET_FILE);
+  throw new ConfigError('Issuing car tokens needs the server secret: GREENLANE_TOKEN_SECRET is not set', [
+    'Set GREENLANE_TOKEN_SECRET to the value the ingestion servers use (e.g. `openssl rand -hex 32`, at least 32 characters).',
+  ]);
 }

@@ -9,6 +9,8 @@ export interface Candidate {
   score: number;
   /** Hold duration if this station is the one confirmed (drive time + grace); defaults to the request's holdMs. */
   holdMs?: number;
+  /** Estimated drive to the station, ms: a port freed there goes to the queued car that arrives soonest (src/ports/reservations.ts stationQueueScore). */
+  driveMs?: number;
 }
 
 /** A station's occupancy as the reservations see it. */
@@ -33,7 +35,7 @@ export interface PackLike {
 export interface PolicyParams extends DriveModel {
   /** A car asks for charge below this battery percent. */
   requestThresholdPct: number;
-  /** Below this a car is critical: ahead of every other car, never deferred. */
+  /** Below this a car is critical: first in the queue, a 30 min lead at promotions (src/ports/reservations.ts), never deferred. */
   criticalPct: number;
   targetPct: number;
   /** Battery kept back when judging reach, percent points. */
@@ -177,7 +179,7 @@ export function scoreStations(opts: {
  * hold while its car is seen approaching (see holdRenewalMs).
  */
 export function candidatesFor(scored: ScoredStation[], p: Pick<PolicyParams, 'maxCandidates'> = defaultPolicy): Candidate[] {
-  return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs }));
+  return scored.slice(0, p.maxCandidates).map((s) => ({ stationId: s.station.id, score: round(s.score, 3), holdMs: s.holdMs, driveMs: Math.round(s.driveMin * 60_000) }));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TelemetryEvent } from './events.js';
+import { EVENT_TIME_MAX_MS, hasNul, type TelemetryEvent } from './events.js';
 
 /** A CarStatus that passed validation. Same shape as the gRPC message. */
 export interface CarStatusValue {
@@ -22,9 +22,10 @@ export type ValidationResult = { ok: true; value: CarStatusValue } | ValidationF
 
 /**
  * How far event time may be from the server clock. The past bound catches seconds-instead-of-ms
- * and replays of stale data; the future bound is a day so that `greenlane sim --speed` (simulated
- * time runs ahead of the wall clock) works for `speed × duration ≤ 24 h` while a clock off by
- * years is still rejected. Real deployments can tighten it.
+ * and replays of stale data. The future bound is the allowed clock skew: 5 minutes with the wall
+ * clock (production: a client cannot date telemetry ahead), a day in event-time mode so that
+ * `greenlane sim --speed` (simulated time runs ahead of the wall clock) works for
+ * `speed × duration ≤ 24 h` while a clock off by years is still rejected.
  */
 export interface TimestampWindow {
   pastMs: number;
@@ -32,7 +33,11 @@ export interface TimestampWindow {
 }
 
 const DAY = 24 * 3600 * 1000;
+/** The event-time (simulation) window. */
 export const DEFAULT_TIMESTAMP_WINDOW: TimestampWindow = { pastMs: 7 * DAY, futureMs: DAY };
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** The wall-clock window: at most `skewMs` ahead of the server (GREENLANE_MAX_CLOCK_SKEW_SEC). */
+export const wallClockWindow = (skewMs = DEFAULT_MAX_CLOCK_SKEW_MS): TimestampWindow => ({ pastMs: 7 * DAY, futureMs: skewMs });
 
 export const CAR_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const VELOCITY_MAX_KMH = 400;
@@ -64,6 +69,8 @@ function checkReading(get: (field: keyof CarStatusValue) => unknown): ReadingChe
   const ts = get('timestamp');
   if (typeof ts !== 'number' || !Number.isFinite(ts) || !Number.isInteger(ts) || ts <= 0)
     return { ok: false, field: 'timestamp', reason: 'timestamp must be a positive integer (Unix ms)' };
+  // The store (timestamptz via an ISO string) and JS Date format only years up to 9999: beyond, a record is poison.
+  if (ts > EVENT_TIME_MAX_MS) return { ok: false, field: 'timestamp', reason: `timestamp must be at most ${EVENT_TIME_MAX_MS} (year 9999, Unix ms)` };
   return { ok: true };
 }
 
@@ -102,6 +109,7 @@ const eventFieldOf = new Map<keyof CarStatusValue, keyof TelemetryEvent>([['car_
 export function validateTelemetryEvent(json: Record<string, unknown>): TelemetryEventResult {
   const id = json.event_id;
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) return { ok: false, field: 'event_id', reason: 'event_id must be a string of 1–200 characters' };
+  if (typeof id === 'string' && hasNul(id)) return { ok: false, field: 'event_id', reason: 'event_id must not contain a NUL character' };
   if (json.event_type !== 'telemetry') return { ok: false, field: 'event_type', reason: 'event_type must be "telemetry"' };
   const check = checkReading((field) => json[eventFieldOf.get(field)!]);
   if (!check.ok) return { ok: false, field: eventFieldOf.get(check.field)!, reason: check.reason };
@@ -122,6 +130,7 @@ export function validateTelemetryEvent(json: Record<string, unknown>): Telemetry
 function fmtWindow(ms: number): string {
   if (ms % DAY === 0) return `${ms / DAY} d`;
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
   return `${Math.round(ms / 1000)} s`;
 }
 

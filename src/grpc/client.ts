@@ -18,6 +18,7 @@ import {
   type WatchRequestMsg,
 } from './proto.js';
 import { bookingListFromMsg, nearestFromMsg, sessionFromMsg, stationFromMsg } from './query-codec.js';
+import { channelCredentials, type TlsFiles } from './tls.js';
 
 /** Keepalive so idle car streams survive NATs and dead peers are noticed. */
 export const CLIENT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -32,6 +33,8 @@ export interface FleetClientOptions {
   separateConnection?: boolean;
   /** Load a different proto (e.g. the original fixture in compatibility tests). */
   protoPath?: string;
+  /** TLS: a CA to trust the server (--tls-ca), a client certificate (--tls-cert/--tls-key). Insecure without. */
+  tls?: TlsFiles;
 }
 
 export interface FleetClient {
@@ -63,7 +66,7 @@ export function createFleetClient(address: string, token: string, opts: FleetCli
   const { FleetService } = loadFleetProto(opts.protoPath);
   const options: grpc.ChannelOptions = { ...CLIENT_CHANNEL_OPTIONS };
   if (opts.separateConnection) options['grpc.use_local_subchannel_pool'] = 1;
-  const raw = new FleetService(address, grpc.credentials.createInsecure(), options) as AnyClient;
+  const raw = new FleetService(address, channelCredentials(opts.tls), options) as AnyClient;
   const metadata = () => {
     const md = new grpc.Metadata();
     md.set('x-api-token', token);

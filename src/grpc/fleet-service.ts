@@ -34,6 +34,6 @@ export function fleetServiceHandlers(deps: FleetServiceDeps): grpc.UntypedServic
   return {
     ...telemetryRpcHandlers({ authenticate, core, fleet, logger }),
     WatchEvents: (call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>) => void watchEvents({ authenticate, bus, topic, logger, watchers }, call),
-    ...queryServiceHandlers({ authenticate, handlers: deps.queries, fleet, logger }),
+    ...queryServiceHandlers({ authenticate, handlers: deps.queries, fleet, logger, streamedBy: (carId) => core.streamedByOf(carId) }),
   } as grpc.UntypedServiceImplementation;
 }

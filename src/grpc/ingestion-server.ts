@@ -12,14 +12,24 @@ import type { QueryHandlers } from '../services/queries/fleet-queries.js';
 import { createAuthenticator } from './auth.js';
 import { fleetServiceHandlers } from './fleet-service.js';
 import { loadFleetProto, type BookingResponseMsg } from './proto.js';
+import { batchLimitInterceptor, DEFAULT_GRPC_LIMITS, limitServerOptions, type GrpcLimits } from './limits.js';
 import { bindServer, SERVER_OPTIONS, shutdownServer } from './server.js';
+import { serverCredentials, type TlsFiles } from './tls.js';
 
 export interface IngestionDeps {
+  /** grpcHost defaults to 127.0.0.1 (loopback only). */
   config: Pick<Config, 'grpcHost' | 'grpcPort'> & Partial<Pick<Config, 'namespace'>>;
+  /** Server certificate and key (and a CA to require client certificates); insecure without. */
+  tls?: TlsFiles;
+  /** Message size, cars per batch, streams per connection, idle connections (defaults: DEFAULT_GRPC_LIMITS). */
+  limits?: Partial<GrpcLimits>;
   bus: EventBus;
   fleet: FleetState;
-  /** Accepted x-api-token values (see resolveTokens). Must not be empty. */
+  /** Accepted x-api-token values of fleet principals (see resolveTokens). */
   tokens: string[];
+  /** Operator tokens and the car-token secret (see resolveCredentials and docs/SECURITY.md). */
+  operatorTokens?: string[];
+  tokenSecret?: string;
   logger: Logger;
   registry?: Registry;
   /** Defaults to config.namespace. */
@@ -57,12 +67,12 @@ export interface Ingestion {
 
 /** Ingestion served over gRPC: the FleetService on a grpc-js server in front of an IngestionCore. */
 export function createIngestion(deps: IngestionDeps): Ingestion {
-  if (!deps.tokens.length) throw new Error('createIngestion: at least one API token is required');
+  if (!deps.tokens.length && !deps.operatorTokens?.length) throw new Error('createIngestion: at least one API token is required');
   const { bus, fleet, logger } = deps;
   const topic = topicName(deps.namespace ?? deps.config.namespace ?? '', TOPIC_EVENTS);
   const metrics = createIngestionMetrics(deps.registry ?? new Registry(), () => core.queued);
   const core: IngestionCore<BookingResponseMsg> = new IngestionCore({ bus, fleet, topic, logger, metrics, batch: deps.batch, timestampWindow: deps.timestampWindow, now: deps.now, onTelemetry: deps.onTelemetry });
-  const authenticate = createAuthenticator(deps.tokens, { onFailure: () => metrics.authFailures.inc(), isStopping: () => core.stopping });
+  const authenticate = createAuthenticator({ fleet: deps.tokens, operator: deps.operatorTokens, tokenSecret: deps.tokenSecret }, { onFailure: () => metrics.authFailures.inc(), isStopping: () => core.stopping });
   const watchers = new Set<() => void>();
   let queryHandlers = deps.queries;
   let server: grpc.Server | undefined;
@@ -73,13 +83,15 @@ export function createIngestion(deps: IngestionDeps): Ingestion {
     if (started) return;
     await bus.ensureTopics([topic]);
     const { FleetService } = loadFleetProto();
-    server = new grpc.Server(SERVER_OPTIONS);
+    const limits = { ...DEFAULT_GRPC_LIMITS, ...deps.limits };
+    const credentials = serverCredentials(deps.tls);
+    server = new grpc.Server({ ...SERVER_OPTIONS, ...limitServerOptions(limits), interceptors: [batchLimitInterceptor(limits.maxBatchCars)] });
     server.addService(FleetService.service, fleetServiceHandlers({ authenticate, core, bus, fleet, topic, logger, watchers, queries: () => queryHandlers }));
-    boundPort = await bindServer(server, deps.config.grpcHost, deps.config.grpcPort);
+    boundPort = await bindServer(server, deps.config.grpcHost ?? '127.0.0.1', deps.config.grpcPort, '--grpc-port', credentials);
     started = true;
     core.markStarted();
     signal?.addEventListener('abort', () => void stop(), { once: true });
-    logger.info({ port: boundPort, topic }, 'ingestion: listening');
+    logger.info({ host: deps.config.grpcHost ?? '127.0.0.1', port: boundPort, topic, tls: Boolean(deps.tls?.cert), clientCerts: Boolean(deps.tls?.ca), limits }, 'ingestion: listening');
   }
 
   /** Stop accepting, end streams, flush what was accepted, then shut the server down. */

@@ -15,7 +15,8 @@ import type {
   StationsReplyMsg,
 } from './proto.js';
 import { bookingToMsg, sessionToMsg, stationToMsg } from './query-codec.js';
-import type { Authenticate } from './auth.js';
+import { bookingRefusal, hasRole, may, type Capability, type Principal } from '../domain/principals.js';
+import { permissionDenied, type Authenticate } from './auth.js';
 import { statusError } from './server.js';
 import { toBookingResponse } from './booking-codec.js';
 
@@ -27,6 +28,8 @@ export interface QueryServiceDeps {
   fleet: FleetState;
   logger: Logger;
   now?: () => number;
+  /** The principal that last streamed the car on this instance (fleet booking ownership). */
+  streamedBy?(carId: string): string | undefined;
 }
 
 export const MAX_LIST_LIMIT = 1000;
@@ -44,57 +47,77 @@ const precondition = (message: string) => new QueryError('unavailable', message)
 export function queryServiceHandlers(deps: QueryServiceDeps): Record<string, grpc.handleUnaryCall<never, never>> {
   const now = deps.now ?? Date.now;
 
-  function unary<Req, Res>(name: string, run: (req: Req, h: QueryHandlers) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  /** `cap`: what the principal needs for this RPC; booking RPCs (null) check ownership per car inside. */
+  function unary<Req, Res>(name: string, cap: Capability | null, run: (req: Req, h: QueryHandlers, who: Principal) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
-      const denied = deps.authenticate(call);
-      if (denied) return callback(denied);
+      const auth = deps.authenticate(call);
+      if (!auth.ok) return callback(auth.error);
+      if (cap && !may(auth.principal, cap)) return callback(permissionDenied(auth.principal, `call ${name}`));
       const h = deps.handlers();
       if (!h) return callback(statusError(grpc.status.FAILED_PRECONDITION, `${name}: this ingestion instance runs without a coordinator; use \`greenlane up\`, or read the engines directly in external mode`));
-      run(call.request, h).then(
+      run(call.request, h, auth.principal).then(
         (res) => callback(null, res),
         (err: unknown) => callback(toStatus(name, err, deps.logger)),
       );
     };
   }
 
-  const requestBooking = unary<BookingRequestMsg, BookingResponseMsg>('RequestBooking', async (req, h) => {
+  /** Refuses `who` acting for `carId` (PERMISSION_DENIED with the reason); a car that never streamed needs an operator. */
+  async function assertMayBook(who: Principal, carId: string): Promise<void> {
+    if (hasRole(who, 'operator')) return;
+    const seen = hasRole(who, 'car') && (await deps.fleet.getCar(carId)) !== null;
+    const refusal = bookingRefusal(who, carId, { streamedBy: deps.streamedBy?.(carId), seen });
+    if (refusal) throw new Denied(who, refusal);
+  }
+
+  const requestBooking = unary<BookingRequestMsg, BookingResponseMsg>('RequestBooking', null, async (req, h, who) => {
     const check = validateBookingRequest(req, 'request');
     if (!check.ok) throw invalid(check.field, check.reason);
     const desk = bookingsOf(h);
     const value = { ...check.value, carId: check.value.carId! };
+    await assertMayBook(who, value.carId);
     if (!value.stationId && value.lat === undefined && !(await deps.fleet.getCar(value.carId))) {
       throw precondition(`no position known for ${value.carId}: send latitude and longitude, a station_id, or stream its telemetry first`);
     }
     return toBookingResponse(await desk.request(value));
   });
 
-  const cancelBooking = unary<BookingRequestMsg, BookingResponseMsg>('CancelBooking', async (req, h) => {
+  const cancelBooking = unary<BookingRequestMsg, BookingResponseMsg>('CancelBooking', null, async (req, h, who) => {
     const check = validateBookingRequest(req, 'cancel');
     if (!check.ok) throw invalid(check.field, check.reason);
-    return toBookingResponse(await bookingsOf(h).cancel({ carId: check.value.carId, bookingId: check.value.bookingId }));
+    const desk = bookingsOf(h);
+    const { carId, bookingId } = check.value;
+    if (!hasRole(who, 'operator')) {
+      // By booking id: whose booking it is decides, never the id alone.
+      const owner = bookingId ? await bookingCarOf(desk, bookingId) : carId;
+      if (!owner) throw new QueryError('not_found', `no booking ${bookingId}`);
+      if (carId && owner !== carId) throw new Denied(who, `booking ${bookingId} is not ${carId}'s`);
+      await assertMayBook(who, owner);
+    }
+    return toBookingResponse(await desk.cancel({ carId, bookingId }));
   });
 
-  const nearestStations = unary<NearestRequestMsg, StationsReplyMsg>('NearestStations', async (req, h) => {
+  const nearestStations = unary<NearestRequestMsg, StationsReplyMsg>('NearestStations', 'stations', async (req, h) => {
     const limit = limitOf(req.limit, DEFAULT_NEAREST_LIMIT);
     const res = await h.queries.nearest(nearestFrom(req), { limit, available: Boolean(req.available_only) });
     return { stations: res.stations.map(stationToMsg), latitude: res.from.lat, longitude: res.from.lon, timestamp: now() };
   });
 
-  const listStations = unary<object, StationsReplyMsg>('ListStations', async (_req, h) => ({
+  const listStations = unary<object, StationsReplyMsg>('ListStations', 'stations', async (_req, h) => ({
     stations: (await h.queries.listStations()).map(stationToMsg),
     latitude: 0,
     longitude: 0,
     timestamp: now(),
   }));
 
-  const listBookings = unary<ListBookingsRequestMsg, ListBookingsReplyMsg>('ListBookings', async (req, h) => {
+  const listBookings = unary<ListBookingsRequestMsg, ListBookingsReplyMsg>('ListBookings', 'read_fleet', async (req, h) => {
     const status = (req.status || 'all') as BookingFilter;
     if (!bookingFilters.includes(status)) throw invalid('status', `status must be one of ${bookingFilters.join(', ')} (got ${req.status})`);
     const list = await h.queries.listBookings(status);
     return { bookings: list.bookings.map(bookingToMsg), timestamp: list.at };
   });
 
-  const listSessions = unary<ListSessionsRequestMsg, ListSessionsReplyMsg>('ListSessions', async (req, h) => {
+  const listSessions = unary<ListSessionsRequestMsg, ListSessionsReplyMsg>('ListSessions', 'read_fleet', async (req, h) => {
     if (req.car_id && !CAR_ID_PATTERN.test(req.car_id)) throw invalid('car_id', 'car_id must be 1–64 characters of A-Z a-z 0-9 _ -');
     if (req.station_id && !STATION_ID_PATTERN.test(req.station_id)) throw invalid('station_id', 'station_id must be 1–64 characters of A-Z a-z 0-9 _ . : -');
     const since = req.since_ms ?? 0;
@@ -111,6 +134,21 @@ export function queryServiceHandlers(deps: QueryServiceDeps): Record<string, grp
     ListBookings: listBookings,
     ListSessions: listSessions,
   } as unknown as Record<string, grpc.handleUnaryCall<never, never>>;
+}
+
+/** Refused by ownership: PERMISSION_DENIED. */
+class Denied extends Error {
+  constructor(
+    readonly principal: Principal,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+async function bookingCarOf(desk: NonNullable<QueryHandlers['bookings']>, bookingId: string): Promise<string | null> {
+  if (!desk.bookingCar) throw precondition('this server cannot look bookings up by id; cancel by car_id');
+  return desk.bookingCar(bookingId);
 }
 
 function bookingsOf(h: QueryHandlers) {
@@ -139,6 +177,7 @@ function nearestFrom(req: NearestRequestMsg): NearestFrom {
 
 /** QueryError → its status; anything else is an engine failure: UNAVAILABLE, logged. */
 function toStatus(rpc: string, err: unknown, logger: Logger): grpc.ServiceError {
+  if (err instanceof Denied) return permissionDenied(err.principal, `${rpc}: ${err.reason}`);
   if (err instanceof QueryError) {
     const code = { invalid: grpc.status.INVALID_ARGUMENT, not_found: grpc.status.NOT_FOUND, unavailable: grpc.status.FAILED_PRECONDITION }[err.kind];
     return statusError(code, err.message);

@@ -1,17 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import { PortInUseError } from '../errors.js';
 
+/** Keepalive only; the limits (message size, streams, idle connections) come from src/grpc/limits.ts. */
 export const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
-  'grpc.max_receive_message_length': 16 * 1024 * 1024,
 };
 
-/** Binds insecurely; EADDRINUSE becomes a PortInUseError naming the flag to change. Returns the bound port. */
-export function bindServer(server: grpc.Server, host: string, port: number, flag = '--grpc-port'): Promise<number> {
+/**
+ * Binds with `credentials` (insecure unless given: see src/grpc/tls.ts); EADDRINUSE becomes a
+ * PortInUseError naming the flag to change. Returns the bound port.
+ */
+export function bindServer(server: grpc.Server, host: string, port: number, flag = '--grpc-port', credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
   const address = host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+    server.bindAsync(address, credentials, (err, bound) => {
       if (!err) return resolve(bound);
       reject(/EADDRINUSE/.test(err.message) ? new PortInUseError('gRPC ingestion', port, flag) : err);
     });

@@ -2,7 +2,8 @@ import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../observability/logger.js';
 import type { FleetState } from '../ports/fleet-state.js';
 import type { IngestionCore } from '../services/ingestion/ingestion.js';
-import type { Authenticate } from './auth.js';
+import { hasRole, may } from '../domain/principals.js';
+import { permissionDenied, type Authenticate } from './auth.js';
 import type { BookingResponseMsg, CarQueryMsg, CarStateMsg, CarStatusBatchMsg, CarStatusMsg, StatsReplyMsg } from './proto.js';
 import { statusError } from './server.js';
 import { telemetryRejection, toCarStateMsg, toStatsReplyMsg } from './telemetry-codec.js';
@@ -20,13 +21,14 @@ export interface TelemetryRpcDeps {
  * to ingestion; an invalid one is answered on the stream with BOOKING_FAILED naming the field.
  */
 export function serveTelemetryStream<T>(deps: TelemetryRpcDeps, call: grpc.ServerDuplexStream<T, BookingResponseMsg>, unpack: (msg: T) => CarStatusMsg[]): void {
-  const denied = deps.authenticate(call);
-  if (denied) {
+  const auth = deps.authenticate(call);
+  const denied = !auth.ok ? auth.error : !may(auth.principal, 'stream') ? permissionDenied(auth.principal, 'stream telemetry (use a fleet or car token)') : null;
+  if (denied || !auth.ok) {
     call.emit('error', denied);
     return;
   }
   const { core } = deps;
-  const slot = core.open(call);
+  const slot = core.open(call, auth.principal);
   const finish = () => core.close(slot);
   call.on('data', (msg: T) => {
     for (const car of unpack(msg)) {
@@ -49,16 +51,20 @@ export function telemetryRpcHandlers(deps: TelemetryRpcDeps) {
     StreamTelemetryBatch: (call: grpc.ServerDuplexStream<CarStatusBatchMsg, BookingResponseMsg>) => serveTelemetryStream(deps, call, (m) => m.cars ?? []),
     GetCar: (call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, cb: grpc.sendUnaryData<CarStateMsg>) => void getCar(deps, call, cb),
     Stats: (call: grpc.ServerUnaryCall<unknown, StatsReplyMsg>, cb: grpc.sendUnaryData<StatsReplyMsg>) => {
-      const denied = deps.authenticate(call);
-      if (denied) return cb(denied);
+      const auth = deps.authenticate(call);
+      if (!auth.ok) return cb(auth.error);
+      if (!may(auth.principal, 'read_fleet')) return cb(permissionDenied(auth.principal, 'read ingestion stats'));
       cb(null, toStatsReplyMsg(deps.core.stats()));
     },
   };
 }
 
 async function getCar(deps: TelemetryRpcDeps, call: grpc.ServerUnaryCall<CarQueryMsg, CarStateMsg>, callback: grpc.sendUnaryData<CarStateMsg>): Promise<void> {
-  const denied = deps.authenticate(call);
-  if (denied) return callback(denied);
+  const auth = deps.authenticate(call);
+  if (!auth.ok) return callback(auth.error);
+  const p = auth.principal;
+  const own = hasRole(p, 'car') && p.carId === call.request.car_id;
+  if (!may(p, 'read_fleet') && !(own && may(p, 'read_car'))) return callback(permissionDenied(p, `read ${call.request.car_id}`));
   try {
     const car = await deps.fleet.getCar(call.request.car_id);
     callback(null, toCarStateMsg(call.request.car_id, car));

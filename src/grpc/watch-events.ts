@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus, Subscription } from '../ports/event-bus.js';
-import type { Authenticate } from './auth.js';
+import { may } from '../domain/principals.js';
+import { permissionDenied, type Authenticate } from './auth.js';
 import type { FleetEventMsg, WatchRequestMsg } from './proto.js';
 import { statusError } from './server.js';
 import { toFleetEventMsg } from './telemetry-codec.js';
@@ -18,11 +19,12 @@ export interface WatchDeps {
 }
 
 /**
- * WatchEvents: a fresh consumer group from the end of the topic, filtered by event type and car,
+ * WatchEvents: a fresh consumer group (deleted when the call ends) from the end of the topic, filtered by event type and car,
  * honouring the client's flow control. Response headers are sent once the subscription is live.
  */
 export async function watchEvents(deps: WatchDeps, call: grpc.ServerWritableStream<WatchRequestMsg, FleetEventMsg>): Promise<void> {
-  const denied = deps.authenticate(call);
+  const auth = deps.authenticate(call);
+  const denied = !auth.ok ? auth.error : !may(auth.principal, 'watch') ? permissionDenied(auth.principal, 'watch fleet events') : null;
   if (denied) {
     call.emit('error', denied);
     return;
@@ -50,6 +52,8 @@ export async function watchEvents(deps: WatchDeps, call: grpc.ServerWritableStre
       topic,
       groupId: `watch-${randomUUID()}`,
       fromBeginning: false,
+      // One group per call: deleted from the broker when the watch ends, instead of accumulating.
+      ephemeral: true,
       handleBatch: async (records) => {
         for (const r of records) {
           if (done) return;

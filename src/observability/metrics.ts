@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { asPortError } from '../errors.js';
+import { bearerCheck } from './bearer.js';
 
 /**
  * Each service process serves /metrics on the base metrics port plus its offset (deploy/prometheus.yml
@@ -19,23 +20,33 @@ export function createRegistry(defaults = true): Registry {
   return registry;
 }
 
+/** Ready or not; a check may say why it is not (the /ready body). */
 export interface HealthCheck {
-  (): Promise<boolean> | boolean;
+  (): Promise<boolean | { ready: boolean; reason?: string }> | boolean | { ready: boolean; reason?: string };
 }
 
-/** Serves /metrics, /health (liveness) and /ready (readiness) on its own port. */
-export async function serveMetrics(opts: { registry: Registry; port: number; host?: string; ready?: HealthCheck; flag?: string }): Promise<Server> {
+/**
+ * Serves /metrics, /health (liveness) and /ready (readiness) on its own port, bound to `host`
+ * (default 127.0.0.1). With `token`, /metrics needs Authorization: Bearer <token> (else 401);
+ * /health and /ready stay open for probes.
+ */
+export async function serveMetrics(opts: { registry: Registry; port: number; host?: string; token?: string; ready?: HealthCheck; flag?: string }): Promise<Server> {
+  const authorized = bearerCheck(opts.token, ['/health', '/ready']);
   const server = createServer(async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!authorized(req, path)) {
+      res.writeHead(401, { 'www-authenticate': 'Bearer', 'content-type': 'text/plain; charset=utf-8' });
+      res.end('missing or wrong bearer token (Authorization: Bearer <GREENLANE_METRICS_TOKEN>)\n');
+    } else if (path === '/metrics') {
       res.setHeader('content-type', opts.registry.contentType);
       res.end(await opts.registry.metrics());
     } else if (path === '/health') {
       res.end('OK');
     } else if (path === '/ready') {
-      const ok = opts.ready ? await opts.ready() : true;
-      res.statusCode = ok ? 200 : 503;
-      res.end(ok ? 'READY' : 'NOT READY');
+      const answer = opts.ready ? await opts.ready() : true;
+      const { ready, reason } = typeof answer === 'boolean' ? { ready: answer, reason: undefined } : answer;
+      res.statusCode = ready ? 200 : 503;
+      res.end(ready ? 'READY' : reason ? `NOT READY: ${reason}` : 'NOT READY');
     } else {
       res.statusCode = 404;
       res.end('not found');
@@ -43,7 +54,7 @@ export async function serveMetrics(opts: { registry: Registry; port: number; hos
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err) => reject(asPortError(err, 'metrics endpoint', opts.port, opts.flag ?? '--metrics-port')));
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
   });
   return server;
 }

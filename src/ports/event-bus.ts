@@ -41,6 +41,8 @@ export interface Subscription {
   stop(): Promise<void>;
   /** Records behind the head across partitions (undefined when unknown). */
   lag(): Promise<number | undefined>;
+  /** Records behind the head, by partition (undefined when unknown; optional for a bus). */
+  lagByPartition?(): Promise<Map<number, number> | undefined>;
 }
 
 export interface EventBus {

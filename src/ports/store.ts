@@ -61,5 +61,11 @@ export interface Store {
   insertBookings(rows: BookingRow[]): Promise<number>;
   countTelemetry(carIds?: string[]): Promise<number>;
   listSessions(q: SessionQuery): Promise<SessionRow[]>;
+  /**
+   * The latest booking row of each car since `sinceMs` whose booking is still active by the log:
+   * status confirmed or queued, and no completed charging session for it. What the coordinator
+   * rebuilds its reservations from when they are lost.
+   */
+  activeBookings?(sinceMs: number): Promise<BookingRow[]>;
   close(): Promise<void>;
 }

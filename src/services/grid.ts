@@ -2,13 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { asPortError } from '../errors.js';
+import { bearerCheck } from '../observability/bearer.js';
 import { assertTimeZone, hourOfDay, pricePoint, priceAtHour, resolvePricingParams, type PricingParams, type TimeZone } from '../domain/pricing.js';
 import type { Logger } from '../observability/logger.js';
 import type { PricePoint } from '../ports/price-source.js';
 
 export interface GridOptions {
   port: number;
+  /** Address to bind (default 127.0.0.1: loopback only). */
   host?: string;
+  /** When set, every route but /health requires Authorization: Bearer <token> (else 401). */
+  token?: string;
+  /** Most points one forecast may ask for: hours × 60 / step (default FORECAST_MAX_POINTS; above: 400). */
+  forecastMaxPoints?: number;
   params?: Partial<PricingParams>;
   /** Wall-clock zone of the curve (default: the machine's local time, as the original). */
   tz?: TimeZone;
@@ -41,6 +47,8 @@ export interface ForecastResponse {
 
 export const FORECAST_MAX_HOURS = 168;
 export const FORECAST_DEFAULT_STEP = 15;
+/** hours × 60 / step above this is refused: 168 h at 15 min (672) fits, 168 h at 1 min (10,080) does not. */
+export const FORECAST_MAX_POINTS = 1000;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -62,13 +70,15 @@ export function createGrid(opts: GridOptions): Grid {
 
   const routeTable: Record<string, (q: URLSearchParams) => Promise<Reply> | Reply> = {
     '/api/pricing': (q) => json(priceNow(parseInstant(q.get('at'), now), params, tz)),
-    '/api/pricing/forecast': (q) => json(forecastResponse(q, now, params, tz)),
+    '/api/pricing/forecast': (q) => json(forecastResponse(q, now, params, tz, opts.forecastMaxPoints ?? FORECAST_MAX_POINTS)),
     '/health': () => text('OK'),
     '/ready': () => (listening ? text('READY') : text('NOT READY', 503)),
     '/metrics': async () => ({ status: 200, type: opts.registry.contentType, body: await opts.registry.metrics() }),
   };
   // A Map, so that paths like /constructor never hit Object.prototype.
   const routes = new Map(Object.entries(routeTable));
+
+  const authorized = bearerCheck(opts.token, ['/health']);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const parsed = new URL(req.url ?? '/', 'http://grid');
@@ -77,6 +87,7 @@ export function createGrid(opts: GridOptions): Grid {
     let reply: Reply;
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') reply = { ...json({ error: `method ${req.method} not allowed` }, 405), headers: { allow: 'GET, HEAD' } };
+      else if (!authorized(req, parsed.pathname)) reply = { ...json({ error: 'missing or wrong bearer token (Authorization: Bearer <GREENLANE_GRID_TOKEN>)' }, 401), headers: { 'www-authenticate': 'Bearer' } };
       else if (!handler) reply = json({ error: `no route ${parsed.pathname}`, routes: [...routes.keys()] }, 404);
       else reply = await handler(parsed.searchParams);
     } catch (err) {
@@ -97,7 +108,7 @@ export function createGrid(opts: GridOptions): Grid {
       const s = createServer((req, res) => void handle(req, res));
       await new Promise<void>((resolve, reject) => {
         s.once('error', (err) => reject(asPortError(err, 'grid service', opts.port, '--grid-port')));
-        s.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+        s.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
       });
       server = s;
       listening = true;
@@ -138,9 +149,13 @@ function priceNow(atMs: number, params: PricingParams, tz: TimeZone): PricePoint
   return pricePoint(atMs, priceAtHour(h, params), h, params);
 }
 
-function forecastResponse(q: URLSearchParams, now: () => number, params: PricingParams, tz: TimeZone): ForecastResponse {
+function forecastResponse(q: URLSearchParams, now: () => number, params: PricingParams, tz: TimeZone, maxPoints: number): ForecastResponse {
   const hours = parseNumber(q.get('hours'), 24, 'hours', (v) => v >= 1 && v <= FORECAST_MAX_HOURS, `a number of hours from 1 to ${FORECAST_MAX_HOURS}`);
   const step = parseNumber(q.get('step'), FORECAST_DEFAULT_STEP, 'step', (v) => Number.isInteger(v) && v >= 1 && v <= 60, 'whole minutes from 1 to 60');
+  const asked = Math.ceil((hours * 60) / step);
+  if (asked > maxPoints) {
+    throw new HttpError(400, `forecast of ${asked} points (hours=${hours}, step=${step}) exceeds the limit of ${maxPoints} per request: use a larger step (≥ ${Math.ceil((hours * 60) / maxPoints)} min) or fewer hours`);
+  }
   const stepMs = step * 60_000;
   // Points fall on round multiples of the step so every client sees the same instants.
   const from = Math.floor(parseInstant(q.get('from'), now) / stepMs) * stepMs;

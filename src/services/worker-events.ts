@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { eventTypes, type BookingEvent, type FleetEvent, type TelemetryEvent } from '../domain/events.js';
+import { eventTypes, validateBookingEvent, type BookingEvent, type FleetEvent, type TelemetryEvent } from '../domain/events.js';
 import { validateTelemetryEvent } from '../domain/telemetry.js';
 import type { BookingRow, SessionRow } from '../ports/store.js';
 
@@ -17,20 +16,8 @@ export interface DlqPayload {
   failed_at: number;
 }
 
-export type DlqReason = 'unparseable_json' | 'not_an_object' | 'unknown_event_type' | 'invalid_event';
-
-// ---- event validation (the shapes of src/domain/events.ts) ----
-
-const eventTime = z.number().refine(Number.isFinite, 'must be a finite number').refine((v) => v > 0, 'must be positive Unix ms');
-
-const otherEventSchema = z.looseObject({
-  event_id: z.string().min(1).max(200),
-  event_type: z.enum(eventTypes.filter((t) => t !== 'telemetry') as [BookingEvent['event_type'], ...BookingEvent['event_type'][]]),
-  car_id: z.string().min(1).max(64),
-  timestamp: eventTime,
-  booking_id: z.string().min(1).optional(),
-  station_id: z.string().min(1).optional(),
-});
+/** store_rejected: the store refused the record itself (a data error), found by bisecting its batch. */
+export type DlqReason = 'unparseable_json' | 'not_an_object' | 'unknown_event_type' | 'invalid_event' | 'store_rejected';
 
 type Parsed = { ok: true; event: FleetEvent } | { ok: false; reason: DlqReason; detail: string };
 
@@ -52,12 +39,9 @@ export function parseEvent(value: string): Parsed {
     if (!t.event.event_id) t.event.event_id = legacyEventId(t.event);
     return { ok: true, event: t.event };
   }
-  const result = otherEventSchema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    return { ok: false, reason: 'invalid_event', detail: `${issue.path.join('.') || '(root)'}: ${issue.message}` };
-  }
-  return { ok: true, event: result.data as FleetEvent };
+  const b = validateBookingEvent(json as Record<string, unknown>);
+  if (!b.ok) return { ok: false, reason: 'invalid_event', detail: `${b.field}: ${b.reason}` };
+  return { ok: true, event: b.event };
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { TlsFiles } from '../grpc/tls.js';
 import { clientToken } from '../config/token.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
@@ -13,6 +14,8 @@ export interface SimFleetOptions {
   dataDir: string;
   logger: Logger;
   token?: string;
+  /** TLS towards the server (the stack's own CA and certificate when it serves TLS). */
+  tls?: TlsFiles;
   coordinator?: Coordinator;
   initialBattery?: [number, number];
   /** The stations the server coordinates: with them the cars obey booking decisions (drive, charge, wait). */
@@ -36,6 +39,7 @@ export async function startSimulatedFleet(opts: SimFleetOptions): Promise<SimFle
     speed: opts.speed,
     server: opts.server,
     token: opts.token ?? clientToken(undefined, opts.dataDir),
+    tls: opts.tls,
     logger,
     initialBattery: opts.initialBattery,
   });

@@ -3,6 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { auditEvents } from '../domain/audit.js';
 import type { PriceFn } from '../domain/charging.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
+import type { TlsFiles } from '../grpc/tls.js';
 import type { FleetEventMsg } from '../grpc/proto.js';
 import type { Logger } from '../observability/logger.js';
 import type { Station } from '../ports/fleet-state.js';
@@ -25,6 +26,8 @@ import { createSimulator, type SimSummary } from './simulator.js';
 export interface HerdOptions {
   server: string;
   token: string;
+  /** TLS towards the server. */
+  tls?: TlsFiles;
   cars: number;
   seed: number;
   /** Simulated seconds per wall second. */
@@ -80,7 +83,7 @@ const CLOCK_AHEAD_MS = 10 * 60_000;
 export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const carPrefix = `HERD-${randomBytes(2).toString('hex')}-`;
   const ownCar = (carId: string) => carId.startsWith(carPrefix);
-  const client = createFleetClient(opts.server, opts.token, { separateConnection: true });
+  const client = createFleetClient(opts.server, opts.token, { separateConnection: true, tls: opts.tls });
   const log = await openEventLog(client, ownCar);
   const startTime = Date.now();
   const sim = createSimulator({
@@ -90,6 +93,7 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
     speed: opts.speed,
     server: opts.server,
     token: opts.token,
+    tls: opts.tls,
     logger: opts.logger,
     initialBattery: opts.initialBattery,
     carPrefix,

@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { carId, carSeed, mulberry32, SimCar } from '../domain/manhattan.js';
 import type { Logger } from '../observability/logger.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
+import type { TlsFiles } from '../grpc/tls.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../grpc/proto.js';
 
 /** Reacts to a response pushed down a car's stream (rejections, booking decisions). */
@@ -41,6 +42,8 @@ export interface SimulatorOptions {
   onResponse?: ResponseListener;
   /** Proto to speak (default proto/fleet.proto). */
   protoPath?: string;
+  /** TLS towards the server (CA to trust, client certificate). */
+  tls?: TlsFiles;
   /** How long start() waits for the server (default 5 s). */
   connectTimeoutMs?: number;
 }
@@ -132,7 +135,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
   const counters = { sent: 0, rejected: 0, responses: 0, skipped: 0, errors: 0, reconnects: 0 };
 
   const connections = Math.max(1, Math.ceil(fleet.length / (opts.carsPerConnection ?? 100)));
-  const clients = Array.from({ length: connections }, () => createFleetClient(opts.server, opts.token, { separateConnection: true, protoPath: opts.protoPath }));
+  const clients = Array.from({ length: connections }, () => createFleetClient(opts.server, opts.token, { separateConnection: true, protoPath: opts.protoPath, tls: opts.tls }));
   const links: Link[] = opts.batch
     ? clients.map((client, i) => ({ client, cars: fleet.filter((_, j) => j % connections === i), blocked: false, attempt: 0, openedAt: 0 }))
     : fleet.map((car, j) => ({ client: clients[j % connections], cars: [car], blocked: false, attempt: 0, openedAt: 0 }));

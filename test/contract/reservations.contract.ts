@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, expect, it } from 'vitest';
 import { gridStations } from '../../src/domain/stations.js';
 import type { Station } from '../../src/ports/fleet-state.js';
-import { urgencyRank, type Candidate, type Reservations, type ReserveRequest } from '../../src/ports/reservations.js';
+import { urgencyRank, type Candidate, type Reservations, type ReserveRequest, type Transition } from '../../src/ports/reservations.js';
 
 /** A fresh, empty Reservations plus a second handle on the same state (another connection for Redis). */
 export interface ReservationsFixture {
@@ -120,6 +120,36 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect((await r.stationStatus()).find((s) => s.id === 'A')).toMatchObject({ holds: 1, queueLength: 0 });
     expect((await r.booking('ha'))?.status).toBe('cancelled');
     expect((await r.cancel({ bookingId: 'ha' }, T0 + 11)).ok).toBe(false);
+  });
+
+  it('promotes into a freed port the queued car that arrives soonest, not the most urgent car across town', async () => {
+    // Issue 10: promoting the most urgent car anywhere held freed ports idle for a median 22 min of driving in a herd.
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('h', 'holder', cands('A')));
+    const at = (driveMin: number): Candidate[] => [{ stationId: 'A', score: 0, driveMs: driveMin * 60_000 }];
+    await r.reserve(req('q-far', 'far', at(40), { battery: 12, nowMs: T0 + 1 }));
+    await r.reserve(req('q-near', 'near', at(2), { battery: 20, nowMs: T0 + 2 }));
+    await r.reserve(req('q-crit', 'crit', at(25), { battery: 9, critical: true, nowMs: T0 + 3 }));
+    // The global queue stays in urgency order (positions); each station promotes by ready time.
+    expect((await r.queue()).map((e) => e.booking.carId)).toEqual(['crit', 'far', 'near']);
+    const promoted = async (now: number) => {
+      const t = (await r.cancel({ carId: (await r.listActive!()).find((b) => b.status === 'held')!.carId }, now)).transitions;
+      return t.filter((x) => x.type === 'confirmed').map((x) => x.booking.carId);
+    };
+    // crit: 100 min of drive weight + 18 battery − 30 lead = 88; near: 8 + 40 = 48; far: 160 + 24 = 184.
+    expect(await promoted(T0 + 10)).toEqual(['near']);
+    expect(await promoted(T0 + 20)).toEqual(['crit']);
+    expect(await promoted(T0 + 30)).toEqual(['far']);
+  });
+
+  it('a critical car close enough is promoted ahead of a nearer non-critical one', async () => {
+    await r.loadStations([st('A', 1)], T0);
+    await r.reserve(req('h', 'holder', cands('A')));
+    const at = (driveMin: number): Candidate[] => [{ stationId: 'A', score: 0, driveMs: driveMin * 60_000 }];
+    await r.reserve(req('q-near', 'near', at(1), { battery: 16, nowMs: T0 + 1 }));
+    await r.reserve(req('q-crit', 'crit', at(6), { battery: 14, critical: true, nowMs: T0 + 2 }));
+    const res = await r.cancel({ bookingId: 'h' }, T0 + 10);
+    expect(res.transitions.filter((x) => x.type === 'confirmed').map((x) => x.booking.carId)).toEqual(['crit']);
   });
 
   it('counts each queued car once, at the station it is queued for (its best candidate)', async () => {
@@ -322,5 +352,63 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     expect(new Set(promoted.map((t) => t.booking.carId))).toEqual(new Set(q.slice(0, 20).map((e) => e.booking.carId)));
     expect((await r.stationStatus()).every((s) => s.holds === 2)).toBe(true);
     expect(await r.queue()).toHaveLength(960);
+  });
+
+  it('writes every transition it returns to the outbox in the same step, in order, until acknowledged', async () => {
+    const returned: Transition[] = [];
+    const keep = <T extends { transitions: Transition[] }>(x: T): T => (returned.push(...x.transitions), x);
+    returned.push(...(await r.loadStations([st('A', 1), st('B', 1)], T0)));
+    keep(await r.reserve(req('b1', 'car1', cands('A'))));
+    keep(await fx.secondary.reserve(req('b2', 'car2', cands('A', 'B'))));
+    keep(await r.reserve(req('b3', 'car3', cands('A', 'B'))));
+    keep(await r.reserve(req('b3', 'car3', cands('A', 'B')))); // a replay: nothing new
+    keep(await r.startCharging('car1', 'A', T0 + 1_000, 30));
+    keep(await r.cancel({ carId: 'car2' }, T0 + 2_000));
+    keep(await r.completeCharging('car1', T0 + 3_000));
+    keep(await r.expireDue(T0 + 500_000));
+    keep(await r.expireStale(T0 + 10_000_000, T0 + 10_000_000));
+    expect(returned.map((t) => t.type)).toEqual(['confirmed', 'confirmed', 'queued', 'charging_started', 'cancelled', 'confirmed', 'charging_completed', 'expired']);
+
+    const entries = await r.readOutbox(null, 1000);
+    expect(entries.map((e) => e.transition)).toEqual(returned);
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+    // Paging from a cursor, then acknowledging part: only the rest stays.
+    const page = await fx.secondary.readOutbox(entries[2].id, 3);
+    expect(page.map((e) => e.id)).toEqual(entries.slice(3, 6).map((e) => e.id));
+    expect(await r.ackOutbox(entries.slice(0, 5).map((e) => e.id))).toBe(5);
+    expect((await r.readOutbox(null, 1000)).map((e) => e.id)).toEqual(entries.slice(5).map((e) => e.id));
+    expect(await r.ackOutbox(entries.slice(0, 5).map((e) => e.id))).toBe(0);
+  });
+
+  it('appends events that change no reservation to the outbox, and lets one relay hold the lease', async () => {
+    await r.appendOutbox([{ event_id: 'x:booking_failed', event_type: 'booking_failed', car_id: 'x', timestamp: T0, reason: 'no_reachable_station' }]);
+    const [entry] = await r.readOutbox(null, 10);
+    expect(entry.event).toMatchObject({ event_id: 'x:booking_failed', reason: 'no_reachable_station' });
+    expect(entry.transition).toBeUndefined();
+    expect(await r.leaseOutbox('relay-1', 200)).toBe(true);
+    expect(await fx.secondary.leaseOutbox('relay-2', 200)).toBe(false);
+    expect(await r.leaseOutbox('relay-1', 50)).toBe(true);
+    await new Promise((res) => setTimeout(res, 80));
+    expect(await fx.secondary.leaseOutbox('relay-2', 200)).toBe(true);
+  });
+
+  it('restores bookings from the log once, with their ports taken, and no transitions', async () => {
+    const lost = [
+      { bookingId: 'h1', carId: 'c1', status: 'held' as const, stationId: 'A', since: T0, expiresAt: T0 + 60_000 },
+      { bookingId: 's1', carId: 'c2', status: 'charging' as const, stationId: 'A', since: T0 },
+      { bookingId: 'q1', carId: 'c3', status: 'queued' as const, stationId: 'A', since: T0, expiresAt: null, battery: 12 },
+      { bookingId: 'x1', carId: 'c4', status: 'held' as const, stationId: 'GONE', since: T0, expiresAt: T0 + 60_000 },
+    ].map((b) => ({ expiresAt: null, ...b }));
+    expect(await r.restore([st('A', 2)], lost, T0 + 1_000)).toBe(3);
+    expect(await fx.secondary.restore([st('A', 2)], lost, T0 + 1_000)).toBe(0);
+    expect(await r.stationStatus()).toEqual([{ id: 'A', ports: 2, holds: 1, charging: 1, queueLength: 1 }]);
+    expect(await r.activeBookingForCar('c1')).toMatchObject({ status: 'held', stationId: 'A', expiresAt: T0 + 60_000 });
+    expect(await r.activeBookingForCar('c2')).toMatchObject({ status: 'charging', stationId: 'A' });
+    expect((await r.queue()).map((e) => e.booking.bookingId)).toEqual(['q1']);
+    expect(await r.activeBookingForCar('c4')).toBeNull();
+    expect(await r.readOutbox(null, 10)).toEqual([]);
+    // The restored state behaves like any other: the session ends and the queued car takes the port.
+    const done = await r.completeCharging('c2', T0 + 2_000);
+    expect(done.transitions.map((t) => [t.type, t.booking.bookingId])).toEqual([['charging_completed', 's1'], ['confirmed', 'q1']]);
   });
 }

@@ -4,7 +4,7 @@ import type { BookingRow, SessionRow, Store, TelemetryRow } from '../../src/port
 /** Runs SQL beside the store (same database), to look at what the port does not expose. */
 export type Introspect = (sql: string, params: unknown[]) => Promise<Record<string, unknown>[]>;
 
-/** The original contract's columns, exactly (ORIGINAL-CONTRACT.md). */
+/** The original contract's columns, exactly (docs/ARCHITECTURE.md, PostgreSQL tables). */
 const ORIGINAL_SESSION_COLUMNS = [
   { column_name: 'time', data_type: 'timestamp with time zone', is_nullable: 'NO' },
   { column_name: 'session_id', data_type: 'text', is_nullable: 'NO' },
@@ -141,5 +141,24 @@ export function storeContract(makeStore: () => Promise<Store>, introspect: Intro
     expect(ids(await store.listSessions({ carId: 'CAR-F1', stationId: 'ST-A' }))).toEqual(['f-4', 'f-1']);
     expect(ids(await store.listSessions({ carId: 'CAR-F1', limit: 2 }))).toEqual(['f-4', 'f-2']);
     expect(await store.listSessions({ carId: 'CAR-NONE' })).toEqual([]);
+  });
+
+  it('lists the latest still-active booking per car from the log (what lost reservations are rebuilt from)', async () => {
+    const row = (eventId: string, bookingId: string, carId: string, status: string, at: number): BookingRow => ({ eventId, bookingId, carId, stationId: 'ST-9', status, time: T0 + at, expiresAt: status === 'confirmed' ? T0 + at + 60_000 : null, reason: null });
+    await store.insertBookings([
+      row('ab-1', 'AB-1', 'AB-CAR-1', 'confirmed', 0), // held
+      row('ab-2q', 'AB-2', 'AB-CAR-2', 'queued', 0), row('ab-2c', 'AB-2', 'AB-CAR-2', 'confirmed', 5_000), // promoted
+      row('ab-3q', 'AB-3', 'AB-CAR-3', 'queued', 0), // still queued
+      row('ab-4c', 'AB-4', 'AB-CAR-4', 'confirmed', 0), row('ab-4x', 'AB-4', 'AB-CAR-4', 'cancelled', 9_000), // ended
+      row('ab-5c', 'AB-5', 'AB-CAR-5', 'confirmed', 0), // its session completed
+      row('ab-6c', 'AB-6', 'AB-CAR-6', 'confirmed', -3_600_000), // too old for the window
+    ]);
+    await store.insertSessions([{ sessionId: 'AB-5', stationId: 'ST-9', carId: 'AB-CAR-5', time: T0 + 1_000, endTime: T0 + 2_000, startBattery: 20, endBattery: 80, kwhUsage: 45, priceRate: 0.3, cost: 13.5 }]);
+    const active = (await store.activeBookings!(T0 - 60_000)).filter((r) => r.carId.startsWith('AB-'));
+    expect(active.map((r) => [r.bookingId, r.status, r.time, r.expiresAt]).sort()).toEqual([
+      ['AB-1', 'confirmed', T0, T0 + 60_000],
+      ['AB-2', 'confirmed', T0 + 5_000, T0 + 65_000],
+      ['AB-3', 'queued', T0, null],
+    ]);
   });
 }

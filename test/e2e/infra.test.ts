@@ -124,7 +124,7 @@ function greenlane(args: string[], fake: Fake = {}): ResultPromise<{ reject: fal
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: fake.path ?? fakeBin, FAKE_LOG: log, FAKE_PS: psJson([...CORE, ...OBS]), FAKE_PS_TABLE: PS_TABLE, ...fake.env };
   delete env.GREENLANE_COMPOSE_FILE;
   delete env.FORCE_COLOR;
-  return runCli(args, { env, extendEnv: false, reject: false, timeout: 25_000 }, { root, entry: 'run' });
+  return runCli(args, { env, extendEnv: false, reject: false, timeout: 90_000 }, { root, entry: 'run' });
 }
 
 const recorded = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);

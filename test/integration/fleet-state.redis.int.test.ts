@@ -37,7 +37,7 @@ await describeWithEngine('redis', probe, 'FleetState contract [redis]', () => {
     return createRedisFleetState({ url: infra.redisUrl, namespace });
   });
 
-  it('writes the DESIGN.md key names under the namespace', async () => {
+  it('writes the documented key names (docs/ARCHITECTURE.md) under the namespace', async () => {
     const namespace = testNamespace('fleet');
     namespaces.push(namespace);
     const fleet = await createRedisFleetState({ url: infra.redisUrl, namespace });

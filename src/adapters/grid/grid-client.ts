@@ -33,6 +33,8 @@ export interface GridClientOptions {
   /** Per-request timeout in ms. */
   timeoutMs: number;
   fetchImpl?: typeof fetch;
+  /** Sent as Authorization: Bearer when the grid requires one (GREENLANE_GRID_TOKEN). */
+  token?: string;
 }
 
 export interface ForecastQuery {
@@ -56,7 +58,9 @@ export function createGridClient(opts: GridClientOptions): GridClient {
   async function get(path: string, params: Record<string, number | undefined>): Promise<unknown> {
     const url = new URL(path, opts.gridUrl);
     for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, String(Math.floor(v)));
-    const res = await fetchImpl(url, { signal: AbortSignal.timeout(opts.timeoutMs) });
+    const headers: Record<string, string> = opts.token ? { authorization: `Bearer ${opts.token}` } : {};
+    const res = await fetchImpl(url, { signal: AbortSignal.timeout(opts.timeoutMs), headers });
+    if (res.status === 401) throw new Error(`GET ${url.pathname} answered HTTP 401: the grid requires a bearer token (set GREENLANE_GRID_TOKEN to its value)`);
     if (!res.ok) throw new Error(`GET ${url.pathname} answered HTTP ${res.status}`);
     return res.json();
   }

@@ -23,6 +23,8 @@ export function createLocalPriceSource(params?: Partial<PricingParams>, tz?: Tim
 export interface HttpPriceSourceOptions {
   /** Base URL of the grid service, e.g. http://127.0.0.1:8081. */
   gridUrl: string;
+  /** Bearer token the grid requires (GREENLANE_GRID_TOKEN), if any. */
+  token?: string;
   logger: Logger;
   /** How often the curve around now is fetched again (default 5 minutes). */
   refreshMs?: number;
@@ -150,7 +152,7 @@ interface CurveLoader {
 
 /** Fetches stretches of the curve: one fetch at a time, backoff after failures, a periodic refresh around now. */
 function createCurveLoader(opts: HttpPriceSourceOptions, cache: SegmentCache): CurveLoader {
-  const client = createGridClient({ gridUrl: opts.gridUrl, timeoutMs: opts.timeoutMs ?? 2_000, fetchImpl: opts.fetchImpl });
+  const client = createGridClient({ gridUrl: opts.gridUrl, timeoutMs: opts.timeoutMs ?? 2_000, fetchImpl: opts.fetchImpl, token: opts.token });
   const now = opts.now ?? Date.now;
   const refreshMs = opts.refreshMs ?? 300_000;
   const windowHours = opts.windowHours ?? 48;

@@ -83,6 +83,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
       subscriptions.add(subscription);
       return {
         lag: subscription.lag,
+        lagByPartition: subscription.lagByPartition,
         stop: async () => {
           subscriptions.delete(subscription);
           await subscription.stop();
@@ -127,12 +128,35 @@ function lazyAdmin(kafka: Kafka, address: string, connectTimeoutMs: number): { g
 async function createMissingTopics(client: Admin, topics: string[], numPartitions: number): Promise<void> {
   // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
   const existing = new Set(await client.listTopics());
-  for (const topic of topics.filter((t) => !existing.has(t))) {
+  const missing = topics.filter((t) => !existing.has(t));
+  for (const topic of missing) {
     try {
       await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
     } catch (err) {
       // Another process may have created it between our metadata read and the request.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
+  // Whoever created it, a fresh topic serves only once every partition has a leader: a consumer
+  // subscribing before that fails with "This server does not host this topic-partition".
+  if (missing.length) await waitForLeaders(client, missing, TOPIC_READY_TIMEOUT_MS);
+}
+
+const TOPIC_READY_TIMEOUT_MS = 30_000;
+
+/** Polls until each topic's offsets can be read on every partition (each has a leader), or throws after timeoutMs. */
+async function waitForLeaders(client: Admin, topics: string[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        const offsets = await client.fetchTopicOffsets(topic);
+        if (offsets.length > 0) break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`topic ${topic} has no leader for every partition after ${timeoutMs} ms: ${(err as Error).message}`);
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${topic} has no partitions after ${timeoutMs} ms`);
+      await sleep(delay);
     }
   }
 }
@@ -179,7 +203,11 @@ async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerC
   return {
     // disconnect() stops fetching, waits for the in-flight eachBatch (which commits) and leaves the group.
     stop: () => (stopping ??= consumer.disconnect().then(() => (sub.ephemeral ? forgetGroup(ctx.admin, sub.groupId, ctx.logger) : undefined))),
-    lag: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
+    lag: async () => {
+      const byPartition = await groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning);
+      return byPartition && [...byPartition.values()].reduce((a, b) => a + b, 0);
+    },
+    lagByPartition: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
   };
 }
 
@@ -247,18 +275,20 @@ function toConsumed(topic: string, partition: number, m: KafkaMessage): Consumed
   return { topic, partition, offset: m.offset, timestamp: Number(m.timestamp), key: m.key?.toString() ?? '', value: m.value?.toString() ?? '' };
 }
 
-/** Records between the group's committed offsets and the partition heads. */
-async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: string, fromBeginning: boolean): Promise<number | undefined> {
+/** Records between the group's committed offsets and the partition heads, by partition. */
+async function groupLag(admin: () => Promise<Admin>, groupId: string, topic: string, fromBeginning: boolean): Promise<Map<number, number> | undefined> {
   try {
     const client = await admin();
     const [heads, [committed]] = await Promise.all([client.fetchTopicOffsets(topic), client.fetchOffsets({ groupId, topics: [topic] })]);
     const committedBy = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
-    return heads.reduce((sum, head) => {
-      const at = committedBy.get(head.partition) ?? -1;
-      // No commit yet: the group starts at the low watermark (earliest) or at the head (latest).
-      const from = at >= 0 ? at : fromBeginning ? Number(head.low) : Number(head.high);
-      return sum + Math.max(0, Number(head.high) - from);
-    }, 0);
+    return new Map(
+      heads.map((head) => {
+        const at = committedBy.get(head.partition) ?? -1;
+        // No commit yet: the group starts at the low watermark (earliest) or at the head (latest).
+        const from = at >= 0 ? at : fromBeginning ? Number(head.low) : Number(head.high);
+        return [head.partition, Math.max(0, Number(head.high) - from)];
+      }),
+    );
   } catch {
     return undefined;
   }

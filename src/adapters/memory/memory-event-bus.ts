@@ -89,6 +89,7 @@ export function createMemoryEventBus(opts: MemoryEventBusOptions = {}): EventBus
       subscriptions.add(subscription);
       return {
         lag: subscription.lag,
+        lagByPartition: subscription.lagByPartition,
         stop: async () => {
           subscriptions.delete(subscription);
           await subscription.stop();
@@ -235,6 +236,9 @@ function startConsumer(topic: Topic, sub: SubscribeOptions, ctx: { logger: Logge
       group.members.splice(group.members.indexOf(member), 1);
       if (sub.ephemeral && group.members.length === 0) topic.groups.delete(sub.groupId);
       topic.changed.notify();
+    },
+    async lagByPartition() {
+      return new Map(topic.partitions.map((log, p) => [p, log.base + log.entries.length - group.committed[p]]));
     },
     async lag() {
       return topic.partitions.reduce((sum, log, p) => sum + log.base + log.entries.length - group.committed[p], 0);

@@ -1,7 +1,12 @@
+import type { BookingEvent } from '../../domain/events.js';
 import type { Station } from '../../ports/fleet-state.js';
 import {
+  stationQueueScore,
   urgencyRank,
   type Booking,
+  type OutboxEntry,
+  restoredBooking,
+  type RestoredBooking,
   type ExpireResult,
   type QueueEntry,
   type Reservations,
@@ -36,13 +41,32 @@ class ReservationBook {
   readonly activeByCar = new Map<string, string>();
   readonly holdsByExpiry = new Set<string>();
   queue: Queued[] = [];
+  /** Transitions and events to publish, in order; appended in the same synchronous step as the change. */
+  outbox: OutboxEntry[] = [];
+  lease: { owner: string; until: number } | null = null;
   private seq = 0;
+  private outboxSeq = 0;
   private clock = 0;
 
   constructor(private readonly retentionMs: number) {}
 
   tick(nowMs: number): number {
     return (this.clock = Math.max(this.clock, nowMs));
+  }
+
+  /** Appends to the outbox (called before the mutation returns, so no other call runs in between). */
+  record<T extends Transition[]>(ts: T): T {
+    for (const t of ts) this.outbox.push({ id: this.nextOutboxId(), transition: structuredClone(t) });
+    return ts;
+  }
+
+  nextOutboxId(): string {
+    return `${Date.now()}-${++this.outboxSeq}`;
+  }
+
+  enqueueRestored(b: Booking): void {
+    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(b.critical, b.battery), seq: ++this.seq });
+    this.queue.sort(byUrgency);
   }
 
   isFree(slot: StationSlot): boolean {
@@ -77,11 +101,25 @@ class ReservationBook {
     return freed;
   }
 
+  /** The queued car a port freed at the station goes to: the lowest stationQueueScore among the cars that can reach it. */
+  nextFor(stationId: string): Queued | undefined {
+    let best: Queued | undefined;
+    let bestScore = Infinity;
+    for (const q of this.queue) {
+      const b = this.bookings.get(q.bookingId)!;
+      const cand = b.candidates.find((c) => c.stationId === stationId);
+      if (!cand) continue;
+      const score = stationQueueScore({ queuedAtMs: b.queuedAt ?? b.createdAt, driveMs: cand.driveMs, critical: b.critical, battery: b.battery, seq: q.seq });
+      if (score < bestScore) [best, bestScore] = [q, score];
+    }
+    return best;
+  }
+
   promoteAt(stationId: string, now: number): Transition[] {
     const slot = this.stations.get(stationId);
     const out: Transition[] = [];
     while (slot && this.isFree(slot)) {
-      const next = this.queue.find((q) => this.bookings.get(q.bookingId)!.candidates.some((c) => c.stationId === stationId));
+      const next = this.nextFor(stationId);
       if (!next) break;
       this.queue = this.queue.filter((q) => q !== next);
       const b = this.bookings.get(next.bookingId)!;
@@ -152,7 +190,7 @@ class ReservationBook {
  */
 export function createMemoryReservations(opts: { retentionMs?: number } = {}): Reservations {
   const book = new ReservationBook(opts.retentionMs ?? 3_600_000);
-  return { kind: 'memory', ...lifecycle(book), ...expiry(book), ...reads(book), close: async () => {} };
+  return { kind: 'memory', ...lifecycle(book), ...expiry(book), ...reads(book), ...outbox(book), ...recovery(book), close: async () => {} };
 }
 
 type Lifecycle = Pick<Reservations, 'loadStations' | 'reserve' | 'cancel' | 'startCharging' | 'completeCharging' | 'extendHold' | 'promote'>;
@@ -167,10 +205,12 @@ function lifecycle(book: ReservationBook): Lifecycle {
         if (slot) slot.ports = s.ports;
         else book.stations.set(s.id, { ports: s.ports, holds: 0, charging: 0 });
       }
-      return list.flatMap((s) => book.promoteAt(s.id, now));
+      return book.record(list.flatMap((s) => book.promoteAt(s.id, now)));
     },
     async reserve(req) {
-      return book.reserve(req);
+      const res = book.reserve(req);
+      book.record(res.transitions);
+      return res;
     },
     async cancel(target, nowMs, reason = 'requested') {
       const now = book.tick(nowMs);
@@ -178,7 +218,7 @@ function lifecycle(book: ReservationBook): Lifecycle {
       const b = id ? book.bookings.get(id) : undefined;
       if (!b) return { ok: false, reason: 'not_found', transitions: [] };
       if (b.status !== 'held' && b.status !== 'queued' && b.status !== 'charging') return { ok: false, reason: `already_${b.status}`, booking: copy(b), transitions: [] };
-      const transitions = book.endAndPromote(b, 'cancelled', now, `cancelled:${reason}`);
+      const transitions = book.record(book.endAndPromote(b, 'cancelled', now, `cancelled:${reason}`));
       return { ok: true, booking: copy(b), transitions };
     },
     async startCharging(carId, stationId, nowMs, battery) {
@@ -193,13 +233,13 @@ function lifecycle(book: ReservationBook): Lifecycle {
       slot.charging++;
       book.holdsByExpiry.delete(b.bookingId);
       Object.assign(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, startBattery: battery ?? null, updatedAt: now });
-      return { ok: true, booking: copy(b), transitions: [{ type: 'charging_started', at: now, booking: copy(b) }] };
+      return { ok: true, booking: copy(b), transitions: book.record([{ type: 'charging_started', at: now, booking: copy(b) }]) };
     },
     async completeCharging(carId, nowMs, reason = 'target_reached') {
       const now = book.tick(nowMs);
       const b = book.activeOf(carId);
       if (!b || b.status !== 'charging') return { ok: false, reason: 'not_charging', booking: b && copy(b), transitions: [] };
-      const transitions = book.endAndPromote(b, 'completed', now, `completed:${reason}`);
+      const transitions = book.record(book.endAndPromote(b, 'completed', now, `completed:${reason}`));
       return { ok: true, booking: copy(b), transitions };
     },
     async extendHold(bookingId, expiresAt, nowMs) {
@@ -211,7 +251,7 @@ function lifecycle(book: ReservationBook): Lifecycle {
       return { ok: true, booking: copy(b), transitions: [] };
     },
     async promote(stationId, nowMs) {
-      return book.promoteAt(stationId, book.tick(nowMs));
+      return book.record(book.promoteAt(stationId, book.tick(nowMs)));
     },
   };
 }
@@ -228,7 +268,7 @@ function expiry(book: ReservationBook): Pick<Reservations, 'expireDue' | 'touch'
         .slice(0, limit);
       const result: ExpireResult = { expired: [], transitions: [] };
       for (const b of due) {
-        result.transitions.push(...book.endAndPromote(b, 'expired', now, 'expired'));
+        result.transitions.push(...book.record(book.endAndPromote(b, 'expired', now, 'expired')));
         result.expired.push(copy(b));
       }
       book.prune(now);
@@ -253,10 +293,67 @@ function expiry(book: ReservationBook): Pick<Reservations, 'expireDue' | 'touch'
       const result: ExpireResult = { expired: [], transitions: [] };
       for (const b of stale) {
         const charging = b.status === 'charging';
-        result.transitions.push(...book.endAndPromote(b, charging ? 'completed' : 'cancelled', now, charging ? 'completed:lost_contact' : 'cancelled:lost_contact'));
+        result.transitions.push(...book.record(book.endAndPromote(b, charging ? 'completed' : 'cancelled', now, charging ? 'completed:lost_contact' : 'cancelled:lost_contact')));
         result.expired.push(copy(b));
       }
       return result;
+    },
+  };
+}
+
+const outboxSeqOf = (id: string): number => Number(id.split('-')[1] ?? 0);
+
+/** The outbox: read in order, acknowledged entries removed; one lease holder at a time. */
+function outbox(book: ReservationBook): Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox'> {
+  return {
+    async readOutbox(after, limit) {
+      const from = after === null ? -1 : outboxSeqOf(after);
+      return book.outbox.filter((e) => outboxSeqOf(e.id) > from).slice(0, limit).map((e) => structuredClone(e));
+    },
+    async appendOutbox(events: BookingEvent[]) {
+      for (const e of events) book.outbox.push({ id: book.nextOutboxId(), event: structuredClone(e) });
+    },
+    async ackOutbox(ids) {
+      const drop = new Set(ids);
+      const before = book.outbox.length;
+      book.outbox = book.outbox.filter((e) => !drop.has(e.id));
+      return before - book.outbox.length;
+    },
+    async leaseOutbox(owner, ttlMs) {
+      const now = Date.now();
+      if (book.lease && book.lease.owner !== owner && book.lease.until > now) return false;
+      book.lease = { owner, until: now + ttlMs };
+      return true;
+    },
+  };
+}
+
+/** Rebuilding lost state from the log (memory never loses it, but keeps the same contract). */
+function recovery(book: ReservationBook): Pick<Reservations, 'restore'> {
+  return {
+    async restore(stations: Station[], list: RestoredBooking[], nowMs) {
+      const now = book.tick(nowMs);
+      for (const s of stations) {
+        const slot = book.stations.get(s.id);
+        if (slot) slot.ports = s.ports;
+        else book.stations.set(s.id, { ports: s.ports, holds: 0, charging: 0 });
+      }
+      let restored = 0;
+      for (const r of list) {
+        if (book.bookings.has(r.bookingId) || book.activeByCar.has(r.carId)) continue;
+        const slot = r.stationId ? book.stations.get(r.stationId) : undefined;
+        if (!slot) continue;
+        const b = restoredBooking(r, now);
+        book.bookings.set(b.bookingId, b);
+        book.activeByCar.set(b.carId, b.bookingId);
+        if (b.status === 'held') {
+          slot.holds++;
+          book.holdsByExpiry.add(b.bookingId);
+        } else if (b.status === 'charging') slot.charging++;
+        else book.enqueueRestored(b);
+        restored++;
+      }
+      return restored;
     },
   };
 }
@@ -267,12 +364,14 @@ type Reads = Pick<Reservations, 'stationStatus' | 'booking' | 'activeBookingForC
 function reads(book: ReservationBook): Reads {
   return {
     async stationStatus() {
-      const queued = book.queue.map((q) => book.bookings.get(q.bookingId)!);
-      return [...book.stations].map(([id, s]): StationStatus => ({
-        id, ports: s.ports, holds: s.holds, charging: s.charging,
-        // Each queued car counts once, at the station it is queued for (its best candidate), not at every candidate.
-        queueLength: queued.filter((b) => b.candidates[0]?.stationId === id).length,
-      }));
+      // Each queued car counts once, at the station it is queued for (its best candidate), not at every
+      // candidate; one pass over the queue, so thousands of queued cars stay cheap.
+      const queueLength = new Map<string, number>();
+      for (const q of book.queue) {
+        const id = book.bookings.get(q.bookingId)!.candidates[0]?.stationId;
+        if (id !== undefined) queueLength.set(id, (queueLength.get(id) ?? 0) + 1);
+      }
+      return [...book.stations].map(([id, s]): StationStatus => ({ id, ports: s.ports, holds: s.holds, charging: s.charging, queueLength: queueLength.get(id) ?? 0 }));
     },
     async booking(bookingId) {
       const b = book.bookings.get(bookingId);

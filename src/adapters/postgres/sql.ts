@@ -185,6 +185,33 @@ export function telemetryCount(schema: string, carIds?: string[]): { text: strin
     : { text: `SELECT count(*)::bigint AS n FROM ${table}`, values: [] };
 }
 
+/** The latest booking row per car since a time, when it is still active by the log (Store.activeBookings). */
+export function activeBookingsSelect(schema: string, sinceMs: number): { text: string; values: unknown[] } {
+  const s = quoteIdent(schema);
+  return {
+    text: `SELECT event_id, booking_id, car_id, station_id, status, at AS time, expires_at, reason FROM (
+        SELECT DISTINCT ON (car_id) event_id, booking_id, car_id, station_id, status, reason,
+          ${epochMs('time')} AS at, ${epochMs('expires_at')} AS expires_at
+        FROM ${s}.bookings WHERE time >= $1::timestamptz
+        ORDER BY car_id, time DESC, CASE status WHEN 'confirmed' THEN 1 WHEN 'queued' THEN 2 ELSE 0 END
+      ) latest
+      WHERE status IN ('confirmed', 'queued')
+        AND NOT EXISTS (SELECT 1 FROM ${s}.charging_sessions cs WHERE cs.session_id = latest.booking_id AND cs.end_time IS NOT NULL)`,
+    values: [iso(sinceMs)],
+  };
+}
+
+interface ActiveBookingRecord {
+  event_id: string;
+  booking_id: string;
+  car_id: string;
+  station_id: string | null;
+  status: string;
+  time: number;
+  expires_at: number | null;
+  reason: string | null;
+}
+
 /** Versions applied in a schema; empty when the schema was never migrated. */
 export async function appliedMigrations(exec: SqlExecutor, schema: string): Promise<string[]> {
   const table = `${quoteIdent(schema)}.schema_migrations`;
@@ -256,6 +283,14 @@ export function createSqlStore(deps: SqlStoreDeps): Store {
       const { text, values } = sessionsSelect(schema, q);
       const { rows } = await exec.query<SessionRecord>(text, values);
       return rows.map(toSessionRow);
+    },
+    async activeBookings(sinceMs) {
+      const { text, values } = activeBookingsSelect(schema, sinceMs);
+      const { rows } = await exec.query<ActiveBookingRecord>(text, values);
+      return rows.map((r) => ({
+        eventId: r.event_id, bookingId: r.booking_id, carId: r.car_id, stationId: r.station_id, status: r.status,
+        time: Number(r.time), expiresAt: r.expires_at === null ? null : Number(r.expires_at), reason: r.reason,
+      }));
     },
     close: deps.close,
   };

@@ -48,6 +48,8 @@ export interface RedisFleetStateOptions {
   namespace?: string;
   logger?: Logger;
   connectTimeoutMs?: number;
+  /** Car hashes expire after this many seconds without an update (0 or unset: never). */
+  carTtlSec?: number;
 }
 
 /** Connects (failing fast with EngineUnreachableError) and returns the Redis-backed fleet state. */
@@ -67,7 +69,7 @@ export async function createRedisFleetState(opts: RedisFleetStateOptions): Promi
     async upsertCars(cars) {
       if (cars.length === 0) return;
       const pipeline = redis.pipeline();
-      for (let i = 0; i < cars.length; i += UPSERT_CHUNK) queueCarUpsert(pipeline, cars.slice(i, i + UPSERT_CHUNK));
+      for (let i = 0; i < cars.length; i += UPSERT_CHUNK) queueCarUpsert(pipeline, cars.slice(i, i + UPSERT_CHUNK), opts.carTtlSec ?? 0);
       throwFirstError(await pipeline.exec());
     },
 
@@ -140,7 +142,7 @@ export async function connectRedis(url: string, namespace: string | undefined, l
 }
 
 /** One variadic GEOADD (a member listed twice keeps its last position) and one hash-writing script. */
-function queueCarUpsert(pipeline: ChainableCommander, cars: CarState[]): void {
+function queueCarUpsert(pipeline: ChainableCommander, cars: CarState[], ttlSec: number): void {
   const k = redisKeys();
   const geo: (string | number)[] = [];
   const keys: string[] = [];
@@ -152,7 +154,7 @@ function queueCarUpsert(pipeline: ChainableCommander, cars: CarState[]): void {
     fields.push(car.lat, car.lon, car.battery, car.velocity, car.timestamp, car.state === undefined ? '' : `=${car.state}`);
   }
   pipeline.geoadd(k.carLocations, ...geo);
-  (pipeline as unknown as UpsertScript).glUpsertCarHashes(keys.length, ...keys, ...fields);
+  (pipeline as unknown as UpsertScript).glUpsertCarHashes(keys.length, ...keys, ...fields, Math.max(0, Math.floor(ttlSec)));
 }
 
 interface UpsertScript {

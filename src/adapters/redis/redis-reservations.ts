@@ -4,12 +4,15 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../observability/logger.js';
 import type { Station } from '../../ports/fleet-state.js';
+import type { BookingEvent } from '../../domain/events.js';
+import { restoredBooking } from '../../ports/reservations.js';
 import type {
   Booking,
   BookingStatus,
   Candidate,
   ExpireResult,
   MutationResult,
+  OutboxEntry,
   QueueEntry,
   Reservations,
   ReserveResult,
@@ -24,12 +27,14 @@ import { connectRedis } from './redis-fleet-state.js';
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
  * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
  * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen),
- * res:qfirst (HASH station → queued cars counted there: each at its best candidate).
+ * res:qfirst (HASH station → queued cars counted there: each at its best candidate), res:outbox (STREAM:
+ * each transition appended by the script that made it, and events appended on their own; the relay
+ * publishes and deletes them), res:outbox:lease (STRING: the relay holding the lease, with an expiry).
  * See lua/reservations-lib.lua.
  */
 export const reservationKeys = [
   'res:stations', 'res:holds', 'res:charging', 'res:bookings', 'res:cars',
-  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen', 'res:qfirst',
+  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen', 'res:qfirst', 'res:outbox',
 ] as const;
 
 const scripts = {
@@ -44,6 +49,7 @@ const scripts = {
   glExtendHold: 'extend-hold.lua',
   glTouch: 'touch.lua',
   glExpireStale: 'expire-stale.lua',
+  glRestore: 'restore.lua',
 } as const;
 type ScriptName = keyof typeof scripts;
 
@@ -97,6 +103,12 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
     redis,
     ...scriptedChanges(run, opts.retentionMs ?? 3_600_000),
     ...redisReads(redis),
+    ...redisOutbox(redis),
+    async restore(stations, list, nowMs) {
+      const now = Math.round(nowMs);
+      const raw = (await run('glRestore', now, JSON.stringify(stations.map((s) => ({ id: s.id, ports: s.ports }))), JSON.stringify(list.map((r) => restoredBooking(r, now)), dropNulls))) as { restored: number };
+      return raw.restored;
+    },
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -104,7 +116,7 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
 }
 
 type ScriptRunner = (name: ScriptName, ...args: (string | number)[]) => Promise<unknown>;
-type Changes = Omit<Reservations, 'kind' | 'close' | 'stationStatus' | 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive'>;
+type Changes = Omit<Reservations, 'kind' | 'close' | 'stationStatus' | 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive' | keyof OutboxOps | 'restore'>;
 
 /** Every change, and the station status, is one Lua script: atomic in Redis. */
 function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick<Reservations, 'stationStatus'> {
@@ -115,7 +127,8 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
       return transitions(out.transitions);
     },
     async reserve(req) {
-      const candidates = req.candidates.map((c) => (c.holdMs === undefined ? { stationId: c.stationId, score: c.score } : { stationId: c.stationId, score: c.score, holdMs: c.holdMs }));
+      // Only the fields the scripts read (the drive orders each station's promotions); absent ones stay absent.
+      const candidates = req.candidates.map(({ stationId, score, holdMs, driveMs }) => ({ stationId, score, ...(holdMs === undefined ? {} : { holdMs }), ...(driveMs === undefined ? {} : { driveMs }) }));
       const raw = (await run('glReserve', req.bookingId, req.carId, req.nowMs, req.holdMs, req.battery, req.critical ? 1 : 0, JSON.stringify(candidates))) as RawReserve;
       return reserveResult(raw);
     },
@@ -148,6 +161,42 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
     },
     async stationStatus() {
       return list((await run('glStationStatus')) as unknown).map((s) => s as StationStatus).sort((a, b) => a.id.localeCompare(b.id));
+    },
+  };
+}
+
+type OutboxOps = Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox'>;
+
+/** res:outbox (a stream) and the relay's lease. ioredis' keyPrefix namespaces both. */
+function redisOutbox(redis: Redis): OutboxOps {
+  return {
+    async readOutbox(after, limit) {
+      const rows = (await redis.xrange('res:outbox', after === null ? '-' : `(${after}`, '+', 'COUNT', limit)) as [string, string[]][];
+      return rows.map(([id, fields]) => {
+        const entry: OutboxEntry = { id };
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          if (fields[i] === 't') entry.transition = transitions([JSON.parse(fields[i + 1])])[0];
+          else if (fields[i] === 'e') entry.event = JSON.parse(fields[i + 1]) as BookingEvent;
+        }
+        return entry;
+      });
+    },
+    async appendOutbox(events) {
+      if (events.length === 0) return;
+      const multi = redis.multi();
+      for (const e of events) multi.xadd('res:outbox', '*', 'e', JSON.stringify(e));
+      await multi.exec();
+    },
+    async ackOutbox(ids) {
+      return ids.length ? redis.xdel('res:outbox', ...ids) : 0;
+    },
+    async leaseOutbox(owner, ttlMs) {
+      // Take it when free, renew it when ours: one script, so two relays never both hold it.
+      const got = await redis.eval(
+        "local v = redis.call('GET', KEYS[1]) if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end return 0",
+        1, 'res:outbox:lease', owner, Math.max(1, Math.round(ttlMs)),
+      );
+      return got === 1;
     },
   };
 }
@@ -217,6 +266,8 @@ interface RawMutation extends RawTransitions {
   booking?: unknown;
 }
 
+/** cjson decodes null as a truthy sentinel: absent fields are what the scripts expect. */
+const dropNulls = (_k: string, v: unknown): unknown => (v === null ? undefined : v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 

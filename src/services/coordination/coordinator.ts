@@ -11,7 +11,9 @@ import { HoldRenewal } from './hold-renewal.js';
 import { coordinatorMetrics } from './metrics.js';
 import { nearestStations } from './nearest.js';
 import { Outbox } from './outbox.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { PriceCache } from './price-cache.js';
+import { StateRecovery } from './recovery.js';
 import { StaleCars } from './stale-cars.js';
 import { StationStatusCache } from './status-cache.js';
 import { Sweeper } from './sweeper.js';
@@ -32,6 +34,8 @@ interface Parts {
   flow: BookingFlow;
   reactions: TelemetryReactions;
   sweeper: Sweeper;
+  relay: OutboxRelay;
+  recovery: StateRecovery;
 }
 
 function wire(deps: CoordinatorDeps): Parts {
@@ -48,9 +52,12 @@ function wire(deps: CoordinatorDeps): Parts {
   const status = new StationStatusCache(reservations, now);
   /** Each car's last reported battery: the telemetry reactions keep it, a finished session's energy reads it. */
   const lastBattery = new Map<string, number>();
-  const outbox = new Outbox({ bus: deps.bus, topic, instanceId, logger, metrics, prices, capacityKwh: pack.capacityKwh, lastBattery: (carId) => lastBattery.get(carId), deliver: deps.deliver });
+  const outbox = new Outbox({ reservations, instanceId, logger, metrics, prices, capacityKwh: pack.capacityKwh, lastBattery: (carId) => lastBattery.get(carId), deliver: deps.deliver });
+  const relay = new OutboxRelay({ reservations, bus: deps.bus, topic, owner: instanceId, eventFor: (e) => outbox.eventFor(e), onPublished: (e) => outbox.published(e), logger });
+  outbox.attachRelay(() => relay.kick());
+  const recovery = new StateRecovery({ reservations, fleet: deps.fleet, stations, history: deps.history, outbox, now, metrics, logger, instanceId });
   const flow = new BookingFlow({ reservations, fleet: deps.fleet, stations, policy, pack, now, prices, status, outbox, metrics, logger, instanceId });
-  const stale = new StaleCars({ reservations, now, staleAfterMs: deps.staleAfterMs ?? 10 * 60_000, staleAfterWallMs: deps.staleAfterWallMs ?? 60_000, logger });
+  const stale = new StaleCars({ reservations, now, staleAfterMs: deps.staleAfterMs ?? 10 * 60_000, staleAfterWallMs: deps.staleAfterWallMs ?? 60_000, logger, wall: deps.wallNow });
   const renewal = new HoldRenewal({ reservations, now, policy, logger });
   const reactions = new TelemetryReactions({
     reservations,
@@ -69,7 +76,7 @@ function wire(deps: CoordinatorDeps): Parts {
     lastBattery,
   });
   const sweeper = new Sweeper({ reservations, now, outbox, stale, status, metrics, logger });
-  return { logger, policy, clock, instanceId, topic, status, outbox, flow, reactions, sweeper };
+  return { logger, policy, clock, instanceId, topic, status, outbox, flow, reactions, sweeper, relay, recovery };
 }
 
 export function createCoordinator(deps: CoordinatorDeps): Coordinator {
@@ -78,7 +85,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
   let subscription: Subscription | undefined;
   let started = false;
   const onBusRecords = (records: { value: string }[]): void => {
-    for (const d of decisionsFromRecords(records, p.instanceId)) p.outbox.push(d);
+    // Any instance's relay may publish this one's transitions: dedup by event id, not by origin.
+    for (const d of decisionsFromRecords(records, '')) p.outbox.pushFromBus(d);
   };
 
   return {
@@ -94,15 +102,21 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
           topic: p.topic,
           groupId: `${deps.namespace ? deps.namespace + '.' : ''}greenlane-decisions-${p.instanceId}`,
           fromBeginning: false,
+          ephemeral: true, // per instance: deleted on stop, not left on the broker
+
           handleBatch: async (records) => onBusRecords(records),
         });
       }
       p.sweeper.start(deps.sweepIntervalMs ?? 250);
+      p.relay.start();
+      p.recovery.start(deps.recoveryCheckMs);
       started = true;
       p.logger.info({ instanceId: p.instanceId, stations: deps.stations.length }, 'coordinator started');
     },
     async stop() {
       p.sweeper.stop();
+      p.recovery.stop();
+      await p.relay.stop();
       await subscription?.stop();
       subscription = undefined;
       started = false;

@@ -57,12 +57,24 @@ export function decisionsFromRecords(records: { value: string }[], instanceId: s
   return out;
 }
 
+function eventTypeOf(t: Transition): BookingEvent['event_type'] {
+  return t.type === 'confirmed' || t.type === 'queued' || t.type === 'expired' || t.type === 'cancelled' ? `booking_${t.type}` : t.type;
+}
+
+/**
+ * A transition's event id: one per booking and step, so the same transition published twice (the
+ * outbox relay retrying, two relays overlapping) carries the same id and the worker keeps one row.
+ */
+export function transitionEventId(t: Transition): string {
+  return `${t.booking.bookingId}:${eventTypeOf(t)}`;
+}
+
 /** The booking event of a reservation transition; `extra` adds or overrides fields (price, session). */
 export function transitionEvent(t: Transition, instanceId: string, extra: Record<string, unknown> = {}): BookingEvent {
   const b = t.booking;
-  const type: EventType = t.type === 'confirmed' || t.type === 'queued' || t.type === 'expired' || t.type === 'cancelled' ? `booking_${t.type}` : t.type;
+  const type = eventTypeOf(t);
   const e: BookingEvent = {
-    event_id: `${b.bookingId}:${type}`,
+    event_id: transitionEventId(t),
     event_type: type,
     car_id: b.carId,
     timestamp: t.at,

@@ -7,6 +7,7 @@ export interface CoordinatorMetrics {
   holds: Gauge<'station'>;
   sessions: Gauge<'station'>;
   queue: Gauge<'station'>;
+  rebuilds: Counter;
 }
 
 /** Registers once per registry (several coordinators may share one in tests or `up`). */
@@ -18,6 +19,7 @@ export function coordinatorMetrics(registry = new Registry()): CoordinatorMetric
     deferrals: get('greenlane_coordinator_deferrals_total', () => new Counter({ name: 'greenlane_coordinator_deferrals_total', help: 'Requests deferred to a cheaper price window', registers })),
     holds: get('greenlane_coordinator_station_holds', () => new Gauge({ name: 'greenlane_coordinator_station_holds', help: 'Ports held for arriving cars', labelNames: ['station'], registers })),
     sessions: get('greenlane_coordinator_station_sessions', () => new Gauge({ name: 'greenlane_coordinator_station_sessions', help: 'Charging sessions in progress', labelNames: ['station'], registers })),
+    rebuilds: get('greenlane_coordinator_rebuilds_total', () => new Counter({ name: 'greenlane_coordinator_rebuilds_total', help: 'Reservation state found lost (stations missing) and rebuilt from the booking log', registers })),
     queue: get('greenlane_coordinator_station_queue_length', () => new Gauge({ name: 'greenlane_coordinator_station_queue_length', help: 'Queued cars that can reach the station', labelNames: ['station'], registers })),
   };
 }

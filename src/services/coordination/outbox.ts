@@ -1,15 +1,14 @@
 import type { Decision } from '../../domain/booking-request.js';
 import type { BookingEvent } from '../../domain/events.js';
 import type { Logger } from '../../observability/logger.js';
-import type { EventBus } from '../../ports/event-bus.js';
-import type { Transition } from '../../ports/reservations.js';
-import { completedEvent, decisionFromEvent, sessionStartMs, transitionEvent } from './event-codec.js';
+import type { OutboxEntry, Reservations, Transition } from '../../ports/reservations.js';
+import { completedEvent, decisionFromEvent, sessionStartMs, transitionEvent, transitionEventId } from './event-codec.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { PriceCache } from './price-cache.js';
 
 export interface OutboxDeps {
-  bus: Pick<EventBus, 'publish'>;
-  topic: string;
+  /** Where events that change no reservation are appended (transitions are there already). */
+  reservations: Pick<Reservations, 'appendOutbox'>;
   instanceId: string;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   metrics: Pick<CoordinatorMetrics, 'bookings'>;
@@ -19,16 +18,33 @@ export interface OutboxDeps {
   lastBattery: (carId: string) => number | undefined;
   /** Pushes a decision to the car's stream here. */
   deliver?: (carId: string, decision: Decision) => boolean | void;
+  /** How long a caller waits for the relay to publish what it just wrote (it answers anyway after). */
+  publishWaitMs?: number;
 }
 
+/** Events built here, by id, so the relay publishes what the car was told (bounded). */
+const BUILT_MAX = 10_000;
+/** Decisions already pushed here, by event id, so one coming back on the bus is not pushed twice. */
+const PUSHED_MAX = 10_000;
+
 /**
- * Everything the coordinator tells the world: booking events to the bus, and each event's decision
- * to the car (if connected here) and to the decisions$ subscribers.
+ * Everything the coordinator tells the world. The reservation change already wrote its transition
+ * to the reservations' outbox; here each becomes a booking event (priced now), its decision goes to
+ * the car at once (the answer never waits on the bus), and the relay publishes the outbox to the bus
+ * at least once. Callers wait for that publish at most `publishWaitMs`.
  */
 export class Outbox {
   private readonly subscribers = new Set<(d: Decision) => void>();
+  private readonly built = new Map<string, BookingEvent>();
+  private readonly pushed = new Set<string>();
+  private flush: () => Promise<unknown> = async () => {};
 
   constructor(private readonly o: OutboxDeps) {}
+
+  /** The relay that publishes the outbox (kicked after each write). */
+  attachRelay(kick: () => Promise<unknown>): void {
+    this.flush = kick;
+  }
 
   subscribe(fn: (d: Decision) => void): () => void {
     this.subscribers.add(fn);
@@ -45,38 +61,85 @@ export class Outbox {
     for (const fn of this.subscribers) fn(d);
   }
 
+  /** A decision another instance took, from the bus: pushed unless it was pushed here already. */
+  pushFromBus(d: Decision): void {
+    if (!this.pushed.has(`${d.bookingId}:${d.eventType}`)) this.push(d);
+  }
+
+  /** Events that change no reservation (booking_failed, battery_critical): into the outbox, then told. */
   async emit(events: BookingEvent[]): Promise<void> {
     if (events.length === 0) return;
+    try {
+      await this.o.reservations.appendOutbox(events);
+    } catch (err) {
+      this.o.logger.error({ err, events: events.map((e) => e.event_id) }, 'could not write coordination events to the outbox');
+    }
+    this.announce(events);
+    await this.waitForPublish();
+  }
+
+  /** One event per reservation transition (already in the outbox), priced now; decisions go out at once. */
+  async emitTransitions(transitions: Transition[]): Promise<void> {
+    if (transitions.length === 0) return;
+    const events: BookingEvent[] = [];
+    for (const t of transitions) {
+      const e = await this.eventOf(t);
+      remember(this.built, e.event_id, e, BUILT_MAX);
+      events.push(e);
+      logTransition(this.o.logger, t);
+    }
+    this.announce(events);
+    await this.waitForPublish();
+  }
+
+  /** The event an outbox entry is published as: the one built when it happened here, else built now. */
+  async eventFor(entry: OutboxEntry): Promise<BookingEvent> {
+    if (entry.event) return entry.event;
+    const t = entry.transition!;
+    return this.built.get(transitionEventId(t)) ?? (await this.eventOf(t));
+  }
+
+  /** The relay published these: their cached copies are no longer needed. */
+  published(events: BookingEvent[]): void {
+    for (const e of events) this.built.delete(e.event_id);
+  }
+
+  private announce(events: BookingEvent[]): void {
     for (const e of events) {
       this.o.metrics.bookings.inc({ status: e.event_type.replace(/^booking_/, '') });
-    }
-    try {
-      await this.o.bus.publish(this.o.topic, events.map((e) => ({ key: e.car_id, value: JSON.stringify(e) })));
-    } catch (err) {
-      // The reservation already changed; the event is lost for consumers. Loud, so operators see it.
-      this.o.logger.error({ err, events: events.map((e) => e.event_id) }, 'could not publish coordination events');
-    }
-    for (const e of events) {
       const d = decisionFromEvent(e);
-      if (d) this.push(d);
+      if (!d) continue;
+      remember(this.pushed, e.event_id, undefined, PUSHED_MAX);
+      this.push(d);
     }
   }
 
-  /** One event per reservation transition, priced now (a completed session: over its own span). */
-  async emitTransitions(transitions: Transition[]): Promise<void> {
-    const events: BookingEvent[] = [];
-    const price = await this.o.prices.current();
-    for (const t of transitions) {
-      events.push(t.type === 'charging_completed' ? await this.completed(t) : transitionEvent(t, this.o.instanceId, { price_rate: price }));
-      logTransition(this.o.logger, t);
-    }
-    await this.emit(events);
+  private async waitForPublish(): Promise<void> {
+    const waitMs = this.o.publishWaitMs ?? 250;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.flush(), new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+  }
+
+  private async eventOf(t: Transition): Promise<BookingEvent> {
+    if (t.type === 'charging_completed') return this.completed(t);
+    return transitionEvent(t, this.o.instanceId, { price_rate: await this.o.prices.current() });
   }
 
   private async completed(t: Transition): Promise<BookingEvent> {
     const endBattery = this.o.lastBattery(t.booking.carId);
     const price = await this.o.prices.over(sessionStartMs(t), t.at);
     return completedEvent(t, this.o.instanceId, { endBattery, capacityKwh: this.o.capacityKwh, price });
+  }
+}
+
+/** Adds to a bounded Map or Set (the oldest goes first). */
+function remember<V>(into: Map<string, V> | Set<string>, key: string, value: V, max: number): void {
+  if (into instanceof Map) into.set(key, value);
+  else into.add(key);
+  if (into.size > max) {
+    const oldest = into.keys().next().value;
+    if (oldest !== undefined) into.delete(oldest);
   }
 }
 

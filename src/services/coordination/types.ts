@@ -8,6 +8,7 @@ import type { EventBus } from '../../ports/event-bus.js';
 import type { FleetState } from '../../ports/fleet-state.js';
 import type { PriceSource } from '../../ports/price-source.js';
 import type { Reservations } from '../../ports/reservations.js';
+import type { BookingRow } from '../../ports/store.js';
 import type { ClockOption } from './clock.js';
 import type { NearestOptions, NearestRow } from './nearest.js';
 
@@ -36,6 +37,13 @@ export interface CoordinatorDeps {
   /** Deliver decisions taken by other instances to cars connected here, via the bus (default: when deliver is set). */
   routeViaBus?: boolean;
   sweepIntervalMs?: number;
+  /**
+   * The booking log's still-active bookings (Store.activeBookings): what lost reservations are
+   * rebuilt from. Absent: stations are reloaded and nothing is restored.
+   */
+  history?: (sinceMs: number) => Promise<BookingRow[]>;
+  /** How often the reservations are checked for lost state (default 1 s). */
+  recoveryCheckMs?: number;
   arrivalRadiusM?: number;
   /** A charging car farther than this from its station drove away: its session ends. */
   departRadiusM?: number;
@@ -48,6 +56,12 @@ export interface CoordinatorDeps {
   staleAfterMs?: number;
   /** …and for this long in wall time (default 60 s), so a sped-up simulation's fast clock never drops a live car. */
   staleAfterWallMs?: number;
+  /**
+   * The wall clock the stale-car window is measured in (default Date.now). A virtual-time simulation
+   * (src/sim/virtual/) passes its own clock, with sweepIntervalMs 0 and sweep() called at its own ticks,
+   * so no decision depends on the machine's time.
+   */
+  wallNow?: () => number;
 }
 
 export interface Coordinator {

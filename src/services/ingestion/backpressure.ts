@@ -1,3 +1,5 @@
+import type { Principal } from '../../domain/principals.js';
+
 /**
  * What flow control needs of a bidirectional stream of responses R: pausing its reads and
  * learning when its writes are drained. A grpc-js ServerDuplexStream satisfies it, as does any
@@ -18,7 +20,11 @@ export class StreamSlot<R> {
   writeBlocked = false;
   done = false;
 
-  constructor(readonly stream: FlowStream<R>) {}
+  /** `principal`: who authenticated the stream (undefined: trusted, e.g. in-process tests). */
+  constructor(
+    readonly stream: FlowStream<R>,
+    readonly principal?: Principal,
+  ) {}
 }
 
 /**

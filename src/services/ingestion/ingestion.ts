@@ -1,5 +1,6 @@
 import type { TelemetryEvent } from '../../domain/events.js';
-import { DEFAULT_TIMESTAMP_WINDOW, toTelemetryEvent, validateCarStatus, type TimestampWindow, type ValidationResult } from '../../domain/telemetry.js';
+import { toTelemetryEvent, wallClockWindow, validateCarStatus, type TimestampWindow, type ValidationResult } from '../../domain/telemetry.js';
+import type { Principal } from '../../domain/principals.js';
 import type { Logger } from '../../observability/logger.js';
 import type { EventBus } from '../../ports/event-bus.js';
 import type { FleetState } from '../../ports/fleet-state.js';
@@ -47,6 +48,7 @@ export interface IngestionCoreDeps {
   logger: Logger;
   metrics: IngestionMetrics;
   batch?: BatchOptions;
+  /** How far ahead of the server clock telemetry may be dated (default: the wall-clock skew, 5 min). */
   timestampWindow?: TimestampWindow;
   /** Clock for validation (tests). */
   now?: () => number;
@@ -59,6 +61,8 @@ export class IngestionCore<R> {
   private readonly listeners = new Set<TelemetryListener>();
   private readonly flow = new Backpressure<R>();
   private readonly carStreams = new Map<string, StreamSlot<R>>();
+  /** The principal that last streamed each car here (kept after its stream closes): booking ownership for fleets. */
+  private readonly streamedBy = new Map<string, string>();
   private readonly batcher: MicroBatcher<TelemetryEvent>;
   private readonly counters = { accepted: 0, rejected: 0, published: 0, batches: 0, paused: 0, flushErrors: 0, startedAt: 0 };
   private isStopping = false;
@@ -80,9 +84,13 @@ export class IngestionCore<R> {
     return this.batcher.size;
   }
 
-  /** Registers a stream; its reads are paused whenever backpressure says so. */
-  open(stream: FlowStream<R>): StreamSlot<R> {
-    const slot = new StreamSlot(stream);
+  /**
+   * Registers a stream; its reads are paused whenever backpressure says so. `principal` binds it:
+   * a car principal's stream carries only its own car id, and a stream never takes a car over from
+   * an open stream of another principal (see receive).
+   */
+  open(stream: FlowStream<R>, principal?: Principal): StreamSlot<R> {
+    const slot = new StreamSlot(stream, principal);
     this.flow.add(slot);
     this.deps.metrics.activeStreams.inc();
     return slot;
@@ -103,21 +111,48 @@ export class IngestionCore<R> {
    */
   receive(slot: StreamSlot<R>, msg: unknown): ValidationResult | undefined {
     if (this.closed) return undefined;
-    const result = validateCarStatus(msg, this.now(), this.deps.timestampWindow ?? DEFAULT_TIMESTAMP_WINDOW);
+    const result = validateCarStatus(msg, this.now(), this.deps.timestampWindow ?? wallClockWindow());
     if (!result.ok) {
       this.counters.rejected++;
       this.deps.metrics.rejected.inc({ reason: result.field });
       return result;
     }
+    const carId = result.value.car_id;
+    const refusal = this.bindingRefusal(slot, carId);
+    if (refusal) {
+      this.counters.rejected++;
+      this.deps.metrics.rejected.inc({ reason: 'car_binding' });
+      return { ok: false, field: 'car_id', reason: refusal };
+    }
     this.counters.accepted++;
     this.deps.metrics.accepted.inc();
-    const carId = result.value.car_id;
     if (this.carStreams.get(carId) !== slot) {
       this.carStreams.set(carId, slot);
       slot.cars.add(carId);
     }
+    if (slot.principal) this.streamedBy.set(carId, slot.principal.name);
     this.batcher.push(toTelemetryEvent(result.value));
     return result;
+  }
+
+  /**
+   * Why `slot` may not speak for `carId`, or null. A car-bound stream speaks only for its car and
+   * takes it over from any other stream; any other stream may not speak for a car while an open
+   * stream of a different principal holds it (same principal: the latest stream wins, the original
+   * behaviour — so one shared fleet token is trusted for all its cars).
+   */
+  private bindingRefusal(slot: StreamSlot<R>, carId: string): string | null {
+    const p = slot.principal;
+    if (!p) return null;
+    if (p.carId !== undefined) return p.carId === carId ? null : `this stream is authenticated for ${p.carId}; telemetry for ${carId} refused`;
+    const holder = this.carStreams.get(carId);
+    if (!holder || holder === slot || holder.done || !holder.principal || holder.principal.name === p.name) return null;
+    return `${carId} is streaming under another principal; telemetry for it refused on this stream`;
+  }
+
+  /** The principal that last streamed `carId` on this instance (its stream may have closed), if any. */
+  streamedByOf(carId: string): string | undefined {
+    return this.streamedBy.get(carId);
   }
 
   /** Writes a response on a stream, honouring backpressure. False when the stream is closed. */

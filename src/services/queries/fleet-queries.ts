@@ -71,6 +71,8 @@ export interface FleetQueries {
 export interface BookingDesk {
   request(req: BookingRequest & { carId: string }): Promise<Decision>;
   cancel(req: { carId?: string; bookingId?: string }): Promise<Decision>;
+  /** The car a booking belongs to (null: no such booking): ownership checks before a cancel by booking id. */
+  bookingCar?(bookingId: string): Promise<string | null>;
 }
 
 /** What the ingestion server needs to answer the query and booking RPCs. */

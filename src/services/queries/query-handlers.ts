@@ -46,6 +46,7 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
         return { ...decision, priceRate: await price().catch(() => 0) };
       },
       cancel: (req) => deps.coordinator.cancelBooking(req),
+      bookingCar: async (bookingId) => (await deps.reservations.booking(bookingId))?.carId ?? null,
     },
   };
 }

@@ -48,6 +48,7 @@ export function createKafkaSource(opts: KafkaSourceOptions): EventSource & { rea
         topic,
         groupId,
         fromBeginning: opts.fromBeginning ?? false,
+        ephemeral: true,
         maxBatch: 1000,
         handleBatch: (records) => deliverRecords(records, h),
       });

@@ -52,6 +52,8 @@ describe('booking policy', () => {
     const car = { lat: 40.75, lon: -73.99, battery: 10 };
     const scored = scoreStations({ car, stations: [station('near', 40.751, -73.99), station('far', 40.8, -73.99)], pack }); // far: ~5.6 km, a 24 min drive
     expect(candidatesFor(scored, { maxCandidates: 5 }).map((c) => [c.stationId, c.holdMs])).toEqual([['near', scored[0].holdMs], ['far', 20 * 60_000]]);
+    // Each candidate carries its drive, so a port freed there goes to the queued car that arrives soonest (issue 10).
+    expect(candidatesFor(scored).map((c) => c.driveMs)).toEqual(scored.map((x) => Math.round(x.driveMin * 60_000)));
   });
 
   it('expected wait grows with the queue and shrinks with ports', () => {

@@ -163,6 +163,22 @@ describe('coordinator', () => {
     expect((await h.reservations.stationStatus())[0]).toMatchObject({ holds: 1, charging: 0, queueLength: 0 });
   });
 
+  it('with an injected wall clock, the stale window follows it and not the machine clock', async () => {
+    // wallNow follows the coordinator clock here, as in the virtual-time simulation (src/sim/virtual/).
+    const ref: { h?: Harness } = {};
+    const h = await harness([A], { staleAfterMs: 10 * 60_000, staleAfterWallMs: 60_000, wallNow: () => ref.h?.clock.now ?? T0 });
+    ref.h = h;
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0)]);
+    await h.coordinator.onTelemetry([telemetry('CAR-1', 40.7501, -73.99, 20, T0 + 1000)]); // plugged in
+    await h.coordinator.sweep();
+    h.clock.now = T0 + 5 * 60_000;
+    await h.coordinator.sweep();
+    expect(h.delivered.at(-1)).toMatchObject({ carId: 'CAR-1', status: 'charging' });
+    h.clock.now = T0 + 11 * 60_000;
+    await h.coordinator.sweep();
+    expect(h.delivered.at(-1)).toMatchObject({ carId: 'CAR-1', status: 'completed', reason: 'completed:lost_contact' });
+  });
+
   it('cancel frees the port at once and the queued car is promoted', async () => {
     const h = await harness([A]);
     await h.coordinator.requestBooking({ carId: 'CAR-1', stationId: 'A', battery: 40 });

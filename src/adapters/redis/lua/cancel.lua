@@ -8,4 +8,4 @@ if b.status ~= 'held' and b.status ~= 'queued' and b.status ~= 'charging' then
 end
 local out = {}
 end_and_promote(b, 'cancelled', now, 'cancelled:' .. ARGV[5], out)
-return cjson.encode({ ok = true, booking = b, transitions = out })
+return outboxed({ ok = true, booking = b, transitions = out })

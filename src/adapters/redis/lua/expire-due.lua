@@ -17,4 +17,4 @@ for _, id in ipairs(old) do
   redis.call('HDEL', K_BOOKINGS, id)
   redis.call('ZREM', K_ENDED, id)
 end
-return cjson.encode({ expired = expired, transitions = out })
+return outboxed({ expired = expired, transitions = out })

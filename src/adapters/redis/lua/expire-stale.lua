@@ -22,4 +22,4 @@ for _, b in ipairs(rest) do
   end
   table.insert(expired, b)
 end
-return cjson.encode({ expired = expired, transitions = out })
+return outboxed({ expired = expired, transitions = out })

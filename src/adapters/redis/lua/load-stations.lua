@@ -4,4 +4,4 @@ local out = {}
 local stations = cjson.decode(ARGV[3])
 for _, s in ipairs(stations) do redis.call('HSET', K_STATIONS, s.id, s.ports) end
 for _, s in ipairs(stations) do promote_at(s.id, now, out) end
-return cjson.encode({ transitions = out })
+return outboxed({ transitions = out })

@@ -2,4 +2,4 @@
 local now = tick(tonumber(ARGV[2]))
 local out = {}
 for _, sid in ipairs(cjson.decode(ARGV[3])) do promote_at(sid, now, out) end
-return cjson.encode({ transitions = out })
+return outboxed({ transitions = out })

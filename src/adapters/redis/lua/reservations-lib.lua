@@ -12,11 +12,12 @@
 --  10 res:ended     ZSET bookingId -> endedAt (finished bookings, pruned after the retention)
 --  11 res:seen      ZSET bookingId -> when its car was last seen (active bookings only; expire-stale.lua)
 --  12 res:qfirst    HASH stationId -> queued cars whose best candidate it is (each queued car counted once)
+--  13 res:outbox    STREAM field t = transition JSON (or e = event JSON): what the relay publishes to Kafka
 -- ARGV[1] is the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
 -- per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local K_SEEN, K_QFIRST = KEYS[11], KEYS[12]
+local K_SEEN, K_QFIRST, K_OUTBOX = KEYS[11], KEYS[12], KEYS[13]
 local PREFIX = ARGV[1]
 
 local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
@@ -56,6 +57,16 @@ local function urgency(critical, battery, seq)
   return rank * 137438953472 + seq
 end
 
+-- Mirrors stationQueueScore() in src/ports/reservations.ts: a freed port goes to the queued car that
+-- arrives soonest (queued time + 4 x drive + 2 min per battery point - 30 min when critical), ties by seq.
+local function station_score(b, c)
+  local pct = math.min(100, math.max(0, b.battery))
+  local lead = 0
+  if b.critical then lead = 1800000 end
+  local ready = math.floor((b.queuedAt + 4 * (c.driveMs or 0) + pct * 120000 - lead) / 1000 + 0.5)
+  return ready * 2097152 + (b.seq % 2097152)
+end
+
 local function hold(b, sid, holdMs, now)
   redis.call('HINCRBY', K_HOLDS, sid, 1)
   b.status = 'held'
@@ -78,11 +89,12 @@ local function dequeue(b)
 end
 
 -- Also re-scores a car already queued (a retry refreshes its urgency) without counting it twice.
+-- The global queue is in urgency order; each station's queue in its own promotion order (station_score).
 local function enqueue(b, score)
   local added = redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
   local sid = first_station(b)
   if added == 1 and sid then redis.call('HINCRBY', K_QFIRST, sid, 1) end
-  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(score), b.bookingId) end
+  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(station_score(b, c)), b.bookingId) end
 end
 
 -- Ends an active booking; returns the station whose port it freed (nil when it was only queued).
@@ -144,4 +156,13 @@ local function active_for_car(carId)
   local id = redis.call('HGET', K_CARS, carId)
   if not id then return nil end
   return load(id)
+end
+
+-- The outbox: each transition a script returns is appended in the same script (one atomic step),
+-- so a transition can be neither lost nor published without its change. Returns the encoded result.
+local function outboxed(result)
+  if type(result.transitions) == 'table' then
+    for _, t in ipairs(result.transitions) do redis.call('XADD', K_OUTBOX, '*', 't', cjson.encode(t)) end
+  end
+  return cjson.encode(result)
 end

@@ -37,7 +37,7 @@ for _, c in ipairs(candidates) do
   if used(c.stationId) < ports(c.stationId) then
     hold(b, c.stationId, c.holdMs or holdMs, now)
     local t = { type = 'confirmed', at = now, booking = b, promoted = false }
-    return cjson.encode({ status = 'confirmed', stationId = b.stationId, expiresAt = b.expiresAt, booking = b, replayed = false, transitions = { t } })
+    return outboxed({ status = 'confirmed', stationId = b.stationId, expiresAt = b.expiresAt, booking = b, replayed = false, transitions = { t } })
   end
 end
 
@@ -47,4 +47,4 @@ save(b)
 enqueue(b, urgency(critical, battery, b.seq))
 local position = redis.call('ZRANK', K_QUEUE, bookingId) + 1
 local t = { type = 'queued', at = now, booking = b, position = position }
-return cjson.encode({ status = 'queued', position = position, booking = b, replayed = false, transitions = { t } })
+return outboxed({ status = 'queued', position = position, booking = b, replayed = false, transitions = { t } })

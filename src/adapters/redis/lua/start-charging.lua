@@ -14,4 +14,4 @@ b.chargingStartedAt = now
 b.startBattery = tonumber(ARGV[5])
 b.updatedAt = now
 save(b)
-return cjson.encode({ ok = true, booking = b, transitions = { { type = 'charging_started', at = now, booking = b } } })
+return outboxed({ ok = true, booking = b, transitions = { { type = 'charging_started', at = now, booking = b } } })

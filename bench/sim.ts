@@ -1,0 +1,137 @@
+/**
+ * Virtual-time simulation benchmark (not a test; never part of `npm test`). One JSON document on
+ * stdout, progress on stderr. See bench/README.md.
+ *
+ *   node --import tsx bench/sim.ts [--cars 10000] [--hours 16] [--port-scale 10] [--policy greenlane|greedy]
+ *   node --import tsx bench/sim.ts --compare [--seeds 1,2,3,4,5] [--herd-cars 1000] [--day-cars 1000]
+ */
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { DEFAULT_STATIONS_FILE } from '../src/app/stack.js';
+import { runVirtualSim } from '../src/app/virtual-sim.js';
+import type { Station } from '../src/domain/charging.js';
+import { readStationsFile } from '../src/config/stations-file.js';
+import type { VirtualKpis } from '../src/sim/virtual/kpis.js';
+import type { ScenarioName } from '../src/sim/virtual/scenarios.js';
+import type { PolicyName } from '../src/sim/virtual/types.js';
+
+const { values } = parseArgs({
+  options: {
+    compare: { type: 'boolean', default: false },
+    cars: { type: 'string', default: '10000' },
+    hours: { type: 'string', default: '16' },
+    'port-scale': { type: 'string' },
+    policy: { type: 'string', default: 'greenlane' },
+    seeds: { type: 'string', default: '1,2,3,4,5' },
+    'herd-cars': { type: 'string', default: '1000' },
+    'day-cars': { type: 'string', default: '1000' },
+    'redis-url': { type: 'string' },
+  },
+});
+
+const say = (msg: string) => process.stderr.write(`${msg}\n`);
+const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+const shipped = await readStationsFile(DEFAULT_STATIONS_FILE());
+
+async function timed(scenario: ScenarioName, policy: PolicyName, seed: number, cars: number, stations: Station[], hours?: number) {
+  const started = process.hrtime.bigint();
+  const r = await runVirtualSim({ scenario, policy, seed, cars, hours, stations, redisUrl: values['redis-url'] });
+  const wallSec = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.compare) throw new Error('unexpected compare result');
+  return { wallSec: round(wallSec), kpis: r.kpis };
+}
+
+/** Scale: one day-scenario run of many cars; the shipped stations with each station's ports multiplied. */
+async function scale() {
+  const cars = Number(values.cars);
+  const hours = Number(values.hours);
+  const portScale = Number(values['port-scale'] ?? Math.max(1, Math.round(cars / 1000)));
+  const stations = shipped.map((s) => ({ ...s, ports: s.ports * portScale }));
+  say(`scale: day scenario, ${cars} cars × ${hours} simulated h, ${stations.reduce((n, s) => n + s.ports, 0)} ports (shipped stations × ${portScale}), policy ${values.policy}`);
+  const { wallSec, kpis } = await timed('day', values.policy as PolicyName, 1, cars, stations, hours);
+  say(`  ${wallSec} s wall`);
+  return {
+    bench: 'sim-scale',
+    scenario: 'day',
+    policy: values.policy,
+    cars,
+    simulatedHours: kpis.simulatedHours,
+    ports: kpis.ports,
+    portScale,
+    wallSec,
+    carSimHoursPerSec: round((cars * kpis.simulatedHours) / wallSec, 0),
+    decisions: kpis.decisions,
+    decisionsPerSec: round(kpis.decisions / wallSec, 0),
+    targetWallSec: 60,
+    met: wallSec <= 60,
+    machineLoadAvg1m: round(loadavg()[0]),
+    kpis,
+  };
+}
+
+interface Pair {
+  seed: number;
+  greenlane: VirtualKpis;
+  greedy: VirtualKpis;
+  wallSec: number;
+}
+
+async function pairs(scenario: ScenarioName, cars: number, seeds: number[]): Promise<Pair[]> {
+  const out: Pair[] = [];
+  for (const seed of seeds) {
+    const g = await timed(scenario, 'greenlane', seed, cars, shipped);
+    const n = await timed(scenario, 'greedy', seed, cars, shipped);
+    say(`  ${scenario} seed ${seed}: greenlane p95 ${g.kpis.waitP95Min} min, $${g.kpis.avgPricePaid}, evening peak ${g.kpis.eveningPeakKw} kW · greedy p95 ${n.kpis.waitP95Min} min, $${n.kpis.avgPricePaid}, evening peak ${n.kpis.eveningPeakKw} kW`);
+    out.push({ seed, greenlane: g.kpis, greedy: n.kpis, wallSec: round(g.wallSec + n.wallSec) });
+  }
+  return out;
+}
+
+const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b !== 0 ? round(a / b, 3) : null);
+const check = (value: number | null, limit: number) => ({ value, limit, met: value !== null && value <= limit });
+
+/**
+ * The issue's targets, per seed: herd 0 stranded, 0 double bookings, p95 wait ≥ 30 % below greedy; day 0 stranded,
+ * price ≥ 20 % and 18:00 peak ≥ 30 % below greedy, with at least 95 % of greedy's energy delivered (the day is the
+ * second of a 48 h run, src/sim/virtual/scenarios.ts, so energy deferred across midnight is counted).
+ */
+function herdTargets(p: Pair) {
+  return {
+    seed: p.seed,
+    stranded: check(p.greenlane.stranded, 0),
+    doubleBookings: check(p.greenlane.doubleBookings, 0),
+    p95WaitRatio: check(ratio(p.greenlane.waitP95Min, p.greedy.waitP95Min), 0.7),
+  };
+}
+
+function dayTargets(p: Pair) {
+  return {
+    seed: p.seed,
+    stranded: check(p.greenlane.stranded, 0),
+    avgPriceRatio: check(ratio(p.greenlane.avgPricePaid, p.greedy.avgPricePaid), 0.8),
+    eveningPeakRatio: check(ratio(p.greenlane.eveningPeakKw, p.greedy.eveningPeakKw), 0.7),
+    // Like for like: the cheap price and the low peak must not come from energy pushed past the window.
+    energyRatio: { value: ratio(p.greenlane.energyKwh, p.greedy.energyKwh), limit: 0.95, met: (ratio(p.greenlane.energyKwh, p.greedy.energyKwh) ?? 0) >= 0.95 },
+  };
+}
+
+const allMet = (rows: Record<string, unknown>[]) => rows.every((r) => Object.values(r).every((v) => typeof v !== 'object' || v === null || (v as { met: boolean }).met));
+
+async function compare() {
+  const seeds = values.seeds!.split(',').map(Number);
+  say(`compare: seeds ${seeds.join(',')}, herd of ${values['herd-cars']} and day of ${values['day-cars']} on the shipped stations`);
+  const herd = await pairs('herd', Number(values['herd-cars']), seeds);
+  const day = await pairs('day', Number(values['day-cars']), seeds);
+  const herdT = herd.map(herdTargets);
+  const dayT = day.map(dayTargets);
+  return {
+    bench: 'sim-compare',
+    seeds,
+    herd: { cars: Number(values['herd-cars']), runs: herd, targets: herdT, allMet: allMet(herdT) },
+    day: { cars: Number(values['day-cars']), runs: day, targets: dayT, allMet: allMet(dayT) },
+    machineLoadAvg1m: round(loadavg()[0]),
+  };
+}
+
+const result = values.compare ? await compare() : await scale();
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
