@@ -5,6 +5,7 @@ import { createFleetClient } from '../grpc/client.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { createGridPriceFeed } from './grid-price-feed.js';
+import { createOperatorDesk } from './tail-desk.js';
 import { createKafkaSource } from '../tui/sources/kafka-source.js';
 import { createLiveStationCatalog, serverStationQueries } from '../tui/sources/live-stations.js';
 import { createServerSource } from '../tui/sources/server-source.js';
@@ -58,5 +59,7 @@ export async function openTailSources(loaded: LoadedConfig, opts: TailSourceOpti
   } else {
     events = createSyntheticSource({ rate: opts.rate, cars: opts.cars, stations: await file.list().catch(() => []) });
   }
-  return { events, stations, prices: createGridPriceFeed(config.gridUrl, { token: config.gridToken }) };
+  // The drill-down and the operator actions need the server's RPCs; with Kafka only when --server names one.
+  const desk = kind === 'server' || loaded.sources.server === 'flag' ? createOperatorDesk(config.server, openClient) : undefined;
+  return { events, stations, desk, prices: createGridPriceFeed(config.gridUrl, { token: config.gridToken }) };
 }

@@ -13,7 +13,9 @@ export default class Tail extends BaseCommand<typeof Tail> {
     'embedded mode watches the running `greenlane up` server over gRPC. --source overrides the detection.',
     'Station occupancy (holds, sessions, queue, price) is polled every 2 s from the server (ListStations) or, with Kafka, from Redis;',
     'without either the panel counts only the bookings seen since tail started.',
-    'Keys: n nearest stations · c critical only · / filter by car · p pause · ? help · q quit.',
+    'Full screen (the alternate screen, restored on exit). Keys: Tab stations/cars · ↑↓ j k select · Enter details · x cancel a booking · b request one',
+    '· / search · n nearest stations · c critical only · p pause · PgUp/PgDn scroll the feed · f follow · ? help · q quit.',
+    'Actions go through the server (RequestBooking, CancelBooking), which may refuse them without an operator token. A refused token exits 3.',
     'When stdout is not a terminal (or with --plain) it prints one line per event; --json prints NDJSON.',
     'The session summary goes to stdout after the dashboard, to stderr in plain and NDJSON modes.',
   ].join(' ');
@@ -48,6 +50,9 @@ export default class Tail extends BaseCommand<typeof Tail> {
     // Ink freezes its CI check when first imported and then draws only a final frame; an operator at
     // an interactive terminal wants the live screen even where CI is set. Ink loads lazily, after this.
     if (output === 'tui') for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
+    // React's development build records a performance measure (holding props) per component render:
+    // ~600 a second here, unbounded. The console runs React's production build unless told otherwise.
+    if (output === 'tui') process.env.NODE_ENV ??= 'production';
     const { runTail } = await import('../tui/run-tail.js');
     const logger = output === 'tui' ? silentLogger : createLogger({ level: f['log-level'] ?? 'warn', pretty: false });
     const sources = await openTailSources(this.cfg, { logger, source: f.source, token: f.token, fromBeginning: f['from-beginning'], rate: f.rate, cars: f.cars });

@@ -6,7 +6,7 @@ import { StationsUnavailableError } from './sources/live-stations.js';
 import type { StationCatalog, TailSources, SourceStatus } from './sources/types.js';
 import { createFleetStore, type FleetStore, type FleetStoreOptions } from './store/fleet-store.js';
 import { connectionText } from './components/Header.js';
-import { bindStaticTrimmer } from './ink-static-trim.js';
+import { ConfigError } from '../errors.js';
 import { formatEventLine, formatSummary, summarize, type SessionSummary } from './store/format.js';
 
 export type TailOutput = 'tui' | 'plain' | 'json';
@@ -63,8 +63,13 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
     if (opts.limit !== undefined && total >= opts.limit) stop('limit');
     return pending;
   };
+  let fatal: string | undefined;
   const onStatus = (s: SourceStatus) => {
     store.setStatus(s);
+    if (s.fatal) {
+      fatal = s.error ?? 'refused';
+      stop('quit');
+    }
     if (writer && s.state !== 'connected' && s.state !== 'stopped') stderr.write(`${opts.sources.events.label}: ${connectionText(s)}\n`);
     if (writer && s.state === 'connected') stderr.write(`${opts.sources.events.label}: connected\n`);
   };
@@ -85,8 +90,9 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   if (opts.sources.prices && opts.output === 'tui') timers.push(startPriceRefresh(opts, store));
 
   const ink = opts.output === 'tui' ? mountTui(opts, store, () => stop('quit')) : undefined;
-
-  if (ink) timers.push(setInterval(await bindStaticTrimmer(stdout), 5_000));
+  // Under React's development build (tests, NODE_ENV=development) every render leaves a performance
+  // measure that holds its props; drop them so a long session does not grow without bound.
+  if (ink) timers.push(setInterval(clearRenderMeasures, 2_000));
 
   await opts.sources.events.start({ onEvents, onStatus, onInvalid: (n) => store.countInvalid(n), onLag: (lag) => store.setLag(lag) });
   const reason = await stopped;
@@ -94,14 +100,20 @@ export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   stopping = true;
   stopPolling();
   for (const t of timers) clearTimeout(t);
-  await Promise.all([opts.sources.events.stop(), catalog?.close?.()]);
+  await Promise.all([opts.sources.events.stop(), catalog?.close?.(), opts.sources.desk?.close?.()]);
   await writer?.drained();
   if (ink) {
     store.flush();
     ink.unmount();
     await ink.waitUntilExit().catch(() => {});
+    ink.restore();
   }
   store.dispose();
+  if (fatal !== undefined) {
+    throw new ConfigError(`${opts.sources.events.label}: ${fatal}`, [
+      'Check the token: --token, GREENLANE_API_TOKEN, or the dev token in --data-dir for an embedded server (`greenlane up` prints where).',
+    ]);
+  }
   const summary = summarize(total, startedAt, endedAt);
   // Plain and NDJSON keep stdout for events only; the summary goes to stderr there.
   (opts.output === 'tui' ? stdout : stderr).write(formatSummary(summary) + '\n');
@@ -115,11 +127,38 @@ function startPriceRefresh(opts: TailSessionOptions, store: FleetStore): ReturnT
   return setInterval(refresh, opts.priceRefreshMs ?? 60_000);
 }
 
-/** Renders the TUI on the session's streams; q calls onQuit. */
+function clearRenderMeasures(): void {
+  performance.clearMeasures();
+  performance.clearMarks();
+}
+
+/** Switches a terminal to its alternate screen; the returned function switches back (once). */
+export function enterAlternateScreen(stdout: NodeJS.WriteStream): () => void {
+  let restored = false;
+  // A resize reflows what is on screen; Ink's next frame only rewrites the lines it drew, so start clean.
+  const clear = () => stdout.write('\x1b[2J\x1b[H');
+  stdout.on('resize', clear);
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    process.off('exit', restore);
+    stdout.off('resize', clear);
+    // Show the cursor, leave the alternate screen: the shell's screen comes back as it was.
+    stdout.write('\x1b[?25h\x1b[?1049l');
+  };
+  stdout.write('\x1b[?1049h\x1b[H');
+  // A crash or process.exit() skips the normal path; 'exit' still runs (synchronous writes to a TTY).
+  process.on('exit', restore);
+  return restore;
+}
+
+/** Renders the console full screen on the session's streams; q calls onQuit. */
 function mountTui(opts: TailSessionOptions, store: FleetStore, onQuit: () => void) {
-  const { events, stations } = opts.sources;
-  return render(<App store={store} sourceLabel={events.label} showLag={events.kind === 'kafka'} onQuit={onQuit} nearest={stations?.nearest} />, {
-    stdout: opts.stdout ?? process.stdout,
+  const { events, stations, desk } = opts.sources;
+  const stdout = opts.stdout ?? process.stdout;
+  const restore = enterAlternateScreen(stdout);
+  const ink = render(<App store={store} sourceLabel={events.label} showLag={events.kind === 'kafka'} onQuit={onQuit} nearest={stations?.nearest} desk={desk} />, {
+    stdout,
     stderr: opts.stderr ?? process.stderr,
     // Ink spreads options over its defaults, so an undefined stdin would replace process.stdin.
     stdin: opts.stdin ?? process.stdin,
@@ -127,6 +166,7 @@ function mountTui(opts: TailSessionOptions, store: FleetStore, onQuit: () => voi
     patchConsole: false,
     maxFps: 10,
   });
+  return Object.assign(ink, { restore });
 }
 
 /** Writes events as lines, honouring backpressure so a slow pipe slows the source, not memory. */

@@ -152,7 +152,8 @@ describe('live station occupancy and nearest from a running server (embedded sta
     expect(result.reason).toBe('duration');
     const text = strip(out.text());
     expect(text).toMatch(/Stations \(2, [12] full\) live/);
-    expect(text).toMatch(/Alpha Garage\s+█{10}\s+1\/1\s+q1/);
+    // The console's numbered list says free/total ports: the one held port leaves 0 of 1 free.
+    expect(text).toMatch(/Alpha Garage\s+█{6}\s+0\/1 free\s+q1/);
   });
 });
 

@@ -185,8 +185,11 @@ describe('server source over a real gRPC WatchEvents stream', () => {
     const statuses: SourceStatus[] = [];
     const source = createServerSource({ address, openClient: () => createFleetClient(address, 'wrong'), backoff: fastBackoff });
     await source.start({ onEvents: () => {}, onStatus: (s) => statuses.push(s) });
-    await until(() => statuses.some((s) => s.state === 'reconnecting'));
+    // A wrong token cannot heal by reconnecting: the source stops, fatally, saying why (tail exits 3).
+    await until(() => statuses.some((s) => s.state === 'stopped'));
     await source.stop();
-    expect(statuses.find((s) => s.state === 'reconnecting')?.error).toContain('invalid x-api-token');
+    expect(statuses.find((s) => s.state === 'stopped')?.error).toContain('invalid x-api-token');
+    expect(statuses.find((s) => s.state === 'stopped')?.fatal).toBe(true);
+    expect(statuses.some((s) => s.state === 'reconnecting')).toBe(false);
   });
 });

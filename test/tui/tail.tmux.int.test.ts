@@ -112,7 +112,7 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
     // Cars at 8–20 % book within seconds; the panel polls ListStations, so held ports show.
     const taken = await waitFor('a station with a taken port, live from the server', () => {
       const s = screen();
-      return /Stations \(\d+(, \d+ full)?\) live/.test(s) && /█+░*\s+[1-9]\d*\/\d+\s+q\d+/.test(s) ? s : false;
+      return /Stations \(\d+(, \d+ full)?\) live/.test(s) && /█+░*\s+\d+\/\d+ free\s+q\d+/.test(s) ? s : false;
     }, 30_000);
     expect(taken).not.toContain('no live occupancy');
 

@@ -1,21 +1,17 @@
-import { Box, useInput, type Key } from 'ink';
-import { useRef, useState } from 'react';
+import { Text, useInput, type Key } from 'ink';
+import { useMemo, useRef, useState } from 'react';
+import { useDeskData } from '../hooks/use-desk-data.js';
 import { useFleetSnapshot } from '../hooks/use-fleet-snapshot.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
-import type { FleetSnapshot, FleetStore } from '../store/types.js';
-import { dashboardLayout, type DashboardLayout } from '../store/layout.js';
-import { askNearest, type NearestAnswer as Answer } from '../store/nearest.js';
-import type { StationCatalog } from '../sources/types.js';
-import { CriticalAlert } from './CriticalAlert.js';
-import { Feed } from './Feed.js';
-import { FleetMap } from './FleetMap.js';
-import { FleetSummary } from './FleetSummary.js';
-import { Header } from './Header.js';
-import { HelpPanel, KeyBar } from './HelpPanel.js';
+import type { ActionResult, OperatorDesk, StationCatalog } from '../sources/types.js';
+import { consoleLayout } from '../store/console-layout.js';
+import type { NearestAnswer as Answer } from '../store/nearest.js';
+import type { CarView, FleetSnapshot, FleetStore } from '../store/types.js';
+import { Console } from './Console.js';
+import { CarDetail, StationDetail } from './Detail.js';
+import { ConsoleHelp, ConsoleKeyBar } from './ConsoleHelp.js';
 import { NearestAnswer } from './NearestAnswer.js';
-import { PricePanel } from './PricePanel.js';
-import { QueryBox, type PromptKind } from './QueryBox.js';
-import { StationsPanel } from './StationsPanel.js';
+import { bookedStation, consoleKey, type UiState } from './console-keys.js';
 
 export interface AppProps {
   store: FleetStore;
@@ -24,122 +20,98 @@ export interface AppProps {
   onQuit: () => void;
   /** The server's nearest-station search; without it (or when it fails) `n` is answered locally. */
   nearest?: StationCatalog['nearest'];
+  /** Drill-down queries and operator actions; without it the detail shows events only and actions are off. */
+  desk?: OperatorDesk;
 }
 
-type Mode = { kind: 'normal' } | { kind: 'help' } | { kind: 'prompt'; prompt: PromptKind; value: string };
+export { replayInput } from './console-keys.js';
 
-/** The live ops screen: history above (<Static>), a dashboard below, keys for queries and filters. */
-export function App({ store, sourceLabel, showLag, onQuit, nearest }: AppProps) {
+/** Cars for the side list: the search's matches or critical ones when filtered, lowest battery first. */
+export function carList(snap: FleetSnapshot, limit = 200): CarView[] {
+  const { carId, criticalOnly } = snap.filter;
+  const needle = carId.toLowerCase();
+  const out: CarView[] = [];
+  for (const c of snap.cars.values()) if ((!criticalOnly || c.critical) && (!needle || c.carId.toLowerCase().includes(needle))) out.push(c);
+  return out.sort((a, b) => a.battery - b.battery || a.carId.localeCompare(b.carId)).slice(0, limit);
+}
+
+/** The full-screen ops console: panels, selection and drill-down, operator actions, feed scrollback. */
+export function App({ store, sourceLabel, showLag, onQuit, nearest, desk }: AppProps) {
   const snap = useFleetSnapshot(store);
   const { columns, rows } = useTerminalSize();
-  const layout = dashboardLayout(columns, rows);
-  const [mode, setModeState] = useState<Mode>({ kind: 'normal' });
-  // Keys can arrive faster than React re-renders (typing, pasting): read the mode from a ref.
-  const modeRef = useRef(mode);
-  const setMode = (next: Mode) => {
-    modeRef.current = next;
-    setModeState(next);
+  const layout = consoleLayout(columns, rows);
+  const [ui, setUiState] = useState<UiState>({ focus: 'stations', detail: false, feedOffset: 0, mode: { kind: 'normal' } });
+  // Keys can arrive faster than React re-renders (typing, pasting): read the state from a ref.
+  const uiRef = useRef(ui);
+  const setUi = (next: UiState) => {
+    uiRef.current = next;
+    setUiState(next);
   };
   const [answer, setAnswer] = useState<Answer | undefined>();
-  // Only the latest question's answer is shown; a slow one arriving after a newer one (or Esc) is dropped.
+  const [result, setResult] = useState<(ActionResult & { pending?: boolean }) | undefined>();
   const asked = useRef(0);
+  const cars = useMemo(() => carList(snap), [snap.version, snap.filter]);
+  const numberOf = useMemo(() => new Map(snap.stations.map((s, i) => [s.id, i + 1])), [snap.stations]);
+  const stationId = ui.stationId ?? snap.stations[0]?.id;
+  const carId = ui.carId ?? cars[0]?.carId;
+  const car = carId ? store.getCar(carId) : undefined;
+  const history = carId ? store.getCarHistory(carId) : undefined;
+  const data = useDeskData(desk, ui.detail, ui.focus === 'stations' ? stationId : undefined);
 
-  const submit = (prompt: PromptKind, value: string) => {
-    setMode({ kind: 'normal' });
-    if (prompt === 'filter') return store.setFilter({ carId: value.trim() });
-    const now = store.getSnapshot();
-    const id = ++asked.current;
-    if (nearest) setAnswer({ ok: false, pending: true, error: `asking for "${value.trim()}"…` });
-    void askNearest(value, { stations: now.stations, getCar: store.getCar, currentPrice: now.price?.price_per_kwh, remote: nearest }).then((a) => {
-      if (asked.current === id) setAnswer(a);
-    });
-  };
+  const ctx = { store, desk, nearest, onQuit, cars, stationId, carId, setUi, getUi: () => uiRef.current, setAnswer, setResult, asked };
+  useInput((input, key: Key) => consoleKey(ctx, input, key));
 
-  const handleKey = (input: string, key: Key) => {
-    const current = modeRef.current;
-    if (key.ctrl && input === 'c') return onQuit();
-    if (current.kind === 'prompt') {
-      if (key.escape) return setMode({ kind: 'normal' });
-      if (key.return) return submit(current.prompt, current.value);
-      if (key.backspace || key.delete) return setMode({ ...current, value: current.value.slice(0, -1) });
-      if (input && !key.ctrl && !key.meta) setMode({ ...current, value: current.value + input });
-      return;
-    }
-    if (key.escape) {
-      asked.current++;
-      setAnswer(undefined);
-      return setMode({ kind: 'normal' });
-    }
-    const snapNow = store.getSnapshot();
-    switch (input) {
-      case 'q':
-        return onQuit();
-      case 'n':
-        return setMode({ kind: 'prompt', prompt: 'nearest', value: '' });
-      case '/':
-        return setMode({ kind: 'prompt', prompt: 'filter', value: snapNow.filter.carId });
-      case 'c':
-        return store.setFilter({ criticalOnly: !snapNow.filter.criticalOnly });
-      case 'p':
-        return store.setPaused(!snapNow.paused);
-      case '?':
-        return setMode(current.kind === 'help' ? { kind: 'normal' } : { kind: 'help' });
-      default:
-    }
-  };
-
-  useInput((input, key) => replayInput(input, key, handleKey));
-
-  return <Dashboard snap={snap} columns={columns} layout={layout} mode={mode} answer={answer} sourceLabel={sourceLabel} showLag={showLag} />;
-}
-
-/**
- * Ink hands over a pasted or fast-typed run of plain characters ("40.75,-73.98\r") as one input;
- * replay it key by key so Enter, Backspace and commands inside it still count.
- */
-export function replayInput(input: string, key: Key, handleKey: (input: string, key: Key) => void): void {
-  if (input.length <= 1 || key.ctrl || key.meta || key.escape) return handleKey(input, key);
-  for (const ch of input) {
-    const plain = { ...key, return: false, backspace: false, delete: false };
-    if (ch === '\r' || ch === '\n') handleKey('', { ...plain, return: true });
-    else if (ch === '\x7f' || ch === '\b') handleKey('', { ...plain, backspace: true });
-    else handleKey(ch, plain);
-  }
-}
-
-interface DashboardProps {
-  snap: FleetSnapshot;
-  columns: number;
-  layout: DashboardLayout;
-  mode: Mode;
-  answer: Answer | undefined;
-  sourceLabel: string;
-  showLag: boolean;
-}
-
-/** The screen for one snapshot: the feed history above (<Static>), the panels below. */
-function Dashboard({ snap, columns, layout, mode, answer, sourceLabel, showLag }: DashboardProps) {
+  const booking = data.bookings?.bookings.find((b) => b.carId === carId);
+  const linked = booking?.stationId ?? bookedStation(history);
+  const station = snap.stations.find((s) => s.id === stationId);
+  const num = (id: string | null | undefined) => (id && numberOf.has(id) ? `#${numberOf.get(id)}` : '');
+  let side;
+  if (ui.detail && ui.focus === 'stations' && station) side = <StationDetail station={station} n={numberOf.get(station.id) ?? 0} data={data} now={snap.now} priceNow={snap.priceNow?.value} forecast={snap.forecast} rows={layout.bodyRows} />;
+  else if (ui.detail && ui.focus === 'cars' && car) side = <CarDetail car={car} history={history} booking={booking} data={data} rows={layout.bodyRows} stationNumber={num} />;
+  const mapStations = snap.stations.map((s, i) => ({ n: i + 1, lat: s.lat, lon: s.lon, full: s.ports > 0 && s.taken >= s.ports, selected: ui.focus === 'stations' && s.id === stationId }));
+  const selectedOnMap = ui.focus === 'cars' && car ? { lat: car.lat, lon: car.lon, station: linked ? numberOf.get(linked) : undefined } : undefined;
+  const carsTitle = `Cars (${cars.length}${snap.filter.criticalOnly ? ' critical' : ''}${snap.filter.carId ? ` ~ "${snap.filter.carId}"` : ''}) lowest battery first`;
   return (
-    <>
-      <Feed feed={snap.feed} />
-      <Box flexDirection="column" width={columns}>
-        <Header label={sourceLabel} status={snap.status} rate={snap.rate} total={snap.total} lag={snap.lag} showLag={showLag} paused={snap.paused} pausedSkipped={snap.pausedSkipped} />
-        <FleetSummary bands={snap.bands} criticalCount={snap.criticalCount} />
-        <CriticalAlert critical={snap.critical} count={snap.criticalCount} />
-        <Box>
-          <FleetMap cars={snap.cars} stations={snap.stations} cols={layout.mapCols} rows={layout.mapRows} version={snap.version} />
-          <Box flexDirection="column" marginLeft={2} width={layout.sideWidth}>
-            <StationsPanel stations={snap.stations} currentPrice={snap.price?.price_per_kwh} maxRows={layout.stationRows - 2} width={layout.sideWidth} truth={snap.stationTruth} />
-            <Box marginTop={1}>
-              <PricePanel price={snap.price} forecast={snap.forecast} error={snap.priceError} width={layout.sideWidth} />
-            </Box>
-          </Box>
-        </Box>
-        {mode.kind === 'prompt' && <QueryBox kind={mode.prompt} value={mode.value} />}
-        {mode.kind === 'help' && <HelpPanel />}
-        {mode.kind === 'normal' && answer && <NearestAnswer answer={answer} />}
-        <KeyBar criticalOnly={snap.filter.criticalOnly} carFilter={snap.filter.carId} />
-      </Box>
-    </>
+    <Console
+      snap={snap}
+      layout={layout}
+      sourceLabel={sourceLabel}
+      showLag={showLag}
+      focus={ui.focus}
+      stationId={stationId}
+      carId={carId}
+      cars={cars}
+      carsTitle={carsTitle}
+      mapStations={mapStations}
+      selectedOnMap={selectedOnMap}
+      feedOffset={ui.feedOffset}
+      side={side}
+      overlay={ui.mode.kind === 'help' ? <ConsoleHelp canAct={Boolean(desk)} /> : ui.mode.kind !== 'confirm' && answer ? <NearestAnswer answer={answer} /> : undefined}
+      actionLine={<ActionLine ui={ui} result={result} />}
+      keyBar={<ConsoleKeyBar criticalOnly={snap.filter.criticalOnly} search={snap.filter.carId} detail={ui.detail} />}
+    />
   );
+}
+
+const promptTitle = { nearest: 'Nearest stations to', filter: 'Search cars and stations' } as const;
+
+function ActionLine({ ui, result }: { ui: UiState; result?: ActionResult & { pending?: boolean } }) {
+  const m = ui.mode;
+  if (m.kind === 'prompt')
+    return (
+      <Text wrap="truncate">
+        <Text bold color="cyan">{promptTitle[m.prompt]}: </Text>
+        {m.value}
+        <Text inverse> </Text>
+        <Text dimColor>  Enter · Esc</Text>
+      </Text>
+    );
+  if (m.kind === 'confirm')
+    return (
+      <Text wrap="truncate" color="yellow" bold>
+        {m.question} y confirm · n/Esc cancel
+      </Text>
+    );
+  if (result) return <Text wrap="truncate" color={result.pending ? 'yellow' : result.ok ? 'green' : 'red'}>{result.pending ? '… ' : result.ok ? '✓ ' : '✗ '}{result.text}</Text>;
+  return <Text dimColor wrap="truncate">Tab switches stations/cars · ↑↓ j k select · Enter details</Text>;
 }

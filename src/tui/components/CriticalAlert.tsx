@@ -1,13 +1,13 @@
-import { Box, Text } from 'ink';
+import { Text } from 'ink';
 import type { CarView } from '../store/types.js';
 import { CRITICAL_TEXT } from '../store/format.js';
 
-/** The lowest critical cars, so an operator sees who needs a charger now. */
+/** The lowest critical cars, so an operator sees who needs a charger now (one line, cut at the edge). */
 export function CriticalAlert({ critical, count }: { critical: CarView[]; count: number }) {
   if (!count) return null;
   const more = count - critical.length;
   return (
-    <Box>
+    <Text wrap="truncate">
       <Text color="red" bold>
         {CRITICAL_TEXT}{' '}
       </Text>
@@ -15,6 +15,6 @@ export function CriticalAlert({ critical, count }: { critical: CarView[]; count:
         {critical.map((c) => `${c.carId} ${c.battery.toFixed(1)}%`).join(' · ')}
         {more > 0 ? ` · +${more} more` : ''}
       </Text>
-    </Box>
+    </Text>
   );
 }

@@ -40,6 +40,8 @@ export function createReconnectLoop(opts: {
   stableMs?: number;
   /** How long stop() waits for a connect attempt in flight. */
   stopTimeoutMs?: number;
+  /** Errors asking again cannot fix (a wrong token): the loop stops with a fatal `stopped`. */
+  isFatal?: (err: Error) => boolean;
 }): ReconnectLoop {
   const backoff = opts.backoff ?? DEFAULT_BACKOFF;
   const sleep = opts.sleep ?? abortableSleep;
@@ -63,6 +65,11 @@ export function createReconnectLoop(opts: {
         reason = err as Error;
       }
       if (ac.signal.aborted) break;
+      if (reason && opts.isFatal?.(reason)) {
+        if (current) await current.close().catch(() => {});
+        opts.onStatus({ state: 'stopped', error: reason.message, fatal: true });
+        return;
+      }
       attempt++;
       const retryInMs = backoffDelay(attempt, backoff);
       // Say so at once; tearing down a dead connection can take a while.

@@ -23,6 +23,12 @@ export interface ServerSourceOptions {
   backoff?: Backoff;
 }
 
+/** gRPC UNAUTHENTICATED (16) or PERMISSION_DENIED (7): a wrong or refused token, which reconnecting cannot fix. */
+export function isAuthFailure(err: Error): boolean {
+  const code = (err as Error & { code?: number }).code;
+  return code === 16 || code === 7;
+}
+
 /** Tails the embedded server's WatchEvents stream, reconnecting with backoff when it drops. */
 export function createServerSource(opts: ServerSourceOptions): EventSource {
   const batchSize = opts.batchSize ?? 256;
@@ -71,8 +77,8 @@ export function createServerSource(opts: ServerSourceOptions): EventSource {
         setImmediate(deliver);
       }
     });
-    stream.on('error', (err: Error & { details?: string }) => {
-      if (!closedByUs) settle(new Error(err.details || err.message));
+    stream.on('error', (err: Error & { details?: string; code?: number }) => {
+      if (!closedByUs) settle(Object.assign(new Error(err.details || err.message), { code: err.code }));
     });
     stream.on('end', () => settle(closedByUs ? undefined : new Error('server ended the stream')));
     return {
@@ -91,7 +97,7 @@ export function createServerSource(opts: ServerSourceOptions): EventSource {
     kind: 'server',
     label: `server ${opts.address} WatchEvents`,
     async start(h) {
-      loop = createReconnectLoop({ connect: () => connect(h), onStatus: h.onStatus, backoff: opts.backoff });
+      loop = createReconnectLoop({ connect: () => connect(h), onStatus: h.onStatus, backoff: opts.backoff, isFatal: isAuthFailure });
       loop.start();
     },
     async stop() {

@@ -1,7 +1,8 @@
 import type { FleetEvent } from '../../domain/events.js';
 import type { PricePoint } from '../../ports/price-source.js';
 import type { Station } from '../../ports/fleet-state.js';
-import type { NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
+import type { SessionRow } from '../../ports/store.js';
+import type { BookingList, NearestFrom, NearestResult } from '../../services/queries/fleet-queries.js';
 import type { LiveStationRow } from './station-rows.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
@@ -14,6 +15,8 @@ export interface SourceStatus {
   attempt?: number;
   /** When reconnecting: the delay before the next attempt. */
   retryInMs?: number;
+  /** Set with `stopped` when asking again cannot help (a wrong token, a refused principal). */
+  fatal?: boolean;
 }
 
 export interface EventSourceHandlers {
@@ -63,8 +66,28 @@ export interface StationCatalog {
   close?(): Promise<void>;
 }
 
+/** The answer to an operator action, as the confirmation line shows it. */
+export interface ActionResult {
+  ok: boolean;
+  text: string;
+  /** The server's status name when it refused (PERMISSION_DENIED, UNAUTHENTICATED, NOT_FOUND, …). */
+  code?: string;
+}
+
+/** What the console reads for a drill-down and asks the server to do (RequestBooking, CancelBooking). */
+export interface OperatorDesk {
+  readonly label: string;
+  listBookings(): Promise<BookingList>;
+  listSessions(stationId: string): Promise<SessionRow[]>;
+  cancelBooking(carId: string): Promise<ActionResult>;
+  requestBooking(carId: string, stationId?: string): Promise<ActionResult>;
+  close?(): Promise<void>;
+}
+
 /** Everything the TUI reads from the outside world, behind one interface. */
 export interface TailSources {
+  /** Drill-down queries and operator actions; absent where no server answers (Kafka without --server, synthetic). */
+  desk?: OperatorDesk;
   events: EventSource;
   prices?: PriceFeed;
   stations?: StationCatalog;

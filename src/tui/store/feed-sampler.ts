@@ -9,6 +9,8 @@ export interface FeedSamplerOptions {
   generationSize: number;
   /** The flush interval, only to say it in the "… N more" note. */
   flushMs: number;
+  /** Lines the feed panel can scroll back through (default 2,000). */
+  scrollback?: number;
 }
 
 /** A critical battery event, or telemetry with a critical battery. */
@@ -33,6 +35,10 @@ export class FeedSampler {
   /** Events not shown since the pause began. */
   pausedSkipped = 0;
   history: FeedHistory = { generation: 0, items: [] };
+  /** The panel's scrollback: the newest lines last, bounded; a new array per flush that adds lines. */
+  scrollback: FeedItem[] = [];
+  /** Events the sampler left out of the feed since the start (they are still counted everywhere else). */
+  skipped = 0;
 
   private pendingCritical: FleetEvent[] = [];
   private pendingOther: FleetEvent[] = [];
@@ -82,12 +88,16 @@ export class FeedSampler {
     this.pendingOther = [];
     this.pendingDropped = 0;
     this.pendingNotes = [];
+    this.skipped += dropped;
     return items;
   }
 
   /** Appends to the history; a full generation is replaced by a new one (new array, new key). */
   append(items: FeedItem[]): void {
     if (!items.length) return;
+    const max = this.opts.scrollback ?? 2_000;
+    const kept = this.scrollback.length + items.length > max ? this.scrollback.slice(this.scrollback.length + items.length - max) : this.scrollback;
+    this.scrollback = kept.concat(items.slice(-max));
     const { generationSize } = this.opts;
     const feed = this.history;
     if (feed.items.length + items.length > generationSize) this.history = { generation: feed.generation + 1, items: items.slice(-generationSize) };

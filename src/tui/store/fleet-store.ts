@@ -1,6 +1,7 @@
 import type { FleetEvent } from '../../domain/events.js';
 import type { PricePoint } from '../../ports/price-source.js';
 import type { SourceStatus } from '../sources/types.js';
+import { CarHistories } from './car-history.js';
 import { FeedSampler } from './feed-sampler.js';
 import { FleetCars } from './fleet-cars.js';
 import { FlushScheduler } from './flush-scheduler.js';
@@ -32,6 +33,8 @@ export class FleetStoreImpl implements FleetStore {
   private readonly feed: FeedSampler;
   private readonly meter: RateMeter;
   private readonly scheduler: FlushScheduler;
+  private readonly histories: CarHistories;
+  private coordinatorPrice: number | undefined;
 
   private total = 0;
   private invalid = 0;
@@ -48,6 +51,7 @@ export class FleetStoreImpl implements FleetStore {
     const flushMs = opts.flushIntervalMs ?? 100;
     this.startedAt = this.now();
     this.fleet = new FleetCars(opts.maxCars ?? 50_000);
+    this.histories = new CarHistories(Math.min(opts.maxCars ?? 50_000, 5_000));
     this.occupancy = new StationOccupancy(opts.maxStations ?? 2_000);
     this.feed = new FeedSampler({ perFlush: opts.feedPerFlush ?? 12, generationSize: opts.feedGenerationSize ?? 400, flushMs });
     this.meter = new RateMeter(this.startedAt);
@@ -62,9 +66,14 @@ export class FleetStoreImpl implements FleetStore {
     for (const e of events) {
       if (e.event_type === 'telemetry') {
         const evicted = this.fleet.upsert(e);
-        if (evicted !== undefined) this.occupancy.release(evicted);
+        if (evicted !== undefined) {
+          this.occupancy.release(evicted);
+          this.histories.drop(evicted);
+        }
+        this.histories.battery(e.car_id, e.battery, e.timestamp);
       } else {
         this.occupancy.apply(e);
+        this.histories.decision(e);
       }
       this.feed.sample(e);
     }
@@ -95,11 +104,13 @@ export class FleetStoreImpl implements FleetStore {
 
   setStationOccupancy(rows: Parameters<FleetStore['setStationOccupancy']>[0]): void {
     this.occupancy.setLive(rows);
+    this.coordinatorPrice = rows.find((r) => r.pricePerKwh > 0)?.pricePerKwh ?? this.coordinatorPrice;
     this.scheduler.markDirty();
   }
 
   setStationsEventsOnly(): void {
     this.occupancy.truth = 'events';
+    this.coordinatorPrice = undefined;
     this.scheduler.markDirty();
   }
 
@@ -133,6 +144,8 @@ export class FleetStoreImpl implements FleetStore {
 
   getCar = (carId: string) => this.fleet.get(carId);
 
+  getCarHistory = (carId: string) => this.histories.get(carId);
+
   getSnapshot = (): FleetSnapshot => this.snapshot;
 
   subscribe = (listener: () => void): (() => void) => this.scheduler.subscribe(listener);
@@ -147,6 +160,11 @@ export class FleetStoreImpl implements FleetStore {
     this.version++;
     this.feed.flush();
     this.snapshot = this.build();
+  }
+
+  private priceNow(): FleetSnapshot['priceNow'] {
+    if (this.coordinatorPrice !== undefined && this.occupancy.truth === 'live') return { value: this.coordinatorPrice, source: 'coordinator' };
+    return this.price ? { value: this.price.price_per_kwh, source: 'grid' } : undefined;
   }
 
   private build(): FleetSnapshot {
@@ -171,6 +189,9 @@ export class FleetStoreImpl implements FleetStore {
       forecast: this.forecast,
       priceError: this.priceError,
       feed: feed.history,
+      scrollback: feed.scrollback,
+      feedSkipped: feed.skipped,
+      priceNow: this.priceNow(),
       paused: feed.paused,
       pausedSkipped: feed.pausedSkipped,
       filter: feed.filter,

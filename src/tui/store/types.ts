@@ -4,6 +4,7 @@ import type { PricePoint } from '../../ports/price-source.js';
 import type { LiveStationRow } from '../sources/station-rows.js';
 import type { SourceStatus } from '../sources/types.js';
 import type { Band } from './bands.js';
+import type { CarHistory } from './car-history.js';
 
 /** Latest known state of one car, as the screen needs it. Mutated in place by the store. */
 export interface CarView {
@@ -79,6 +80,15 @@ export interface FleetSnapshot {
    * and key) starts when it reaches its bound, so neither React nor the store grows forever.
    */
   feed: FeedHistory;
+  /** The feed panel's scrollback (bounded, newest last). */
+  scrollback: FeedItem[];
+  /** Events the feed sampled away since the start (counts and panels include them). */
+  feedSkipped: number;
+  /**
+   * The one price every panel shows as "now": the coordinator's (its clock, as ListStations answers
+   * it) when live answers come, else the grid's current price.
+   */
+  priceNow?: { value: number; source: 'coordinator' | 'grid' };
   paused: boolean;
   /** Events not shown in the feed since the pause began. */
   pausedSkipped: number;
@@ -112,6 +122,8 @@ export interface FleetStore {
   setPaused(paused: boolean): void;
   note(text: string, tone?: NoteTone): void;
   getCar(carId: string): CarView | undefined;
+  /** A car's battery trend and last booking decisions (bounded). */
+  getCarHistory(carId: string): CarHistory | undefined;
   /** The last flushed snapshot (stable identity between flushes, for useSyncExternalStore). */
   getSnapshot(): FleetSnapshot;
   /** Listeners run at most once per flush interval. */
