@@ -96,6 +96,9 @@ beforeAll(() => {
   mkdirSync(join(root, 'bin'), { recursive: true });
   cpSync(join(repo, 'package.json'), join(root, 'package.json'));
   cpSync(join(repo, 'bin', 'run.js'), join(root, 'bin', 'run.js'));
+  // The package ships the command manifest (npm run build writes it); without it the lazy registry
+  // cannot tell `infra logs redis` (an argument) from a command id.
+  cpSync(join(repo, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'));
   symlinkSync(join(repo, 'src'), join(root, 'dist'));
   symlinkSync(join(repo, 'node_modules'), join(root, 'node_modules'));
   fakeBin = join(tmp, 'fake-bin');
