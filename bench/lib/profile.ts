@@ -3,13 +3,8 @@
  * component, so "which stage binds" is answered by where the one Node thread spends its time.
  */
 import { Session } from 'node:inspector/promises';
+import { stageSamples, type ProfileNode, type Stage } from './stage-cpu.js';
 import { round } from './stats.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string; functionName: string };
-  hitCount?: number;
-}
 
 const BUCKETS: [RegExp, string][] = [
   [/node_modules\/@grpc\//, 'grpc-js'],
@@ -49,11 +44,18 @@ export interface ProfileSummary {
   idlePercent: number;
 }
 
-export async function startProfile(): Promise<() => Promise<ProfileSummary>> {
+export interface ProfileResult {
+  summary: ProfileSummary;
+  /** Busy samples per pipeline stage (stage-cpu.ts). */
+  stages: Record<Stage, number>;
+}
+
+/** Starts sampling the stack's thread every `intervalUs`; the returned function stops and reduces the profile. */
+export async function startProfile(intervalUs = 1000): Promise<() => Promise<ProfileResult>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.post('Profiler.start');
   return async () => {
     const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number } };
@@ -70,6 +72,7 @@ export async function startProfile(): Promise<() => Promise<ProfileSummary>> {
     hits.delete('(idle)');
     const busy = Math.max(1, total - idle);
     const busyShare = Object.fromEntries([...hits].sort((a, b) => b[1] - a[1]).filter(([, n]) => n / busy >= 0.005).map(([k, n]) => [k, round((n / busy) * 100, 1)]));
-    return { sampledMs: round((profile.endTime - profile.startTime) / 1000), busyShare, idlePercent: round((idle / Math.max(1, total)) * 100, 1) };
+    const summary = { sampledMs: round((profile.endTime - profile.startTime) / 1000), busyShare, idlePercent: round((idle / Math.max(1, total)) * 100, 1) };
+    return { summary, stages: stageSamples(profile.nodes) };
   };
 }
