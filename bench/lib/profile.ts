@@ -2,6 +2,7 @@
  * An in-process CPU profile of the stack during one step (--profile), reduced to self time per
  * component, so "which stage binds" is answered by where the one Node thread spends its time.
  */
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { stageSamples, type ProfileNode, type Stage } from './stage-cpu.js';
 import { round } from './stats.js';
@@ -51,15 +52,17 @@ export interface ProfileResult {
 }
 
 /** Starts sampling the stack's thread every `intervalUs`; the returned function stops and reduces the profile. */
-export async function startProfile(intervalUs = 1000): Promise<() => Promise<ProfileResult>> {
+export async function startProfile(intervalUs = 1000): Promise<(saveAs?: string) => Promise<ProfileResult>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.post('Profiler.start');
-  return async () => {
+  return async (saveAs) => {
     const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number } };
     session.disconnect();
+    // Opens in Chrome DevTools or speedscope, for the functions behind a stage's figure.
+    if (saveAs) writeFileSync(saveAs, JSON.stringify(profile));
     const hits = new Map<string, number>();
     let total = 0;
     for (const node of profile.nodes) {

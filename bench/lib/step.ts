@@ -145,7 +145,8 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const db = o.durability;
   await until(async () => (db ? await o.count() : probe.persisted) >= accepted, o.settleMs, db ? 250 : 100);
   const cpuToDurable = process.cpuUsage(cpu0);
-  const prof = await stopProfile();
+  const dir = process.env.GREENLANE_BENCH_PROFILE_DIR;
+  const prof = await stopProfile(dir ? `${dir}/step-${o.rate}-${Date.now()}.cpuprofile` : undefined);
   const profile = o.profile ? prof.summary : undefined;
   const persisted = await o.count();
   const ing1 = ingestion.stats();
