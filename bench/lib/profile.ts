@@ -2,14 +2,10 @@
  * An in-process CPU profile of the stack during one step (--profile), reduced to self time per
  * component, so "which stage binds" is answered by where the one Node thread spends its time.
  */
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { stageSamples, type ProfileNode, type Stage } from './stage-cpu.js';
 import { round } from './stats.js';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { url: string; functionName: string };
-  hitCount?: number;
-}
 
 const BUCKETS: [RegExp, string][] = [
   [/node_modules\/@grpc\//, 'grpc-js'],
@@ -49,15 +45,24 @@ export interface ProfileSummary {
   idlePercent: number;
 }
 
-export async function startProfile(): Promise<() => Promise<ProfileSummary>> {
+export interface ProfileResult {
+  summary: ProfileSummary;
+  /** Busy samples per pipeline stage (stage-cpu.ts). */
+  stages: Record<Stage, number>;
+}
+
+/** Starts sampling the stack's thread every `intervalUs`; the returned function stops and reduces the profile. */
+export async function startProfile(intervalUs = 1000): Promise<(saveAs?: string) => Promise<ProfileResult>> {
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.setSamplingInterval', { interval: intervalUs });
   await session.post('Profiler.start');
-  return async () => {
+  return async (saveAs) => {
     const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; startTime: number; endTime: number } };
     session.disconnect();
+    // Opens in Chrome DevTools or speedscope, for the functions behind a stage's figure.
+    if (saveAs) writeFileSync(saveAs, JSON.stringify(profile));
     const hits = new Map<string, number>();
     let total = 0;
     for (const node of profile.nodes) {
@@ -70,6 +75,7 @@ export async function startProfile(): Promise<() => Promise<ProfileSummary>> {
     hits.delete('(idle)');
     const busy = Math.max(1, total - idle);
     const busyShare = Object.fromEntries([...hits].sort((a, b) => b[1] - a[1]).filter(([, n]) => n / busy >= 0.005).map(([k, n]) => [k, round((n / busy) * 100, 1)]));
-    return { sampledMs: round((profile.endTime - profile.startTime) / 1000), busyShare, idlePercent: round((idle / Math.max(1, total)) * 100, 1) };
+    const summary = { sampledMs: round((profile.endTime - profile.startTime) / 1000), busyShare, idlePercent: round((idle / Math.max(1, total)) * 100, 1) };
+    return { summary, stages: stageSamples(profile.nodes) };
   };
 }

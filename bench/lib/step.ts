@@ -5,6 +5,7 @@ import type { DbDurability } from './durability.js';
 import { startLoad, type LoadResult } from './load.js';
 import type { Probe } from './probe.js';
 import { startProfile, type ProfileSummary } from './profile.js';
+import { cpuPerEvent, type CpuPerEvent } from './stage-cpu.js';
 import { percentile, round, say, sleep, until, waitForQuiet } from './stats.js';
 import type { WorkerProcess } from './worker-process.js';
 
@@ -88,6 +89,11 @@ export interface StepResult {
   /** How long the step waited for the machine to offer ≥ 0.7 of a core (bounded at 30 s). */
   waitedForQuietMs: number;
   sustained: boolean;
+  /**
+   * Process CPU from the step's start until its accepted events were durable (or the settle bound),
+   * per accepted event, split by stage from a CPU profile of the same step (bench/lib/stage-cpu.ts).
+   */
+  cpuUsPerEvent: CpuPerEvent;
   profile?: ProfileSummary;
 }
 
@@ -101,7 +107,8 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const ing0 = ingestion.stats();
   const w0 = worker?.stats();
   const wCpu0 = o.workerProcess?.cpuMs() ?? null;
-  const stopProfile = o.profile ? await startProfile() : undefined;
+  // Every step is profiled (1 ms sampling) so CPU per event can be split by stage.
+  const stopProfile = await startProfile();
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
 
@@ -137,7 +144,10 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
   const wCpu1 = o.workerProcess?.cpuMs() ?? null;
   const db = o.durability;
   await until(async () => (db ? await o.count() : probe.persisted) >= accepted, o.settleMs, db ? 250 : 100);
-  const profile = stopProfile ? await stopProfile() : undefined;
+  const cpuToDurable = process.cpuUsage(cpu0);
+  const dir = process.env.GREENLANE_BENCH_PROFILE_DIR;
+  const prof = await stopProfile(dir ? `${dir}/step-${o.rate}-${Date.now()}.cpuprofile` : undefined);
+  const profile = o.profile ? prof.summary : undefined;
   const persisted = await o.count();
   const ing1 = ingestion.stats();
   const w1 = worker?.stats();
@@ -194,6 +204,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     // Kept pace: nothing lost, ≥ 95 % of the offered rate durable in steady state, and what was
     // still queued when the window closed drained within a second.
     sustained: loss === 0 && rejected === 0 && accepted > 0 && throughputPerSec >= 0.95 * offered && drainMs >= 0 && drainMs <= 1000,
+    cpuUsPerEvent: cpuPerEvent(cpuToDurable.user + cpuToDurable.system, accepted, prof.stages),
     ...(profile ? { profile } : {}),
   };
 }
@@ -212,7 +223,7 @@ export function describeStep(s: StepResult): string {
   const l = s.latencyMs;
   return (
     `offered ${s.offeredPerSec}/s (cpu share ${s.cpuShareBeforeStep}, load ${s.machineLoadAvg1m}): ingest ${s.ingestPerSec}/s, durable ${s.throughputPerSec}/s steady (${s.endToEndPerSec}/s incl. tail, drain ${s.drainMs} ms), loss ${s.loss}, ` +
-    `p50 ${l.p50} ms p99 ${l.p99} ms, stack CPU ${s.stack.cpuPercent}% (share while busy ${s.stack.cpuShareWhileBusy}) ELU ${s.stack.eventLoopUtilization}, ` +
+    `p50 ${l.p50} ms p99 ${l.p99} ms, stack CPU ${s.stack.cpuPercent}% (share while busy ${s.stack.cpuShareWhileBusy}) ELU ${s.stack.eventLoopUtilization}, ${s.cpuUsPerEvent.total} µs CPU/event, ` +
     (s.workerProcess ? `worker process CPU ${s.workerProcess.cpuPercent}%, ` : '') +
     `backlog@end ingest ${s.backlogAtWindowEnd.ingestionQueue} bus→store ${s.backlogAtWindowEnd.busToStore} → ${s.sustained ? 'sustained' : 'NOT sustained'}`
   );

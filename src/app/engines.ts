@@ -39,7 +39,10 @@ export async function openEventBus(config: Config, opts: { logger: Logger; clien
     const { createKafkaEventBus } = await import('../adapters/kafka/kafka-event-bus.js');
     return createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger });
   }
-  return (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus();
+  // One partition: the in-process bus delivers one partition at a time to one worker, so three
+  // partitions only split each published batch into three store writes, and PGlite pays ~1 ms of
+  // CPU per INSERT whatever its size (issue 16). Per-car order holds with any partition count.
+  return (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus({ partitions: 1 });
 }
 
 /** Redis when a URL is configured, else in-memory fleet state. */

@@ -82,6 +82,14 @@ export function toDlqRecord(rec: ConsumedRecord, reason: DlqReason, detail: stri
 /** Parses every record and prices it: telemetry at its own timestamp, sessions that do not state a rate at their start. */
 export async function rowsForBatch(records: ConsumedRecord[], priceOf: (t: number) => Promise<number | null>): Promise<BatchRows> {
   const out: BatchRows = { items: [], dlq: [], types: new Map() };
+  // One lookup per distinct instant in the batch (cars of one tick share it), and no await per event.
+  const prices = new Map<number, number | null>();
+  const priceAt = async (t: number): Promise<number | null> => {
+    if (prices.has(t)) return prices.get(t)!;
+    const p = await priceOf(t);
+    prices.set(t, p);
+    return p;
+  };
   for (const rec of records) {
     const parsed = parseEvent(rec.value);
     if (!parsed.ok) {
@@ -91,9 +99,10 @@ export async function rowsForBatch(records: ConsumedRecord[], priceOf: (t: numbe
     const e = parsed.event;
     out.types.set(e.event_type, (out.types.get(e.event_type) ?? 0) + 1);
     if (e.event_type === 'telemetry') {
-      out.items.push({ record: rec, telemetry: { eventId: e.event_id, carId: e.car_id, time: e.timestamp, lat: e.lat, lon: e.lon, battery: e.battery, velocity: e.velocity, priceRate: await priceOf(e.timestamp) } });
+      const priceRate = prices.has(e.timestamp) ? prices.get(e.timestamp)! : await priceAt(e.timestamp);
+      out.items.push({ record: rec, telemetry: { eventId: e.event_id, carId: e.car_id, time: e.timestamp, lat: e.lat, lon: e.lon, battery: e.battery, velocity: e.velocity, priceRate } });
     } else {
-      const rows = await rowsForEvent(e, async (t) => (await priceOf(t)) ?? 0);
+      const rows = await rowsForEvent(e, async (t) => (await priceAt(t)) ?? 0);
       if (rows.booking || rows.session) out.items.push({ record: rec, ...rows });
     }
   }

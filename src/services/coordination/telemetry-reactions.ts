@@ -66,9 +66,29 @@ export class TelemetryReactions {
     if (latest.size === 0) return;
     const active = await this.o.reservations.activeBookings([...latest.keys()]);
     await this.o.stale.touch([...active.keys()]).catch((err) => this.o.logger.warn({ err }, 'touch failed'));
-    await Promise.all(
-      [...latest.values()].map((e) => this.handleCar(e, active.get(e.car_id)).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed'))),
-    );
+    // Most cars need nothing (no booking, charged enough, not deferred): settled here without a
+    // promise per car; only the cars whose state matters take the asynchronous path.
+    const pending: Promise<void>[] = [];
+    for (const e of latest.values()) {
+      const booking = active.get(e.car_id);
+      if (!booking && this.settleQuietCar(e)) continue;
+      pending.push(this.handleCar(e, booking).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed')));
+    }
+    await Promise.all(pending);
+  }
+
+  /**
+   * handleCar for a car without a booking, done synchronously when it can decide nothing: not
+   * critical, above the request threshold and not deferred (so askForCharge would return at once).
+   * Same effects as handleCar in that case; false leaves the car to handleCar.
+   */
+  private settleQuietCar(e: TelemetryEvent): boolean {
+    const { policy } = this.o;
+    if (isCritical(e.battery, policy) || wantsCharge(e.battery, policy) || this.o.flow.deferredUntil(e.car_id) !== undefined) return false;
+    this.o.lastBattery.set(e.car_id, e.battery);
+    this.criticalSent.delete(e.car_id);
+    this.o.renewal.forget(e.car_id);
+    return true;
   }
 
   async handleCar(e: TelemetryEvent, booking: Booking | undefined): Promise<void> {
