@@ -4,6 +4,8 @@
  * answers `snapshot` (everything) and then `delta` frames at most every 100 ms.
  */
 
+import type { StationView } from '../tui/store/types.js';
+
 /** One car, compact: [car id, lat, lon, battery %, velocity km/h]. */
 export type CarTuple = [string, number, number, number, number];
 
@@ -15,17 +17,8 @@ export interface CarBooking {
   state: 'held' | 'charging' | 'queued';
 }
 
-export interface WebStation {
-  id: string;
-  name: string;
-  lat?: number;
-  lon?: number;
-  ports: number;
-  /** Ports held or charging. */
-  taken: number;
-  queue: number;
-  priceRate?: number;
-}
+/** A station as the page draws it: the console's station view, one type for both (src/tui/store/types.ts). */
+export type WebStation = StationView;
 
 export interface WebKpis {
   cars: number;
