@@ -75,8 +75,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     GREENLANE_LOG_LEVEL: 'warn',
   };
   const services: Record<ServiceName, Service> = {
-    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: String(await freePort()) }),
-    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: String(await freePort()) }),
+    // Metrics on ephemeral ports (0): the worker serves on base + 1, so a free base port picked for it
+    // could land on the port just picked for ingestion (CI saw EADDRINUSE that way).
+    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: '0' }),
+    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: '0' }),
   };
   await services.ingestion.start();
   await services.worker.start();
