@@ -5,7 +5,6 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import { cliArgv, repoRoot } from '../../test/helpers/run-cli.js';
 
@@ -90,17 +89,7 @@ export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Servic
   };
 }
 
-/** A TCP port free right now on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../test/helpers/net.js';
 
 export type EngineName = 'kafka' | 'postgres' | 'redis';
 

@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from '../helpers/run-cli.js';
+import { freePort } from '../helpers/net.js';
 
 /**
  * The web map in a real headless Chromium (Debian `chromium`, driven by playwright-core) against
@@ -14,17 +14,6 @@ import { repoRoot, runCli } from '../helpers/run-cli.js';
 const CHROMIUM = process.env.GREENLANE_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = process.env.GREENLANE_CI_OUT ?? mkdtempSync(join(tmpdir(), 'greenlane-web-'));
 const stations: { id: string; name: string; lat: number; lon: number }[] = JSON.parse(readFileSync(join(repoRoot, 'deploy', 'stations', 'manhattan.json'), 'utf8'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
   const end = Date.now() + timeoutMs;

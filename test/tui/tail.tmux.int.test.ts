@@ -1,10 +1,10 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithEngine } from '../helpers/infra.js';
+import { canConnect, freePort, sleep } from '../helpers/net.js';
 import { cliArgv, repoRoot, type CliTarget } from '../helpers/run-cli.js';
 
 /**
@@ -23,20 +23,6 @@ let dataDir = '';
 let grpcPort = 0;
 let gridPort = 0;
 
-const freePort = () =>
-  new Promise<number>((res, rej) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-    s.on('error', rej);
-  });
-const canConnect = (port: number) =>
-  new Promise<boolean>((res) => {
-    const c = createConnection({ port, host: '127.0.0.1' }, () => (c.end(), res(true)));
-    c.on('error', () => res(false));
-  });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor<T>(what: string, probe: () => T | false | Promise<T | false>, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;
   let last: T | false | undefined;
