@@ -2,6 +2,7 @@ import type { Decision, DecisionStatus } from '../../domain/booking-request.js';
 import { sessionMaths, type PriceFn } from '../../domain/charging.js';
 import type { BookingEvent, EventType, TelemetryEvent } from '../../domain/events.js';
 import type { Booking, Transition } from '../../ports/reservations.js';
+import type { BookingRow } from '../../ports/store.js';
 
 /** The booking events that carry a decision for the car, and the decision's status. */
 const statusOfEvent: Partial<Record<EventType, DecisionStatus>> = {
@@ -180,4 +181,20 @@ function messageFor(t: Transition): string {
     case 'charging_completed':
       return `charging finished at ${b.stationId} (${b.endReason ?? 'completed'})`;
   }
+}
+
+/** booking_cancelled for a booking the rebuild could not restore: the car is told to ask again. */
+export function stateLostEvent(r: Pick<BookingRow, 'bookingId' | 'carId' | 'stationId'>, now: number, instanceId: string): BookingEvent {
+  const e: BookingEvent = {
+    event_id: `${r.bookingId}:booking_cancelled`,
+    event_type: 'booking_cancelled',
+    car_id: r.carId,
+    timestamp: now,
+    booking_id: r.bookingId,
+    reason: 'state_lost',
+    message: 'booking state was lost; please request again',
+    origin_instance: instanceId,
+  };
+  if (r.stationId) e.station_id = r.stationId;
+  return e;
 }

@@ -1,9 +1,9 @@
 import type { Station } from '../../domain/charging.js';
-import type { BookingEvent } from '../../domain/events.js';
 import type { Logger } from '../../observability/logger.js';
 import type { FleetState } from '../../ports/fleet-state.js';
 import type { Reservations, RestoredBooking } from '../../ports/reservations.js';
 import type { BookingRow } from '../../ports/store.js';
+import { stateLostEvent } from './event-codec.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 
@@ -78,7 +78,7 @@ export class StateRecovery {
     const restored = await this.o.reservations.restore(stations, restorable.map((r) => this.restoredOf(r, now)), now);
     await this.o.fleet?.loadStations(stations);
     const lost = rows.filter((r) => !r.stationId || !ids.has(r.stationId));
-    await this.o.outbox.emit(lost.map((r) => stateLost(r, now, this.o.instanceId)));
+    await this.o.outbox.emit(lost.map((r) => stateLostEvent(r, now, this.o.instanceId)));
     this.o.metrics.rebuilds.inc();
     this.o.logger.error(
       { missingStations: missing, stations: stations.length, fromLog: rows.length, restored, told: lost.length, ms: Date.now() - started, history: Boolean(this.o.history) },
@@ -93,20 +93,4 @@ export class StateRecovery {
     const expiresAt = held ? Math.max(r.expiresAt ?? 0, now + (this.o.graceMs ?? 120_000)) : null;
     return { bookingId: r.bookingId, carId: r.carId, status: held ? 'held' : 'queued', stationId: r.stationId, since: r.time, expiresAt };
   }
-}
-
-/** booking_cancelled for a booking the rebuild could not restore: the car is told to ask again. */
-function stateLost(r: BookingRow, now: number, instanceId: string): BookingEvent {
-  const e: BookingEvent = {
-    event_id: `${r.bookingId}:booking_cancelled`,
-    event_type: 'booking_cancelled',
-    car_id: r.carId,
-    timestamp: now,
-    booking_id: r.bookingId,
-    reason: 'state_lost',
-    message: 'booking state was lost; please request again',
-    origin_instance: instanceId,
-  };
-  if (r.stationId) e.station_id = r.stationId;
-  return e;
 }
