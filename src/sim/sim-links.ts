@@ -8,9 +8,13 @@ import { toCarStatus } from './cars.js';
 import { UnackedBatches } from './resend.js';
 
 export interface SimCounters {
+  /** CarStatus messages written to streams. */
   sent: number;
+  /** BOOKING_FAILED responses (invalid telemetry or a failed booking). */
   rejected: number;
+  /** All responses received. */
   responses: number;
+  /** Updates not sent because a stream was down or backpressured. */
   skipped: number;
   errors: number;
   reconnects: number;

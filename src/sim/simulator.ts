@@ -52,21 +52,11 @@ export interface SimulatorOptions {
   onAcked?: (cars: readonly CarStatusMsg[]) => void;
 }
 
-export interface SimSummary {
+/** What a run did: the link counters (src/sim/sim-links.ts SimCounters) plus the run's totals. */
+export interface SimSummary extends SimCounters {
   cars: number;
-  /** CarStatus messages written to streams. */
-  sent: number;
-  /** BOOKING_FAILED responses (invalid telemetry or a failed booking). */
-  rejected: number;
-  /** All responses received. */
-  responses: number;
-  /** Updates not sent because a stream was down or backpressured. */
-  skipped: number;
-  errors: number;
-  reconnects: number;
-  /** Batch mode: readings the server acknowledged, readings sent again after a reconnect, readings still unacknowledged. */
+  /** Batch mode: readings the server acknowledged and readings still unacknowledged. */
   acked: number;
-  resent: number;
   unacked: number;
   ratePerSec: number;
   durationSec: number;
