@@ -8,9 +8,11 @@ import { operatorAuthenticator } from '../web/auth.js';
 import { startWebFeed } from '../web/feed.js';
 import { WebHub } from '../web/hub.js';
 import { startWebServer, type WebServer } from '../web/server.js';
+import { checkTilesUrl } from '../web/tiles.js';
 import { openTailSources, type TailSourceKind } from './tail-sources.js';
 
 export const DEFAULT_WEB_PORT = 8080;
+export { checkTilesUrl };
 
 export interface WebViewOptions {
   logger: Logger;
@@ -22,6 +24,8 @@ export interface WebViewOptions {
   /** Token the hub presents to watch the stream (default: GREENLANE_API_TOKEN, else the dev token). */
   token?: string;
   assetsDir?: string;
+  /** A basemap tile URL template (`--tiles`). */
+  tiles?: string;
 }
 
 export interface WebView extends WebServer {
@@ -39,7 +43,9 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
   const { config } = at;
   const sources = await openTailSources(at, { logger: opts.logger, source: opts.source, token: opts.token, fromBeginning: false, rate: 0, cars: 0 });
   const tls = tlsFromConfig(config);
+  const tiles = opts.tiles ? checkTilesUrl(opts.tiles) : undefined;
   const hub = new WebHub({
+    tiles: tiles?.template,
     authenticate: operatorAuthenticator(resolveCredentials(config, loaded.mode)),
     sourceLabel: sources.events.label,
     async cancelBooking(token, req) {
@@ -53,7 +59,7 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
     },
   });
   const stopFeed = await startWebFeed(sources, hub);
-  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web', 'public'), host: opts.host ?? config.bind, port: opts.port }).catch(async (err) => {
+  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web', 'public'), host: opts.host ?? config.bind, port: opts.port, tilesOrigin: tiles?.origin }).catch(async (err) => {
     await stopFeed();
     throw err;
   });

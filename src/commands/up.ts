@@ -13,7 +13,7 @@ import { superviseServices } from '../app/supervisor.js';
 import { resolveClockMode } from '../app/clock-mode.js';
 import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../app/startup.js';
 import { dialHost, grpcBindHost, warnIfExposed } from '../app/exposure.js';
-import { DEFAULT_WEB_PORT, startWebView, type WebView } from '../app/web-view.js';
+import { checkTilesUrl, DEFAULT_WEB_PORT, startWebView, type WebView } from '../app/web-view.js';
 import type { Logger } from '../observability/logger.js';
 
 /** Seconds, or a duration with a unit: 30, 30s, 2m. */
@@ -55,9 +55,12 @@ export default class Up extends BaseCommand<typeof Up> {
     ephemeral: Flags.boolean({ summary: 'Embedded: keep the database in memory instead of the data dir.', default: false }),
     web: Flags.boolean({ summary: 'Serve the live web map (--no-web: do not).', env: 'GREENLANE_WEB', default: true, allowNo: true }),
     'web-port': Flags.integer({ summary: 'Port of the web map.', env: 'GREENLANE_WEB_PORT', default: DEFAULT_WEB_PORT, min: 0, max: 65535 }),
+    tiles: Flags.string({ summary: 'Web map basemap: a tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png (default: the street grid alone, no network).', env: 'GREENLANE_WEB_TILES' }),
   };
 
   async run(): Promise<void> {
+    // A bad --tiles is a usage error before anything starts, not a web map that silently stays off.
+    if (this.flags.web && this.flags.tiles) checkTilesUrl(this.flags.tiles);
     if (this.flags.infra === 'docker') await this.startDockerInfra();
     const loaded = this.cfg;
     // Once for the whole stack (the supervised children do not repeat it).
@@ -121,7 +124,7 @@ export default class Up extends BaseCommand<typeof Up> {
   private async startWeb(logger: Logger, server?: string): Promise<WebView | undefined> {
     if (!this.flags.web) return undefined;
     try {
-      const web = await startWebView(this.cfg, { logger, port: this.flags['web-port'], server });
+      const web = await startWebView(this.cfg, { logger, port: this.flags['web-port'], server, tiles: this.flags.tiles });
       this.say(`  ${chalk.bold('web'.padEnd(10))} ${web.url}/  (operator token: the page asks, or ${web.url}/#token=…)`);
       return web;
     } catch (err) {

@@ -22,6 +22,8 @@ export interface WebHubOptions {
   maxBufferedBytes?: number;
   /** An unauthenticated connection is closed after this long. */
   authTimeoutMs?: number;
+  /** A basemap tile URL template handed to the page (src/web/tiles.ts checked it). */
+  tiles?: string;
 }
 
 interface Client {
@@ -146,6 +148,7 @@ export class WebHub {
       kpis: this.kpis(snap),
       critical: snap.critical.map(tuple),
       ...price,
+      ...(this.opts.tiles ? { tiles: this.opts.tiles } : {}),
     };
     this.clients.add(client);
     this.send(client, frame);

@@ -56,6 +56,8 @@ export interface SnapshotMsg {
   critical: CarTuple[];
   price: WebPricePoint | null;
   forecast: WebPricePoint[];
+  /** A basemap tile URL template (`…/{z}/{x}/{y}.png`) from `--tiles`; absent: the street grid alone. */
+  tiles?: string;
 }
 
 export interface DeltaMsg {

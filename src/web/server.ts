@@ -16,12 +16,16 @@ const TYPES: Record<string, string> = {
 };
 
 /** Everything comes from this origin: no CDN, no inline script, no framing. */
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'Cache-Control': 'no-store',
-};
+function securityHeaders(tilesOrigin?: string): Record<string, string> {
+  // A `--tiles` basemap is the one exception: deck.gl fetches its images from that origin.
+  const tiles = tilesOrigin ? ` ${tilesOrigin}` : '';
+  return {
+    'Content-Security-Policy': `default-src 'self'; connect-src 'self'${tiles}; img-src 'self' data: blob:${tiles}; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; frame-ancestors 'none'`,
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  };
+}
 
 export interface WebServerOptions {
   hub: WebHub;
@@ -29,6 +33,8 @@ export interface WebServerOptions {
   assetsDir: string;
   host: string;
   port: number;
+  /** The origin of a `--tiles` basemap (src/web/tiles.ts), allowed by the page's CSP. */
+  tilesOrigin?: string;
 }
 
 export interface WebServer {
@@ -41,7 +47,8 @@ export interface WebServer {
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const root = normalize(opts.assetsDir);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 });
-  const server: Server = createServer((req, res) => void serveFile(root, req, res));
+  const headers = securityHeaders(opts.tilesOrigin);
+  const server: Server = createServer((req, res) => void serveFile(root, headers, req, res));
   server.on('upgrade', (req, socket, head) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws' || !sameOrigin(req)) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
@@ -81,7 +88,7 @@ function sameOrigin(req: IncomingMessage): boolean {
   }
 }
 
-async function serveFile(root: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serveFile(root: string, headers: Record<string, string>, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     return;
@@ -107,7 +114,7 @@ async function serveFile(root: string, req: IncomingMessage, res: ServerResponse
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end(path === '/' ? 'The web view is not built: run `npm run build`.' : 'not found');
     return;
   }
-  res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, ...SECURITY_HEADERS });
+  res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Length': st.size, ...headers });
   if (req.method === 'HEAD') res.end();
   else createReadStream(file).pipe(res);
 }

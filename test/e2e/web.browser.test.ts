@@ -107,9 +107,17 @@ describe('greenlane web map in headless Chromium', () => {
     // The canvas: car band colours and station occupancy colours are on it.
     const colours = await page.evaluate(() => {
       // Runs in the page (DOM types are not in this project's lib).
-      type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-      const c = (globalThis as unknown as { document: { getElementById(id: string): Canvas } }).document.getElementById('map');
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      // The map is WebGL (deck.gl, drawn with preserveDrawingBuffer): copy it onto a 2D canvas to read its pixels.
+      type Ctx2d = { drawImage(c: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+      type Canvas = { width: number; height: number; getContext(k: '2d'): Ctx2d | null };
+      const doc = (globalThis as unknown as { document: { getElementById(id: string): Canvas; createElement(t: 'canvas'): Canvas } }).document;
+      const c = doc.getElementById('map');
+      const copy = doc.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      const ctx2d = copy.getContext('2d')!;
+      ctx2d.drawImage(c, 0, 0);
+      const d = ctx2d.getImageData(0, 0, c.width, c.height).data;
       const want: Record<string, [number, number, number]> = { green: [0x22, 0xc5, 0x5e], yellow: [0xea, 0xb3, 0x08], red: [0xef, 0x44, 0x44], free: [0x22, 0xd3, 0xee], busy: [0xa8, 0x55, 0xf7], full: [0xec, 0x48, 0x99] };
       const counts: Record<string, number> = Object.fromEntries(Object.keys(want).map((k) => [k, 0]));
       for (let i = 0; i < d.length; i += 4)

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useHub, takeFragmentToken } from './hub-client.js';
-import { MapCanvas } from './MapCanvas.js';
+import { FleetMap } from './FleetMap.js';
 import { BAND_COLOR, STATION_COLOR } from './model.js';
 import { CriticalList, Detail, Kpis, Login, PriceCurve } from './panels.js';
 
@@ -25,7 +25,7 @@ export function App() {
         </span>
       </header>
       <main>
-        <MapCanvas layers={{ ...layers, cars: model.cars.values() }} version={model.version} onSelect={setSelected} />
+        <FleetMap layers={{ ...layers, cars: model.cars.values() }} version={model.version} tiles={model.tiles} onSelect={setSelected} />
         <aside>
           <section>
             <h2>Detail</h2>

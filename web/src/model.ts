@@ -26,6 +26,8 @@ export interface FleetModel {
   critical: CarTuple[];
   price: WebPricePoint | null;
   forecast: WebPricePoint[];
+  /** A basemap tile URL template (`--tiles`), when the server has one. */
+  tiles?: string;
   /** Bumped on every frame, so React re-renders the panels and the canvas redraws. */
   version: number;
 }
@@ -41,6 +43,7 @@ export function fromSnapshot(s: SnapshotMsg): FleetModel {
     critical: s.critical,
     price: s.price,
     forecast: s.forecast,
+    tiles: s.tiles,
     version: 1,
   };
 }
