@@ -20,6 +20,8 @@ export interface WebViewOptions {
   host?: string;
   /** The gRPC address to watch and act on (embedded `up`: the port it actually listens on). */
   server?: string;
+  /** The grid's base URL for the price curve (embedded `up`: the port it actually listens on). */
+  gridUrl?: string;
   source?: TailSourceKind;
   /** Token the hub presents to watch the stream (default: GREENLANE_API_TOKEN, else the dev token). */
   token?: string;
@@ -39,7 +41,8 @@ export interface WebView extends WebServer {
  */
 export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): Promise<WebView> {
   const server = opts.server ?? loaded.config.server;
-  const at: LoadedConfig = opts.server ? { ...loaded, config: { ...loaded.config, server }, sources: { ...loaded.sources, server: 'flag' } } : loaded;
+  const gridUrl = opts.gridUrl ?? loaded.config.gridUrl;
+  const at: LoadedConfig = opts.server ? { ...loaded, config: { ...loaded.config, server, gridUrl }, sources: { ...loaded.sources, server: 'flag' } } : { ...loaded, config: { ...loaded.config, gridUrl } };
   const { config } = at;
   const sources = await openTailSources(at, { logger: opts.logger, source: opts.source, token: opts.token, fromBeginning: false, rate: 0, cars: 0 });
   const tls = tlsFromConfig(config);

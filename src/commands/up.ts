@@ -92,7 +92,7 @@ export default class Up extends BaseCommand<typeof Up> {
     this.say(chalk.dim('Starting the embedded stack (PGlite takes a few seconds on first start)…'));
     const running = await startEmbedded(this.cfg, { logger, ephemeral: this.flags.ephemeral, sim: this.flags.sim, speed: this.flags.speed, seed: this.flags.seed });
     const { stack } = running;
-    const web = await this.startWeb(logger, `${dialHost(grpcBindHost(config))}:${stack.ingestion!.port}`);
+    const web = await this.startWeb(logger, `${dialHost(grpcBindHost(config))}:${stack.ingestion!.port}`, stack.grid!.url);
     this.printEndpoints(stack.ingestion!.port, stack.grid!.url, config.metricsPort, config.dataDir);
     let drained = false;
     return new Promise<number>((resolve) => {
@@ -121,10 +121,10 @@ export default class Up extends BaseCommand<typeof Up> {
   }
 
   /** The web map, unless --no-web; a port already taken is a warning, not a failed stack. */
-  private async startWeb(logger: Logger, server?: string): Promise<WebView | undefined> {
+  private async startWeb(logger: Logger, server?: string, gridUrl?: string): Promise<WebView | undefined> {
     if (!this.flags.web) return undefined;
     try {
-      const web = await startWebView(this.cfg, { logger, port: this.flags['web-port'], server, tiles: this.flags.tiles });
+      const web = await startWebView(this.cfg, { logger, port: this.flags['web-port'], server, gridUrl, tiles: this.flags.tiles });
       this.say(`  ${chalk.bold('web'.padEnd(10))} ${web.url}/  (operator token: the page asks, or ${web.url}/#token=…)`);
       return web;
     } catch (err) {

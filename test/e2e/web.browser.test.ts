@@ -52,8 +52,10 @@ describe('greenlane web map in headless Chromium', () => {
     if (!existsSync(join(repoRoot, 'dist', 'web', 'public', 'index.html'))) await execa('npm', ['run', 'build:web'], { cwd: repoRoot });
     const [grpc, grid, metrics, web] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     env = { GREENLANE_DATA_DIR: dataDir, GREENLANE_SERVER: `127.0.0.1:${grpc}`, GREENLANE_GRID_URL: `http://127.0.0.1:${grid}` };
+    // `up` is not told the grid's URL: its web map must find the grid on the port it actually started.
+    const { GREENLANE_GRID_URL: _grid, ...upEnv } = env;
     up = runCli(['up', '--sim', '30', '--ephemeral', '--grpc-port', String(grpc), '--grid-port', String(grid), '--metrics-port', String(metrics), '--web-port', String(web)], {
-      env: { ...env, GREENLANE_LOG_LEVEL: 'warn' },
+      env: { ...upEnv, GREENLANE_LOG_LEVEL: 'warn' },
       reject: false,
       all: true,
     });
@@ -103,6 +105,9 @@ describe('greenlane web map in headless Chromium', () => {
       seen.add(await page.locator('.kpis').innerText());
       return seen.size >= 3;
     });
+
+    // The price curve from the grid `up` started, with "now" on it.
+    await expect.poll(() => page.getByTestId('price-curve').textContent(), { timeout: 30_000 }).toMatch(/now \$\d+\.\d{3}\/kWh/);
 
     // The canvas: car band colours and station occupancy colours are on it.
     const colours = await page.evaluate(() => {
