@@ -1,6 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { resolveCredentials } from '../config/token.js';
-import { createFleetClient } from '../grpc/client.js';
+import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { packagePath } from '../util/package-root.js';
@@ -9,6 +9,7 @@ import { startWebFeed } from '../web/feed.js';
 import { WebHub } from '../web/hub.js';
 import { startWebServer, type WebServer } from '../web/server.js';
 import { checkTilesUrl } from '../web/tiles.js';
+import { createOperatorDesk } from './tail-desk.js';
 import { openTailSources, type TailSourceKind } from './tail-sources.js';
 
 export const DEFAULT_WEB_PORT = 8080;
@@ -47,18 +48,32 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
   const sources = await openTailSources(at, { logger: opts.logger, source: opts.source, token: opts.token, fromBeginning: false, rate: 0, cars: 0 });
   const tls = tlsFromConfig(config);
   const tiles = opts.tiles ? checkTilesUrl(opts.tiles) : undefined;
+  /** One short-lived client per action, presenting the browser's token: the server decides with its usual rules. */
+  const act = async (token: string, run: (client: FleetClient) => Promise<string>): Promise<string> => {
+    const client = createFleetClient(server, token, { tls });
+    try {
+      return await run(client);
+    } finally {
+      client.close();
+    }
+  };
   const hub = new WebHub({
     tiles: tiles?.template,
     authenticate: operatorAuthenticator(resolveCredentials(config, loaded.mode)),
     sourceLabel: sources.events.label,
     async cancelBooking(token, req) {
-      const client = createFleetClient(server, token, { tls });
-      try {
-        const res = await client.cancelBooking({ car_id: req.carId ?? '', booking_id: req.bookingId ?? '' });
+      return act(token, async (c) => {
+        const res = await c.cancelBooking({ car_id: req.carId ?? '', booking_id: req.bookingId ?? '' });
         return `${res.status ?? 'cancelled'}${res.message ? `: ${res.message}` : ''}`;
-      } finally {
-        client.close();
-      }
+      });
+    },
+    async requestBooking(token, req) {
+      return act(token, async (c) => {
+        // The console's desk (src/app/tail-desk.ts) words the answer the same way in both views.
+        const r = await createOperatorDesk(server, () => c).requestBooking(req.carId, req.stationId);
+        if (!r.ok) throw new Error(r.text);
+        return r.text;
+      });
     },
   });
   const stopFeed = await startWebFeed(sources, hub);

@@ -13,6 +13,8 @@ export interface WebHubOptions {
   authenticate(token: string): WebAuthResult;
   /** CancelBooking on the server, presenting the browser's own token; resolves with what happened. */
   cancelBooking?(token: string, req: { carId?: string; bookingId?: string }): Promise<string>;
+  /** RequestBooking on the server for a car (optionally at a station), presenting the browser's own token. */
+  requestBooking?(token: string, req: { carId: string; stationId?: string }): Promise<string>;
   /** The tail's store; one is created when absent. */
   store?: FleetStore;
   sourceLabel?: string;
@@ -106,6 +108,7 @@ export class WebHub {
         clearTimeout(authTimer);
         this.authenticate(client, msg);
       } else if (msg.type === 'cancel') void this.cancel(client, msg);
+      else if (msg.type === 'request') void this.request(client, msg);
     });
     ws.on('close', () => {
       clearTimeout(authTimer);
@@ -155,16 +158,31 @@ export class WebHub {
   }
 
   private async cancel(client: Client, msg: Extract<ClientMsg, { type: 'cancel' }>): Promise<void> {
-    const id = String(msg.id ?? '');
     const req = { carId: typeof msg.carId === 'string' ? msg.carId : undefined, bookingId: typeof msg.bookingId === 'string' ? msg.bookingId : undefined };
-    if (!this.opts.cancelBooking) return this.send(client, { type: 'action_result', id, ok: false, message: 'this hub has no server to cancel bookings on' });
-    if (!req.carId && !req.bookingId) return this.send(client, { type: 'action_result', id, ok: false, message: 'cancel needs carId or bookingId' });
+    const cancel = this.opts.cancelBooking;
+    if (!req.carId && !req.bookingId) return this.answer(client, msg.id, 'cancel needs carId or bookingId');
+    await this.act(client, msg.id, cancel && (() => cancel(client.token!, req)));
+  }
+
+  private async request(client: Client, msg: Extract<ClientMsg, { type: 'request' }>): Promise<void> {
+    const request = this.opts.requestBooking;
+    if (typeof msg.carId !== 'string' || !msg.carId) return this.answer(client, msg.id, 'request needs carId');
+    const req = { carId: msg.carId, stationId: typeof msg.stationId === 'string' && msg.stationId ? msg.stationId : undefined };
+    await this.act(client, msg.id, request && (() => request(client.token!, req)));
+  }
+
+  /** Runs an operator action on the server with the browser's own token; the server's answer (or refusal) goes back. */
+  private async act(client: Client, id: unknown, run: (() => Promise<string>) | undefined): Promise<void> {
+    if (!run) return this.answer(client, id, 'this hub has no server to act on');
     try {
-      const message = await this.opts.cancelBooking(client.token!, req);
-      this.send(client, { type: 'action_result', id, ok: true, message });
+      this.send(client, { type: 'action_result', id: String(id ?? ''), ok: true, message: await run() });
     } catch (err) {
-      this.send(client, { type: 'action_result', id, ok: false, message: (err as { details?: string }).details || (err as Error).message });
+      this.answer(client, id, (err as { details?: string }).details || (err as Error).message);
     }
+  }
+
+  private answer(client: Client, id: unknown, message: string): void {
+    this.send(client, { type: 'action_result', id: String(id ?? ''), ok: false, message });
   }
 
   /** One frame: the changed cars to every client that keeps up; a client behind skips it and keeps its set. */

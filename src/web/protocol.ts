@@ -102,7 +102,15 @@ export interface CancelMsg {
   bookingId?: string;
 }
 
-export type ClientMsg = AuthMsg | CancelMsg;
+/** Request a booking for a car (the coordinator picks the station unless one is named); needs the operator role. */
+export interface RequestMsg {
+  type: 'request';
+  id: string;
+  carId: string;
+  stationId?: string;
+}
+
+export type ClientMsg = AuthMsg | CancelMsg | RequestMsg;
 
 /** WebSocket close code for a refused credential (4000–4999: application codes). */
 export const CLOSE_UNAUTHORIZED = 4401;

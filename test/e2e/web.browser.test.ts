@@ -90,7 +90,7 @@ describe('greenlane web map in headless Chromium', () => {
     await page.close();
   });
 
-  it('draws the fleet, moves the KPIs, opens a station and cancels a booking', async () => {
+  it('draws the fleet, moves the KPIs, opens a station, cancels a booking and requests one', async () => {
     const page: Page = await ctx!.newPage();
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
@@ -136,7 +136,7 @@ describe('greenlane web map in headless Chromium', () => {
     const target = await until('an active booking', async () => {
       const list = await bookings();
       return list.find((b) => b.status === 'queued' && b.stationId) ?? list.find((b) => b.status === 'held' && b.stationId);
-    });
+    }, 120_000);
     const st = stations.find((s) => s.id === target.stationId)!;
     const at = await page.evaluate(([lat, lon]) => (globalThis as unknown as { greenlaneMap: { project(a: number, b: number): { x: number; y: number } } }).greenlaneMap.project(lat!, lon!), [st.lat, st.lon]);
     await page.locator('#map').click({ position: { x: at.x, y: at.y } });
@@ -148,9 +148,21 @@ describe('greenlane web map in headless Chromium', () => {
     await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 15_000 }).toMatch(/^✓/);
     await until('the booking to leave `greenlane bookings`', async () => !(await bookings()).some((b) => b.bookingId === target.bookingId), 20_000);
 
+    // The other operator action: request a booking for a car that has none; `greenlane bookings` lists it.
+    const booked = new Set((await bookings()).map((b) => b.carId));
+    const car = Array.from({ length: 30 }, (_, i) => `CAR-${String(i + 1).padStart(3, '0')}`).find((id) => !booked.has(id))!;
+    await page.evaluate((id) => (globalThis as unknown as { greenlaneMap: { select(k: string, id: string): void } }).greenlaneMap.select('car', id), car);
+    await page.getByTestId(`request-${car}`).click({ timeout: 10_000 });
+    await page.getByTestId('confirm-request').click();
+    const answer = new RegExp(`^✓ book ${car}: (confirmed|queued|deferred)`);
+    await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 15_000 }).toMatch(answer);
+    // A deferral (price-aware: charge later) holds nothing yet; a hold or a queue place is listed.
+    const decision = answer.exec((await page.getByTestId('action-result').textContent()) ?? '')![1];
+    if (decision !== 'deferred') await until(`${car} in \`greenlane bookings\``, async () => (await bookings()).some((b) => b.carId === car), 20_000);
+
     mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: join(OUT, 'web-map.png') });
     expect(errors).toEqual([]);
     await page.close();
-  });
+  }, 300_000);
 });

@@ -2,12 +2,12 @@ import { useMemo, useState } from 'react';
 import { useHub, takeFragmentToken } from './hub-client.js';
 import { FleetMap } from './FleetMap.js';
 import { BAND_COLOR, STATION_COLOR } from './model.js';
-import { CriticalList, Detail, Kpis, Login, PriceCurve } from './panels.js';
+import { ActionResultLine, CriticalList, Detail, Kpis, Login, PriceCurve } from './panels.js';
 
 const fragmentToken = takeFragmentToken();
 
 export function App() {
-  const { state, login, cancelBooking } = useHub(fragmentToken);
+  const { state, login, act, lastAction } = useHub(fragmentToken);
   const [selected, setSelected] = useState<{ kind: 'car' | 'station'; id: string }>();
   const model = state.phase === 'live' ? state.model : state.phase === 'lost' ? state.model : undefined;
   const layers = useMemo(() => (model ? { grid: model.grid, cars: model.cars.values(), stations: model.stations, selected } : undefined), [model, selected]);
@@ -29,7 +29,8 @@ export function App() {
         <aside>
           <section>
             <h2>Detail</h2>
-            <Detail model={model} selected={selected} cancel={cancelBooking} />
+            <Detail model={model} selected={selected} act={act} />
+            <ActionResultLine last={lastAction} />
           </section>
           <section>
             <h2>Critical battery</h2>

@@ -5,8 +5,8 @@ import type { WebStation } from './model.js';
 
 declare global {
   interface Window {
-    /** Where a point is on the map (CSS px from its top-left): for operators' scripts and the browser test. */
-    greenlaneMap?: { project(lat: number, lon: number): { x: number; y: number } };
+    /** Where a point is on the map (CSS px from its top-left), and opening a car's or station's detail: for operators' scripts and the browser test. */
+    greenlaneMap?: { project(lat: number, lon: number): { x: number; y: number }; select(kind: 'car' | 'station', id: string): void };
   }
 }
 
@@ -72,6 +72,7 @@ export function FleetMap(props: { layers: MapLayers; version: number; tiles?: st
         const [x, y] = vp ? vp.project([lon, lat]) : [Number.NaN, Number.NaN];
         return { x: x!, y: y! };
       },
+      select: (kind, id) => onSelect.current({ kind, id }),
     };
     return () => {
       d.finalize();

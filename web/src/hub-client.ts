@@ -1,6 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { CLOSE_UNAUTHORIZED, type ActionResultMsg, type ServerMsg } from '../../src/web/protocol.js';
+import { CLOSE_UNAUTHORIZED, type ActionResultMsg, type ClientMsg, type ServerMsg } from '../../src/web/protocol.js';
 import { applyDelta, fromSnapshot, type FleetModel } from './model.js';
+
+/** An operator action as the page sends it (the hub adds nothing; the id is filled in here). */
+export type Action = DistributiveOmit<Exclude<ClientMsg, { type: 'auth' }>, 'id'>;
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
 
 export type HubState = { phase: 'login'; error?: string } | { phase: 'connecting' } | { phase: 'live'; model: FleetModel } | { phase: 'lost'; model?: FleetModel; error: string };
 
@@ -21,6 +25,7 @@ export function useHub(initialToken: string | undefined) {
   const [state, setState] = useState<HubState>(initialToken ? { phase: 'connecting' } : { phase: 'login' });
   const ws = useRef<WebSocket | undefined>(undefined);
   const pending = useRef(new Map<string, (r: ActionResultMsg) => void>());
+  const [lastAction, setLastAction] = useState<ActionResultMsg>();
 
   useEffect(() => {
     if (!token) return;
@@ -39,6 +44,7 @@ export function useHub(initialToken: string | undefined) {
           setToken(undefined);
           setState({ phase: 'login', error: `refused: ${msg.reason}` });
         } else if (msg.type === 'action_result') {
+          setLastAction(msg);
           pending.current.get(msg.id)?.(msg);
           pending.current.delete(msg.id);
         }
@@ -62,15 +68,16 @@ export function useHub(initialToken: string | undefined) {
     setToken(t);
   }, []);
 
-  const cancelBooking = useCallback(
-    (req: { carId?: string; bookingId?: string }) =>
+  /** Sends an operator action and resolves with the server's answer. */
+  const act = useCallback(
+    (req: Action) =>
       new Promise<ActionResultMsg>((resolve) => {
         const id = Math.random().toString(36).slice(2);
         pending.current.set(id, resolve);
-        ws.current?.send(JSON.stringify({ type: 'cancel', id, ...req }));
+        ws.current?.send(JSON.stringify({ ...req, id }));
       }),
     [],
   );
 
-  return { state, login, cancelBooking };
+  return { state, login, act, lastAction };
 }

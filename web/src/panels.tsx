@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { ActionResultMsg } from '../../src/web/protocol.js';
+import type { Action } from './hub-client.js';
 import { BAND_COLOR, bandOf, stationState, STATION_COLOR, type CarBooking, type CarTuple, type FleetModel, type WebKpis, type WebPricePoint, type WebStation } from './model.js';
 
 export function Kpis({ k }: { k: WebKpis }) {
@@ -58,41 +59,52 @@ export function CriticalList({ cars, onPick }: { cars: CarTuple[]; onPick(id: st
   );
 }
 
-type Cancel = (req: { carId?: string; bookingId?: string }) => Promise<ActionResultMsg>;
+type Act = (req: Action) => Promise<ActionResultMsg>;
 
-/** Cancel a booking: asks for a confirmation first, then shows what the server answered. */
-function CancelButton({ booking, cancel }: { booking: CarBooking; cancel: Cancel }) {
+/**
+ * An operator action behind a confirmation line. What the server answered is shown by the page
+ * (ActionResultLine), not here: the row this button sits in may be gone by then (a cancelled booking).
+ */
+function ActionButton(props: { label: string; question: string; confirm: string; testid: string; confirmTestid: string; run(): Promise<ActionResultMsg> }) {
   const [phase, setPhase] = useState<'idle' | 'confirm' | 'busy'>('idle');
-  const [result, setResult] = useState<string>();
   if (phase === 'confirm')
     return (
       <span className="confirm">
-        Cancel {booking.carId}'s booking?{' '}
+        {props.question}{' '}
         <button
-          data-testid="confirm-cancel"
+          data-testid={props.confirmTestid}
           onClick={async () => {
             setPhase('busy');
-            const r = await cancel(booking.bookingId ? { bookingId: booking.bookingId } : { carId: booking.carId });
-            setResult(`${r.ok ? '✓' : '✗'} ${r.message}`);
+            await props.run();
             setPhase('idle');
           }}
         >
-          Yes, cancel
+          {props.confirm}
         </button>{' '}
         <button onClick={() => setPhase('idle')}>Keep</button>
       </span>
     );
   return (
-    <span>
-      <button data-testid={`cancel-${booking.carId}`} disabled={phase === 'busy'} onClick={() => setPhase('confirm')}>
-        Cancel booking
-      </button>{' '}
-      {result && <span data-testid="action-result">{result}</span>}
-    </span>
+    <button data-testid={props.testid} disabled={phase === 'busy'} onClick={() => setPhase('confirm')}>
+      {props.label}
+    </button>
   );
 }
 
-function StationDetail({ s, bookings, cancel }: { s: WebStation; bookings: CarBooking[]; cancel: Cancel }) {
+function CancelButton({ booking, act }: { booking: CarBooking; act: Act }) {
+  return (
+    <ActionButton
+      label="Cancel booking"
+      question={`Cancel ${booking.carId}'s booking?`}
+      confirm="Yes, cancel"
+      testid={`cancel-${booking.carId}`}
+      confirmTestid="confirm-cancel"
+      run={() => act({ type: 'cancel', ...(booking.bookingId ? { bookingId: booking.bookingId } : { carId: booking.carId }) })}
+    />
+  );
+}
+
+function StationDetail({ s, bookings, act }: { s: WebStation; bookings: CarBooking[]; act: Act }) {
   const here = bookings.filter((b) => b.stationId === s.id);
   return (
     <div data-testid="station-detail">
@@ -108,7 +120,7 @@ function StationDetail({ s, bookings, cancel }: { s: WebStation; bookings: CarBo
       <ul className="bookings">
         {here.map((b) => (
           <li key={b.carId}>
-            {b.carId} <i>{b.state}</i> <CancelButton booking={b} cancel={cancel} />
+            {b.carId} <i>{b.state}</i> <CancelButton booking={b} act={act} />
           </li>
         ))}
       </ul>
@@ -116,7 +128,7 @@ function StationDetail({ s, bookings, cancel }: { s: WebStation; bookings: CarBo
   );
 }
 
-function CarDetail({ c, booking, cancel }: { c: CarTuple; booking?: CarBooking; cancel: Cancel }) {
+function CarDetail({ c, booking, act }: { c: CarTuple; booking?: CarBooking; act: Act }) {
   return (
     <div data-testid="car-detail">
       <h3>
@@ -127,23 +139,36 @@ function CarDetail({ c, booking, cancel }: { c: CarTuple; booking?: CarBooking; 
       </p>
       {booking ? (
         <p>
-          {booking.state} at {booking.stationId} <CancelButton booking={booking} cancel={cancel} />
+          {booking.state} at {booking.stationId} <CancelButton booking={booking} act={act} />
         </p>
       ) : (
-        <p className="muted">no active booking seen</p>
+        <p>
+          <span className="muted">no active booking seen</span>{' '}
+          <ActionButton label="Request booking" question={`Book a port for ${c[0]} now?`} confirm="Yes, book" testid={`request-${c[0]}`} confirmTestid="confirm-request" run={() => act({ type: 'request', carId: c[0] })} />
+        </p>
       )}
     </div>
   );
 }
 
-export function Detail({ model, selected, cancel }: { model: FleetModel; selected?: { kind: 'car' | 'station'; id: string }; cancel: Cancel }) {
+/** The server's answer to the last operator action, ✓ or ✗ with its words. */
+export function ActionResultLine({ last }: { last?: ActionResultMsg }) {
+  if (!last) return null;
+  return (
+    <p className={last.ok ? 'ok' : 'error'} data-testid="action-result">
+      {last.ok ? '✓' : '✗'} {last.message}
+    </p>
+  );
+}
+
+export function Detail({ model, selected, act }: { model: FleetModel; selected?: { kind: 'car' | 'station'; id: string }; act: Act }) {
   if (!selected) return <p className="muted">click a station or a car</p>;
   if (selected.kind === 'station') {
     const s = model.stations.find((x) => x.id === selected.id);
-    return s ? <StationDetail s={s} bookings={model.bookings} cancel={cancel} /> : null;
+    return s ? <StationDetail s={s} bookings={model.bookings} act={act} /> : null;
   }
   const c = model.cars.get(selected.id);
-  return c ? <CarDetail c={c} booking={model.bookings.find((b) => b.carId === c[0])} cancel={cancel} /> : <p className="muted">{selected.id} is gone</p>;
+  return c ? <CarDetail c={c} booking={model.bookings.find((b) => b.carId === c[0])} act={act} /> : <p className="muted">{selected.id} is gone</p>;
 }
 
 export function Login({ error, onLogin }: { error?: string; onLogin(token: string): void }) {

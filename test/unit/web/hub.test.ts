@@ -110,4 +110,29 @@ describe('WebHub', () => {
     ]);
     void h.close();
   });
+
+  it('requests a booking for a car with the browser token, and checks the message first', async () => {
+    const seen: string[] = [];
+    const h = new WebHub({
+      authenticate: operatorAuthenticator({ fleet: [], operator: [OP] }),
+      requestBooking: async (token, req) => {
+        seen.push(`${token}:${req.carId}:${req.stationId ?? '-'}`);
+        return `book ${req.carId}: confirmed`;
+      },
+    });
+    const ws = new FakeSocket();
+    h.accept(ws as unknown as WebSocket);
+    ws.say({ type: 'auth', token: OP });
+    ws.say({ type: 'request', id: '1', carId: 'A' });
+    ws.say({ type: 'request', id: '2', carId: 'B', stationId: 'ST-1' });
+    ws.say({ type: 'request', id: '3', carId: 42 });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([`${OP}:A:-`, `${OP}:B:ST-1`]);
+    expect(ws.sent.filter((m) => m.type === 'action_result')).toEqual([
+      { type: 'action_result', id: '3', ok: false, message: 'request needs carId' },
+      { type: 'action_result', id: '1', ok: true, message: 'book A: confirmed' },
+      { type: 'action_result', id: '2', ok: true, message: 'book B: confirmed' },
+    ]);
+    void h.close();
+  });
 });
