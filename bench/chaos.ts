@@ -5,7 +5,7 @@
  * PostgreSQL and Redis stopped and started; then the audit from Kafka and PostgreSQL. Progress on
  * stderr, one JSON document on stdout. The engines are shared: each outage is short, one at a time.
  *
- *   node --import tsx bench/chaos.ts [--cars 200] [--hz 2] [--kills 3] [--down 15] [--no-engines] [--keep]
+ *   node --import tsx bench/chaos.ts [--cars 200] [--hz 2] [--kills 3] [--down 15] [--no-engines] [--keep] [--logs DIR]
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ const { values } = parseArgs({
     steady: { type: 'string', default: '6' },
     'no-engines': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
+    logs: { type: 'string' },
   },
 });
 
@@ -57,6 +58,7 @@ try {
     steadySec: Number(values.steady),
     logger: silentLogger,
     say,
+    logDir: values.logs,
   });
   const a = result.audit;
   const targets = {

@@ -5,6 +5,7 @@
  * acknowledged and persisted again), then the load stops, the worker catches up and the audit runs.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { quoteIdent } from '../../src/adapters/postgres/sql.js';
@@ -33,6 +34,8 @@ export interface ChaosOptions {
   logger: Logger;
   /** Progress lines. */
   say?: (line: string) => void;
+  /** A folder for the services' output (ingestion.log, worker.log), kept across restarts. */
+  logDir?: string;
 }
 
 export interface FaultResult {
@@ -49,6 +52,8 @@ export interface ChaosResult {
   audit: ChaosAudit;
   sim: SimSummary;
   durationSec: number;
+  /** Times each service exited on its own and was started again (a crash, not a fault applied here). */
+  unexpectedExits: Record<ServiceName, number>;
 }
 
 const POISON = (ns: string) => [
@@ -74,11 +79,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     GREENLANE_GRID_URL: 'http://127.0.0.1:9', // nothing there: the worker prices from its local curve
     GREENLANE_LOG_LEVEL: 'warn',
   };
+  const onUnexpectedExit = (name: ServiceName, code: number | null, signal: string | null) => say(`  ! ${name} exited on its own (${code ?? signal}); starting it again`);
   const services: Record<ServiceName, Service> = {
     // Metrics on ephemeral ports (0): the worker serves on base + 1, so a free base port picked for it
     // could land on the port just picked for ingestion (CI saw EADDRINUSE that way).
-    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: '0' }),
-    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: '0' }),
+    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: '0' }, { logFile: o.logDir && join(o.logDir, 'ingestion.log'), onUnexpectedExit }),
+    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: '0' }, { logFile: o.logDir && join(o.logDir, 'worker.log'), onUnexpectedExit }),
   };
   await services.ingestion.start();
   await services.worker.start();
@@ -123,7 +129,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const summary = await sim.stop();
     await waitPersisted(acked, persisted, 90_000);
     const audit = await auditChaos({ namespace: o.namespace, brokers: o.brokers, databaseUrl: o.databaseUrl, acked, poisonIds });
-    return { namespace: o.namespace, faults: results, audit, sim: summary, durationSec: Math.round((Date.now() - t0) / 1000) };
+    return { namespace: o.namespace, faults: results, audit, sim: summary, durationSec: Math.round((Date.now() - t0) / 1000), unexpectedExits: { ingestion: services.ingestion.unexpectedExits, worker: services.worker.unexpectedExits } };
   } finally {
     await sim.stop();
     await db.end();
