@@ -83,7 +83,7 @@ export function createService(name: ServiceName, env: NodeJS.ProcessEnv, opts: S
     get unexpectedExits() {
       return unexpectedExits;
     },
-    async start(timeoutMs = 90_000) {
+    async start(timeoutMs = 180_000) {
       wanted = true;
       clearTimeout(restartTimer);
       const startedAt = Date.now();
