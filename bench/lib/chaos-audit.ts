@@ -1,7 +1,8 @@
 /**
  * The chaos audit: what the batch clients had acknowledged, checked independently against the
  * topic (Kafka, read from the beginning) and the tables (PostgreSQL): lost, duplicated, booking
- * transitions present exactly once, poison records in the DLQ and not in the tables.
+ * transitions present exactly once, no station over its ports (a replay of the booking log), poison
+ * records in the DLQ and not in the tables.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
@@ -28,6 +29,13 @@ export interface ChaosAudit {
   bookingRows: number;
   bookingMissing: number;
   bookingDuplicates: number;
+  /** Booking transition records in the topic beyond one per event id (the relay is at least once; the worker dedups). */
+  bookingKafkaDuplicates: number;
+  /** Booking rows whose event is not in the topic (written from nowhere). */
+  bookingOrphans: number;
+  /** Port-capacity replay of the booking and charging events in the topic: moments a station had more bookings on ports than ports, and the worst excess. */
+  overCapacity: number;
+  worstExcess: number;
   /** Poison records injected, found in the DLQ, and rows that came from one. */
   poisonInjected: number;
   poisonInDlq: number;
@@ -40,12 +48,61 @@ export interface AuditInput {
   databaseUrl: string;
   acked: ReadonlySet<string>;
   poisonIds: readonly string[];
+  /** Ports per station, for the capacity replay. */
+  ports: ReadonlyMap<string, number>;
 }
 
 interface TopicScan {
   telemetry: string[];
   bookings: Set<string>;
+  bookingRecords: number;
+  /** Booking and charging events, first copy of each id: the capacity replay's input. */
+  transitions: TransitionRecord[];
   dlq: string[];
+}
+
+interface TransitionRecord {
+  event_id: string;
+  event_type: string;
+  booking_id?: string;
+  station_id?: string;
+  timestamp: number;
+}
+
+/** Event types that put a booking on a port, and those that take it off. */
+const ON_PORT: Record<string, 'held' | 'charging'> = { booking_confirmed: 'held', charging_started: 'charging' };
+const OFF_PORT = new Set(['booking_cancelled', 'booking_expired', 'charging_completed', 'booking_queued']);
+
+/**
+ * Replays the booking log in time order (a port freed and taken in the same millisecond: freed first)
+ * and counts each moment a station had more bookings on its ports than it has ports.
+ */
+export function replayCapacity(events: readonly TransitionRecord[], ports: ReadonlyMap<string, number>): { overCapacity: number; worstExcess: number } {
+  const rank = (e: TransitionRecord) => (OFF_PORT.has(e.event_type) ? 0 : 1);
+  const ordered = [...events].sort((a, b) => a.timestamp - b.timestamp || rank(a) - rank(b));
+  const onPort = new Map<string, string>(); // booking -> station
+  const used = new Map<string, number>();
+  let overCapacity = 0;
+  let worstExcess = 0;
+  for (const e of ordered) {
+    const booking = e.booking_id ?? e.event_id;
+    const was = onPort.get(booking);
+    if (was !== undefined && (OFF_PORT.has(e.event_type) || (ON_PORT[e.event_type] && e.station_id && e.station_id !== was))) {
+      onPort.delete(booking);
+      used.set(was, (used.get(was) ?? 1) - 1);
+    }
+    if (ON_PORT[e.event_type] && e.station_id && !onPort.has(booking)) {
+      onPort.set(booking, e.station_id);
+      const n = (used.get(e.station_id) ?? 0) + 1;
+      used.set(e.station_id, n);
+      const excess = n - (ports.get(e.station_id) ?? Infinity);
+      if (excess > 0) {
+        overCapacity++;
+        worstExcess = Math.max(worstExcess, excess);
+      }
+    }
+  }
+  return { overCapacity, worstExcess };
 }
 
 /** Reads a topic from the beginning up to its end offsets now: every record's value. */
@@ -82,16 +139,24 @@ export async function readTopic(brokers: string[], topic: string): Promise<strin
 }
 
 async function scanTopics(input: AuditInput): Promise<TopicScan> {
-  const scan: TopicScan = { telemetry: [], bookings: new Set(), dlq: [] };
+  const scan: TopicScan = { telemetry: [], bookings: new Set(), bookingRecords: 0, transitions: [], dlq: [] };
+  const seen = new Set<string>();
   for (const v of await readTopic(input.brokers, topicName(input.namespace, TOPIC_EVENTS))) {
-    let e: { event_id?: string; event_type?: string };
+    let e: Partial<TransitionRecord>;
     try {
       e = JSON.parse(v) as typeof e;
     } catch {
       continue;
     }
     if (e.event_type === 'telemetry' && e.event_id) scan.telemetry.push(e.event_id);
-    else if (e.event_type?.startsWith('booking_') && e.event_id) scan.bookings.add(e.event_id);
+    else if (e.event_type?.startsWith('booking_') && e.event_id) {
+      scan.bookings.add(e.event_id);
+      scan.bookingRecords++;
+    }
+    if (e.event_id && e.event_type && (e.event_type.startsWith('booking_') || e.event_type.startsWith('charging_')) && !seen.has(e.event_id)) {
+      seen.add(e.event_id);
+      scan.transitions.push({ event_id: e.event_id, event_type: e.event_type, booking_id: e.booking_id, station_id: e.station_id, timestamp: Number(e.timestamp) });
+    }
   }
   scan.dlq = await readTopic(input.brokers, topicName(input.namespace, TOPIC_DLQ));
   return scan;
@@ -125,6 +190,9 @@ export async function auditChaos(input: AuditInput): Promise<ChaosAudit> {
       bookingRows: bookingIds.length,
       bookingMissing: [...scan.bookings].filter((id) => !bookingCounts.has(id)).length,
       bookingDuplicates: [...bookingCounts.values()].reduce((n, c) => n + c - 1, 0),
+      bookingKafkaDuplicates: scan.bookingRecords - scan.bookings.size,
+      bookingOrphans: [...bookingCounts.keys()].filter((id) => !scan.bookings.has(id)).length,
+      ...replayCapacity(scan.transitions, input.ports),
       poisonInjected: input.poisonIds.length,
       poisonInDlq: poisonFound.length,
       poisonRows: input.poisonIds.filter((id) => persisted.has(id)).length,

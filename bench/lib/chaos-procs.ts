@@ -4,7 +4,7 @@
  * again; and the engines stopped and started with the repository's own scripts.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { cliArgv, repoRoot } from '../../test/helpers/run-cli.js';
 
@@ -26,6 +26,15 @@ export interface Service {
   stop(deadlineMs?: number): Promise<void>;
   /** The last output lines (for failure messages). */
   tail(): string;
+  /** Times the service exited on its own (not killed or stopped here) and was started again. */
+  readonly unexpectedExits: number;
+}
+
+export interface ServiceOptions {
+  /** Every line the service prints (stdout and stderr, every incarnation) is appended there too. */
+  logFile?: string;
+  /** Told when the service exits on its own; it is then started again after a backoff. */
+  onUnexpectedExit?: (name: ServiceName, code: number | null, signal: string | null) => void;
 }
 
 /** Every service process started here and still running: killed if this process exits without stopping them. */
@@ -34,17 +43,50 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
-export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Service {
+/**
+ * One service process. Like `greenlane up`'s supervisor (src/app/supervisor.ts), a service that exits
+ * on its own once it served is started again with exponential backoff (reset after 30 s of running),
+ * so a crash shows up as a counted restart and a recovery time, not as silence for the rest of the run.
+ */
+export function createService(name: ServiceName, env: NodeJS.ProcessEnv, opts: ServiceOptions = {}): Service {
   let child: ChildProcess | undefined;
   let output = '';
-  const keep = (chunk: Buffer) => void (output = (output + chunk.toString()).slice(-6000));
+  /** True while this process should be running (between start and kill9/stop). */
+  let wanted = false;
+  let unexpectedExits = 0;
+  let attempt = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-6000);
+    if (opts.logFile) appendFileSync(opts.logFile, chunk);
+  };
+  const restartLater = () => {
+    const delay = Math.min(10_000, 500 * 2 ** attempt++);
+    restartTimer = setTimeout(() => {
+      if (wanted) self.start().catch(() => restartLater());
+    }, delay);
+  };
+  const watchExit = (c: ChildProcess, startedAt: number) =>
+    c.once('exit', (code, signal) => {
+      if (!wanted || c !== child) return;
+      unexpectedExits++;
+      if (Date.now() - startedAt > 30_000) attempt = 0;
+      opts.onUnexpectedExit?.(name, code, signal);
+      restartLater();
+    });
   const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
-  return {
+  const self: Service = {
     name,
     get pid() {
       return child?.pid;
     },
-    async start(timeoutMs = 90_000) {
+    get unexpectedExits() {
+      return unexpectedExits;
+    },
+    async start(timeoutMs = 180_000) {
+      wanted = true;
+      clearTimeout(restartTimer);
+      const startedAt = Date.now();
       const [node, ...argv] = cliArgv([name]);
       const c = spawn(node, argv, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
       child = c;
@@ -70,14 +112,19 @@ export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Servic
         c.on('exit', onExit);
       });
       output = '';
+      watchExit(c, startedAt);
     },
     async kill9() {
+      wanted = false;
+      clearTimeout(restartTimer);
       if (!child) return;
       const c = child;
       c.kill('SIGKILL');
       await exited(c);
     },
     async stop(deadlineMs = 15_000) {
+      wanted = false;
+      clearTimeout(restartTimer);
       if (!child) return;
       const c = child;
       c.kill('SIGTERM');
@@ -87,6 +134,7 @@ export function createService(name: ServiceName, env: NodeJS.ProcessEnv): Servic
     },
     tail: () => output,
   };
+  return self;
 }
 
 export { freePort } from '../../test/helpers/net.js';

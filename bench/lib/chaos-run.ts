@@ -5,9 +5,13 @@
  * acknowledged and persisted again), then the load stops, the worker catches up and the audit runs.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { quoteIdent } from '../../src/adapters/postgres/sql.js';
+import { dropRedisNamespace } from '../../src/adapters/redis/cleanup.js';
+import { DEFAULT_STATIONS_FILE } from '../../src/app/stack.js';
+import { readStationsFile } from '../../src/config/stations-file.js';
 import { TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import { readingEventId } from '../../src/domain/telemetry.js';
 import type { Logger } from '../../src/observability/logger.js';
@@ -15,8 +19,17 @@ import { createSimulator, type SimSummary } from '../../src/sim/simulator.js';
 import { auditChaos, type ChaosAudit } from './chaos-audit.js';
 import { createService, freePort, startEngine, stopEngine, type EngineName, type Service, type ServiceName } from './chaos-procs.js';
 
-/** `kill`: that service is also killed (SIGKILL) halfway through the outage and started once the engine is back. */
-export type Fault = { kind: 'kill9'; service: ServiceName } | { kind: 'engine'; engine: EngineName; downSec: number; kill?: ServiceName } | { kind: 'poison' };
+/**
+ * `kill`: that service is also killed (SIGKILL) halfway through the outage and started once the engine is back.
+ * `redis-flush`: every key of the run's namespace is deleted while holds are active (data loss without
+ * touching the shared engine's other namespaces); with `kill`, that service is killed before and started
+ * after, so it loads its stations onto the empty state itself (the stations are then present again).
+ */
+export type Fault =
+  | { kind: 'kill9'; service: ServiceName }
+  | { kind: 'engine'; engine: EngineName; downSec: number; kill?: ServiceName }
+  | { kind: 'redis-flush'; kill?: ServiceName }
+  | { kind: 'poison' };
 
 export interface ChaosOptions {
   namespace: string;
@@ -33,6 +46,8 @@ export interface ChaosOptions {
   logger: Logger;
   /** Progress lines. */
   say?: (line: string) => void;
+  /** A folder for the services' output (ingestion.log, worker.log), kept across restarts. */
+  logDir?: string;
 }
 
 export interface FaultResult {
@@ -49,6 +64,8 @@ export interface ChaosResult {
   audit: ChaosAudit;
   sim: SimSummary;
   durationSec: number;
+  /** Times each service exited on its own and was started again (a crash, not a fault applied here). */
+  unexpectedExits: Record<ServiceName, number>;
 }
 
 const POISON = (ns: string) => [
@@ -74,11 +91,12 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     GREENLANE_GRID_URL: 'http://127.0.0.1:9', // nothing there: the worker prices from its local curve
     GREENLANE_LOG_LEVEL: 'warn',
   };
+  const onUnexpectedExit = (name: ServiceName, code: number | null, signal: string | null) => say(`  ! ${name} exited on its own (${code ?? signal}); starting it again`);
   const services: Record<ServiceName, Service> = {
     // Metrics on ephemeral ports (0): the worker serves on base + 1, so a free base port picked for it
     // could land on the port just picked for ingestion (CI saw EADDRINUSE that way).
-    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: '0' }),
-    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: '0' }),
+    ingestion: createService('ingestion', { ...env, GREENLANE_METRICS_PORT: '0' }, { logFile: o.logDir && join(o.logDir, 'ingestion.log'), onUnexpectedExit }),
+    worker: createService('worker', { ...env, GREENLANE_METRICS_PORT: '0' }, { logFile: o.logDir && join(o.logDir, 'worker.log'), onUnexpectedExit }),
   };
   await services.ingestion.start();
   await services.worker.start();
@@ -122,8 +140,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     }
     const summary = await sim.stop();
     await waitPersisted(acked, persisted, 90_000);
-    const audit = await auditChaos({ namespace: o.namespace, brokers: o.brokers, databaseUrl: o.databaseUrl, acked, poisonIds });
-    return { namespace: o.namespace, faults: results, audit, sim: summary, durationSec: Math.round((Date.now() - t0) / 1000) };
+    const ports = new Map((await readStationsFile(DEFAULT_STATIONS_FILE())).map((s) => [s.id, s.ports]));
+    const audit = await auditChaos({ namespace: o.namespace, brokers: o.brokers, databaseUrl: o.databaseUrl, acked, poisonIds, ports });
+    return { namespace: o.namespace, faults: results, audit, sim: summary, durationSec: Math.round((Date.now() - t0) / 1000), unexpectedExits: { ingestion: services.ingestion.unexpectedExits, worker: services.worker.unexpectedExits } };
   } finally {
     await sim.stop();
     await db.end();
@@ -156,6 +175,11 @@ async function applyFault(fault: Fault, ctx: FaultCtx): Promise<FaultResult> {
     } finally {
       await startEngine(fault.engine);
     }
+    if (fault.kill) await ctx.services[fault.kill].start();
+  } else if (fault.kind === 'redis-flush') {
+    name = `redis data lost${fault.kill ? ` + kill -9 ${fault.kill}` : ''}`;
+    if (fault.kill) await ctx.services[fault.kill].kill9();
+    await dropRedisNamespace(ctx.o.redisUrl, ctx.o.namespace);
     if (fault.kill) await ctx.services[fault.kill].start();
   } else {
     name = 'poison records';

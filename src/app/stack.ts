@@ -136,6 +136,7 @@ async function attachCoordinator(stack: Stack, opts: StackOptions): Promise<void
     policy: { graceMs: config.holdGraceSec * 1000, maxHoldMs: config.maxHoldSec * 1000, minHoldMs: Math.min(60_000, config.maxHoldSec * 1000) },
     deliver: (carId, decision) => ingestion.sendToCar(carId, toBookingResponse(decision)),
     history: bookingHistory(stack, opts),
+    outboxMax: config.outboxMax,
   });
   await stack.coordinator.start();
   ingestion.onTelemetry((events) => stack.coordinator!.onTelemetry(events));

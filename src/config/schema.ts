@@ -69,6 +69,13 @@ export const configSchema = z.object({
     .max(10_000_000)
     .default(10_000)
     .describe('Accepted telemetry events ingestion holds in memory before they are on the bus; when full (e.g. Kafka down) it stops reading streams until half is written'),
+  outboxMax: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(100_000_000)
+    .default(100_000)
+    .describe('Booking events the outbox holds while Kafka is unreachable; when full, new bookings are refused (reason outbox_full) instead of the outbox growing (0: no bound)'),
   carTtlSec: z.coerce.number().int().min(0).max(31_536_000).default(86_400).describe('A car hash in Redis expires after this many seconds without telemetry (0: never)'),
 });
 

@@ -36,6 +36,15 @@ export interface SubscribeOptions {
   ephemeral?: boolean;
 }
 
+/** Whether a subscription is consuming now (a bus whose consumer can crash says so). */
+export interface ConsumerHealth {
+  consuming: boolean;
+  /** Why not (a crash, a replacement in progress). */
+  reason?: string;
+  /** Consumers replaced so far after a crash or going silent. */
+  restarts: number;
+}
+
 export interface Subscription {
   /** Stops fetching, lets the in-flight batch finish and commits it. */
   stop(): Promise<void>;
@@ -43,6 +52,8 @@ export interface Subscription {
   lag(): Promise<number | undefined>;
   /** Records behind the head, by partition (undefined when unknown; optional for a bus). */
   lagByPartition?(): Promise<Map<number, number> | undefined>;
+  /** Consuming now, or why not (optional for a bus). */
+  health?(): ConsumerHealth;
 }
 
 export interface EventBus {

@@ -169,12 +169,22 @@ export interface Reservations {
    * from now (taken or renewed). A relay that loses it stops; duplicates in between are harmless.
    */
   leaseOutbox(owner: string, ttlMs: number): Promise<boolean>;
+  /** Entries in the outbox not yet published (and acknowledged by the broker). */
+  outboxDepth(): Promise<number>;
   /**
    * Rebuilds lost state: sets the stations' ports and restores each booking not already known
    * (held: a hold until its expiry; charging: a session; queued: at its station), in one atomic
    * step, without transitions (they happened already). Returns the bookings restored.
    */
   restore(stations: Station[], bookings: RestoredBooking[], nowMs: number): Promise<number>;
+  /**
+   * The state marker: a token written next to the state (res:marker in Redis) once it is known to be
+   * whole. Null means the state was never built or was lost with it (Redis restarted without
+   * persistence, or flushed), even when something has loaded the stations again since.
+   */
+  stateMarker(): Promise<string | null>;
+  /** Sets the marker unless one is set (first writer wins) and returns the marker in place. */
+  markState(candidate: string): Promise<string>;
   /** Every active booking (held, charging, queued), in no particular order: for operator listings. */
   listActive?(): Promise<Booking[]>;
   close(): Promise<void>;

@@ -174,6 +174,17 @@ async function persistBatch(deps: Pick<WorkerDeps, 'store' | 'bus'>, metrics: Wo
   return result.written.reduce<[number, number, number]>((sum, [t, b, s]) => [sum[0] + t, sum[1] + b, sum[2] + s], [0, 0, 0]);
 }
 
+/**
+ * Not ready when not consuming: stopped, or its Kafka consumer crashed and is being restarted
+ * (src/adapters/kafka/supervised-consumer.ts). Undefined when consuming (the stall check decides).
+ */
+function consumerReadiness(running: boolean, subscription: Subscription | undefined): Readiness | undefined {
+  if (!running) return { ready: false, reason: 'not consuming' };
+  const health = subscription?.health?.();
+  if (health && !health.consuming) return { ready: false, reason: `not consuming: ${health.reason ?? 'consumer down'}` };
+  return undefined;
+}
+
 // ---- the worker ----
 
 /**
@@ -266,8 +277,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       log.info({ dlqTopic }, 'worker consuming');
     },
     stop,
-    ready: () => running && stalls.length === 0,
-    readiness: async () => (running ? checkStalls() : { ready: false, reason: 'not consuming' }),
+    ready: () => running && stalls.length === 0 && subscription?.health?.().consuming !== false,
+    readiness: async () => consumerReadiness(running, subscription) ?? checkStalls(),
     stats: () => ({ ...stats, priceStale: Boolean(prices.stale) }),
     lag: async () => subscription?.lag(),
   };

@@ -2,6 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatc
 import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
+import { DEFAULT_DEAD_AFTER_MS, superviseConsumer } from './supervised-consumer.js';
 import type { ConsumedRecord, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.js';
 
 export interface KafkaConsumerTuning {
@@ -9,6 +10,10 @@ export interface KafkaConsumerTuning {
   heartbeatIntervalMs?: number;
   /** How long a fetch waits for data; bounds end-to-end latency on a quiet topic. */
   maxWaitTimeMs?: number;
+  /** A consumer with no sign of life for this long (ms) while no batch is being handled is replaced (default 30 s). */
+  deadAfterMs?: number;
+  /** Called with every kafkajs consumer a subscription opens, replacements included (tests break one on purpose). */
+  onConsumer?: (consumer: Consumer) => void;
 }
 
 export interface KafkaEventBusOptions {
@@ -24,7 +29,7 @@ export interface KafkaEventBusOptions {
   consumer?: KafkaConsumerTuning;
 }
 
-const DEFAULT_CONSUMER: Required<KafkaConsumerTuning> = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 500 };
+const DEFAULT_CONSUMER: Required<Omit<KafkaConsumerTuning, 'onConsumer'>> = { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, maxWaitTimeMs: 500, deadAfterMs: DEFAULT_DEAD_AFTER_MS };
 const DEFAULT_MAX_BATCH = 500;
 const MAX_BACKOFF_MS = 2_000;
 
@@ -45,7 +50,8 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
   const logger = opts.logger ?? silentLogger;
   const address = opts.brokers.join(',');
   const idempotent = opts.idempotent ?? true;
-  const tuning = { ...DEFAULT_CONSUMER, ...opts.consumer };
+  const { onConsumer, ...consumerTuning } = opts.consumer ?? {};
+  const tuning = { ...DEFAULT_CONSUMER, ...consumerTuning };
   // While the factory connects, failures surface once as EngineUnreachableError, not as a retry log per attempt.
   const phase = { connecting: true };
   const kafka = new Kafka({
@@ -79,11 +85,12 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
     },
 
     async subscribe(sub) {
-      const subscription = await startConsumer(kafka, sub, { logger, tuning, address, admin: admin.get });
+      const subscription = await startConsumer(kafka, sub, { logger, tuning, address, admin: admin.get, onConsumer });
       subscriptions.add(subscription);
       return {
         lag: subscription.lag,
         lagByPartition: subscription.lagByPartition,
+        health: subscription.health,
         stop: async () => {
           subscriptions.delete(subscription);
           await subscription.stop();
@@ -131,7 +138,10 @@ async function createMissingTopics(client: Admin, topics: string[], numPartition
   const missing = topics.filter((t) => !existing.has(t));
   for (const topic of missing) {
     try {
-      await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+      // Not kafkajs' own wait for leaders: it gives up on the first "This server does not host this
+      // topic-partition" (KRaft answers that while the new topic's metadata spreads), which made
+      // the first start against a fresh namespace exit 1. waitForLeaders below polls through it.
+      await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: false });
     } catch (err) {
       // Another process may have created it between our metadata read and the request.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
@@ -163,51 +173,70 @@ async function waitForLeaders(client: Admin, topics: string[], timeoutMs: number
 
 interface ConsumerContext {
   logger: Logger;
-  tuning: Required<KafkaConsumerTuning>;
+  tuning: Required<Omit<KafkaConsumerTuning, 'onConsumer'>>;
+  onConsumer?: (consumer: Consumer) => void;
   address: string;
   admin: () => Promise<Admin>;
 }
 
 async function startConsumer(kafka: Kafka, sub: SubscribeOptions, ctx: ConsumerContext): Promise<Subscription> {
   const fromBeginning = sub.fromBeginning ?? true;
-  const consumer = kafka.consumer({
-    groupId: sub.groupId,
-    sessionTimeout: ctx.tuning.sessionTimeoutMs,
-    heartbeatInterval: ctx.tuning.heartbeatIntervalMs,
-    maxWaitTimeInMs: ctx.tuning.maxWaitTimeMs,
-    allowAutoTopicCreation: false,
-  });
-  await connectOrThrow(() => consumer.connect(), () => consumer.disconnect(), ctx.address, 10_000);
-  consumer.on(consumer.events.CRASH, ({ payload }) =>
-    ctx.logger.error({ err: payload.error, restart: payload.restart, topic: sub.topic, groupId: sub.groupId }, 'kafka consumer crashed'),
-  );
-  // The catch is attached at once: if subscribe/run throw below, a later join timeout must not be unhandled.
-  const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000).catch((err: Error) => err);
-  try {
-    await consumer.subscribe({ topics: [sub.topic], fromBeginning });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // Partitions handled concurrently overlap their store round trips; each partition stays in order.
-      partitionsConsumedConcurrently: Math.max(1, Math.floor(sub.concurrentPartitions ?? 1)),
-      eachBatch: (payload) => consumeBatch(payload, sub, ctx.logger),
+  const activity = { busy: 0 };
+  const open = async (): Promise<Consumer> => {
+    const consumer = kafka.consumer({
+      groupId: sub.groupId,
+      sessionTimeout: ctx.tuning.sessionTimeoutMs,
+      heartbeatInterval: ctx.tuning.heartbeatIntervalMs,
+      maxWaitTimeInMs: ctx.tuning.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
     });
-  } catch (err) {
-    await consumer.disconnect().catch(() => {});
-    throw err;
-  }
-  const joinError = await joined;
-  if (joinError) ctx.logger.warn({ err: joinError, topic: sub.topic, groupId: sub.groupId }, 'consumer has not joined its group yet');
+    await connectOrThrow(() => consumer.connect(), () => consumer.disconnect(), ctx.address, 10_000);
+    // The catch is attached at once: if subscribe/run throw below, a later join timeout must not be unhandled.
+    const joined = waitForJoin(consumer, ctx.tuning.sessionTimeoutMs + 20_000).catch((err: Error) => err);
+    try {
+      await consumer.subscribe({ topics: [sub.topic], fromBeginning });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Partitions handled concurrently overlap their store round trips; each partition stays in order.
+        partitionsConsumedConcurrently: Math.max(1, Math.floor(sub.concurrentPartitions ?? 1)),
+        eachBatch: async (payload) => {
+          activity.busy++;
+          try {
+            await consumeBatch(payload, sub, ctx.logger);
+          } finally {
+            activity.busy--;
+          }
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => {});
+      throw err;
+    }
+    const joinError = await joined;
+    if (joinError) ctx.logger.warn({ err: joinError, topic: sub.topic, groupId: sub.groupId }, 'consumer has not joined its group yet');
+    return consumer;
+  };
+  const supervised = await superviseConsumer({
+    open,
+    logger: ctx.logger,
+    topic: sub.topic,
+    groupId: sub.groupId,
+    deadAfterMs: ctx.tuning.deadAfterMs,
+    busy: () => activity.busy,
+    onConsumer: ctx.onConsumer,
+  });
 
   let stopping: Promise<void> | undefined;
   return {
     // disconnect() stops fetching, waits for the in-flight eachBatch (which commits) and leaves the group.
-    stop: () => (stopping ??= consumer.disconnect().then(() => (sub.ephemeral ? forgetGroup(ctx.admin, sub.groupId, ctx.logger) : undefined))),
+    stop: () => (stopping ??= supervised.stop().then(() => (sub.ephemeral ? forgetGroup(ctx.admin, sub.groupId, ctx.logger) : undefined))),
     lag: async () => {
       const byPartition = await groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning);
       return byPartition && [...byPartition.values()].reduce((a, b) => a + b, 0);
     },
     lagByPartition: () => groupLag(ctx.admin, sub.groupId, sub.topic, fromBeginning),
+    health: () => supervised.health(),
   };
 }
 

@@ -128,8 +128,9 @@ function expiry(book: ReservationBook): Pick<Reservations, 'expireDue' | 'touch'
 const outboxSeqOf = (id: string): number => Number(id.split('-')[1] ?? 0);
 
 /** The outbox: read in order, acknowledged entries removed; one lease holder at a time. */
-function outbox(book: ReservationBook): Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox'> {
+function outbox(book: ReservationBook): Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox' | 'outboxDepth'> {
   return {
+    outboxDepth: async () => book.outbox.length,
     async readOutbox(after, limit) {
       const from = after === null ? -1 : outboxSeqOf(after);
       return book.outbox.filter((e) => outboxSeqOf(e.id) > from).slice(0, limit).map((e) => structuredClone(e));
@@ -153,8 +154,14 @@ function outbox(book: ReservationBook): Pick<Reservations, 'readOutbox' | 'appen
 }
 
 /** Rebuilding lost state from the log (memory never loses it, but keeps the same contract). */
-function recovery(book: ReservationBook): Pick<Reservations, 'restore'> {
+function recovery(book: ReservationBook): Pick<Reservations, 'restore' | 'stateMarker' | 'markState'> {
+  let marker: string | null = null;
   return {
+    stateMarker: async () => marker,
+    async markState(candidate) {
+      marker ??= candidate;
+      return marker;
+    },
     async restore(stations: Station[], list: RestoredBooking[], nowMs) {
       const now = book.tick(nowMs);
       for (const s of stations) {

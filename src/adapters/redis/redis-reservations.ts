@@ -28,7 +28,8 @@ import { readAsset } from '../../util/assets.js';
  * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen),
  * res:qfirst (HASH station → queued cars counted there: each at its best candidate), res:outbox (STREAM:
  * each transition appended by the script that made it, and events appended on their own; the relay
- * publishes and deletes them), res:outbox:lease (STRING: the relay holding the lease, with an expiry).
+ * publishes and deletes them), res:outbox:lease (STRING: the relay holding the lease, with an expiry), res:marker (STRING: the
+ * state marker, Reservations.stateMarker).
  * See lua/reservations-lib.lua.
  */
 export const reservationKeys = [
@@ -164,7 +165,7 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
   };
 }
 
-type OutboxOps = Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox'>;
+type OutboxOps = Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox' | 'outboxDepth' | 'stateMarker' | 'markState'>;
 
 /** res:outbox (a stream; field o = the deciding instance) and the relay's lease. ioredis' keyPrefix namespaces both. */
 function redisOutbox(redis: Redis, origin: string): OutboxOps {
@@ -192,6 +193,13 @@ function redisOutbox(redis: Redis, origin: string): OutboxOps {
     },
     async ackOutbox(ids) {
       return ids.length ? redis.xdel('res:outbox', ...ids) : 0;
+    },
+    outboxDepth: () => redis.xlen('res:outbox'),
+    // res:marker (a STRING): gone with the rest when Redis loses its data (recovery.ts checks it).
+    stateMarker: () => redis.get('res:marker'),
+    async markState(candidate) {
+      await redis.set('res:marker', candidate, 'NX');
+      return (await redis.get('res:marker')) ?? candidate;
     },
     async leaseOutbox(owner, ttlMs) {
       // Take it when free, renew it when ours: one script, so two relays never both hold it.

@@ -15,7 +15,7 @@ import type { StationStatusCache } from './status-cache.js';
 type Ask = BookingRequest & { carId: string; battery: number; bookingId: string };
 
 export interface BookingFlowDeps {
-  reservations: Pick<Reservations, 'reserve' | 'cancel'>;
+  reservations: Pick<Reservations, 'reserve' | 'cancel' | 'outboxDepth'>;
   /** The position and battery of cars asking without them. */
   fleet?: Pick<FleetState, 'getCar'>;
   stations: Station[];
@@ -25,8 +25,10 @@ export interface BookingFlowDeps {
   prices: Pick<PriceCache, 'available' | 'current' | 'forecast'>;
   status: Pick<StationStatusCache, 'get' | 'invalidate'>;
   outbox: Pick<Outbox, 'emit' | 'emitTransitions' | 'push'>;
-  metrics: Pick<CoordinatorMetrics, 'deferrals'>;
-  logger: Pick<Logger, 'info'>;
+  metrics: Pick<CoordinatorMetrics, 'deferrals' | 'outboxRefusals'>;
+  /** Most entries the outbox may hold: at or above it (the bus has been unreachable for long) new bookings are refused (0: no bound). */
+  outboxMax?: number;
+  logger: Pick<Logger, 'info' | 'warn'>;
   instanceId: string;
 }
 
@@ -88,6 +90,7 @@ export class BookingFlow {
       if (deferred) return deferred;
     }
     this.deferred.delete(ask.carId);
+    if (await this.outboxFull()) return this.refuse(ask, now);
     const candidates = await this.candidates(ask, now);
     if (candidates.length === 0) return this.fail(ask, now, ask.stationId ? 'unknown_station' : 'no_reachable_station');
     const holdMs = candidates[0].holdMs ?? this.o.policy.maxHoldMs;
@@ -121,6 +124,22 @@ export class BookingFlow {
     const car = { lat: ask.lat, lon: ask.lon, battery: ask.battery };
     const scored = scoreStations({ car, stations: this.o.stations, status: await this.o.status.get(), pack: this.o.pack, price: () => price, params: policy });
     return candidatesFor(scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
+  }
+
+  /** The outbox holds outboxMax entries or more (checked before each reservation, so it can pass the bound only by requests in flight). */
+  private async outboxFull(): Promise<boolean> {
+    const max = this.o.outboxMax ?? 0;
+    return max > 0 && (await this.o.reservations.outboxDepth()) >= max;
+  }
+
+  /**
+   * A booking refused because its events could not be published: told to the car with reason
+   * outbox_full, and not written to the outbox (which must not grow); nothing changed, so nothing is lost.
+   */
+  private refuse(ask: Ask, now: number): Decision {
+    this.o.metrics.outboxRefusals.inc();
+    this.o.logger.warn({ carId: ask.carId, outboxMax: this.o.outboxMax }, 'booking refused: the outbox is full (booking events are not reaching the bus)');
+    return { ...decisionFromEvent(failedEvent(ask, now, 'outbox_full', this.o.instanceId))!, message: `booking refused: ${this.o.outboxMax} booking events are waiting to be published (is Kafka reachable?); retry later` };
   }
 
   private async fail(ask: Ask, now: number, reason: string): Promise<Decision> {

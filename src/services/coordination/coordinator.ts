@@ -22,6 +22,9 @@ import type { Coordinator, CoordinatorDeps } from './types.js';
 
 export type { Coordinator, CoordinatorDeps } from './types.js';
 
+/** Booking events the outbox holds at most before new bookings are refused (about an hour of a busy fleet's bookings). */
+export const DEFAULT_OUTBOX_MAX = 100_000;
+
 /** The coordinator's parts, wired to each other (see createCoordinator). */
 interface Parts {
   logger: Logger;
@@ -61,10 +64,10 @@ function wire(deps: CoordinatorDeps): Parts {
   /** Each car's last reported battery: the telemetry reactions keep it, a finished session's energy reads it. */
   const lastBattery = new Map<string, number>();
   const outbox = new Outbox({ reservations, instanceId, logger, metrics, prices, capacityKwh: pack.capacityKwh, lastBattery: (carId) => lastBattery.get(carId), deliver: deps.deliver });
-  const relay = new OutboxRelay({ reservations, bus: deps.bus, topic, owner: instanceId, eventFor: (e) => outbox.eventFor(e), onPublished: (e) => outbox.published(e), logger });
+  const relay = new OutboxRelay({ reservations, bus: deps.bus, topic, owner: instanceId, eventFor: (e) => outbox.eventFor(e), onPublished: (e) => outbox.published(e), onDepth: (n) => metrics.outboxDepth.set(n), logger });
   outbox.attachRelay(() => relay.kick());
   const recovery = new StateRecovery({ reservations, fleet: deps.fleet, stations, history: deps.history, outbox, now, metrics, logger, instanceId });
-  const flow = new BookingFlow({ reservations, fleet: deps.fleet, stations, policy, pack, now, prices, status, outbox, metrics, logger, instanceId });
+  const flow = new BookingFlow({ reservations, fleet: deps.fleet, stations, policy, pack, now, prices, status, outbox, metrics, logger, instanceId, outboxMax: deps.outboxMax ?? DEFAULT_OUTBOX_MAX });
   const stale = new StaleCars({ reservations, now, staleAfterMs: deps.staleAfterMs ?? 10 * 60_000, staleAfterWallMs: deps.staleAfterWallMs ?? 60_000, logger, wall: deps.wallNow });
   const renewal = new HoldRenewal({ reservations, now, policy, logger });
   const reactions = new TelemetryReactions({
@@ -103,6 +106,8 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     decisions$: { subscribe: (fn) => p.outbox.subscribe(fn) },
     async start() {
       if (started) return;
+      // Lost state (no marker) is rebuilt from the log before the stations load on top of it.
+      if (deps.stations.length > 0) await p.recovery.init();
       if (deps.loadStations !== false) await p.outbox.emitTransitions(await deps.reservations.loadStations(deps.stations, now()));
       if (deps.routeViaBus ?? Boolean(deps.deliver)) {
         await deps.bus.ensureTopics([p.topic]);

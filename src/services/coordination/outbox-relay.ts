@@ -4,7 +4,7 @@ import type { EventBus } from '../../ports/event-bus.js';
 import type { OutboxEntry, Reservations } from '../../ports/reservations.js';
 
 export interface OutboxRelayDeps {
-  reservations: Pick<Reservations, 'readOutbox' | 'ackOutbox' | 'leaseOutbox'>;
+  reservations: Pick<Reservations, 'readOutbox' | 'ackOutbox' | 'leaseOutbox' | 'outboxDepth'>;
   bus: Pick<EventBus, 'publish'>;
   topic: string;
   /** This relay's name for the lease (the coordinator's instance id). */
@@ -13,6 +13,8 @@ export interface OutboxRelayDeps {
   eventFor: (entry: OutboxEntry) => Promise<BookingEvent>;
   /** Called with what was published (after the broker acknowledged it). */
   onPublished?: (events: BookingEvent[]) => void;
+  /** Told the outbox depth after each pass (the gauge). */
+  onDepth?: (depth: number) => void;
   logger: Pick<Logger, 'info' | 'warn'>;
   batch?: number;
   leaseMs?: number;
@@ -91,6 +93,7 @@ export class OutboxRelay {
       if (!this.failing) this.o.logger.warn({ err }, 'outbox relay cannot publish; booking events wait in the outbox');
       this.failing = true;
     }
+    if (this.o.onDepth) await reservations.outboxDepth().then(this.o.onDepth, () => undefined);
     return published;
   }
 }

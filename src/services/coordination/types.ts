@@ -48,6 +48,8 @@ export interface CoordinatorDeps {
   history?: (sinceMs: number) => Promise<BookingRow[]>;
   /** How often the reservations are checked for lost state (default 1 s). */
   recoveryCheckMs?: number;
+  /** Most booking events waiting in the outbox before new bookings are refused with reason outbox_full (default 100,000; 0: no bound). */
+  outboxMax?: number;
   arrivalRadiusM?: number;
   /** A charging car farther than this from its station drove away: its session ends. */
   departRadiusM?: number;
