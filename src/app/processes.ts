@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { LoadedConfig } from '../config/load.js';
 import { envName } from '../config/schema.js';
 import { readStationsFile } from '../config/stations-file.js';
@@ -12,8 +13,10 @@ import { DEFAULT_STATIONS_FILE, startStack, type Stack } from './stack.js';
 /** A running process's services plus its metrics endpoint; stop() drains and closes both. */
 export interface RunningProcess {
   stack: Stack;
-  /** The port /metrics actually listens on. */
+  /** The port /metrics actually listens on (0: none, a cluster process: its primary serves them). */
   metricsPort: number;
+  /** The process's metrics. */
+  registry: Registry;
   stop(): Promise<void>;
 }
 
@@ -27,13 +30,17 @@ export function assertIngestionEngines(loaded: LoadedConfig): void {
     ]);
 }
 
-/** One ingestion instance (with its coordinator) and its metrics endpoint. */
-export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger): Promise<RunningProcess> {
+/**
+ * One ingestion instance (with its coordinator) and its metrics endpoint (`metrics: false`: none, for
+ * a process of `--processes N`, whose primary serves the sum: src/app/processes-cluster.ts).
+ */
+export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger, opts: { metrics?: boolean } = {}): Promise<RunningProcess> {
   assertIngestionEngines(loaded);
   const registry = createRegistry();
   // The stack's ingestion carries the coordinator, so every instance books, sweeps and routes decisions.
   const stack = await startStack({ loaded, logger, registry, services: ['ingestion'] });
   const ingestion = stack.ingestion!;
+  if (opts.metrics === false) return { stack, registry, metricsPort: 0, stop: () => stack.stop() };
   const metricsPort = metricsPortFor('ingestion', loaded.config.metricsPort);
   const metrics = await serveMetrics({ registry, port: metricsPort, host: loaded.config.bind, token: loaded.config.metricsToken, ready: () => ingestion.ready(), flag: '--metrics-port' }).catch(async (err) => {
     await stack.stop().catch(() => {});
@@ -42,6 +49,7 @@ export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger
   const addr = metrics.address();
   return {
     stack,
+    registry,
     metricsPort: typeof addr === 'object' && addr ? addr.port : metricsPort,
     stop: async () => {
       await stack.stop();
@@ -72,6 +80,7 @@ export async function startEmbedded(loaded: LoadedConfig, opts: EmbeddedOptions)
   const fleet = opts.sim > 0 ? await startDemoFleet(loaded, stack.ingestion!.port, opts) : undefined;
   return {
     stack,
+    registry,
     metricsPort: config.metricsPort,
     stop: async () => {
       await fleet?.stop();
