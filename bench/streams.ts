@@ -105,14 +105,17 @@ async function main(): Promise<void> {
     const results = await Promise.all(done);
     clearInterval(sampler);
     const sent = results.reduce((n, r) => n + r.summary.sent, 0);
-    // Settle: until the row count stops moving (bounded).
+    say(`load done: ${sent} readings sent; waiting for the row count to settle`);
+    // Settle: until the row count holds still for 3 s, at most 60 s (the namespace's table holds only this run).
     let rows = -1;
-    for (let i = 0; i < 30; i++) {
-      const n = Number((await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE car_id LIKE 'S-%'`)).rows[0].n);
-      if (n === rows && n >= sent) break;
+    for (let still = 0, deadline = Date.now() + 60_000; still < 3 && Date.now() < deadline; ) {
+      const n = Number((await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n);
+      still = n === rows ? still + 1 : 0;
       rows = n;
+      if (n >= sent) break;
       await sleep(1000);
     }
+    say(`${rows} rows persisted`);
     const w0 = t0 + warmupSec * 1000;
     const w1 = w0 + windowSec * 1000;
     const { rows: lat } = await db.query(
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
     up.kill('SIGTERM');
     await Promise.race([new Promise((r) => up.once('exit', r)), sleep(30_000)]);
     if (up.exitCode === null) up.kill('SIGKILL');
-    await dropNamespace(loaded, ns, silentLogger);
+    await Promise.race([dropNamespace(loaded, ns, silentLogger), sleep(30_000).then(() => say(`cleanup of ${ns} did not finish within 30 s`))]);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
 import { isSea } from '../util/assets.js';
+import { grpcBindHost } from './exposure.js';
 import { startIngestionProcess } from './processes.js';
 
 /**
@@ -43,6 +44,8 @@ export function ingestionProcesses(loaded: LoadedConfig, flag: number | undefine
 
 export interface ClusterOptions {
   processes: number;
+  /** Said after the address, as a single process says it (e.g. " (TLS)"). */
+  listenNote?: string;
   logger: Logger;
   say(line: string): void;
   /** Resolves when the cluster should drain and stop (the first SIGINT/SIGTERM). */
@@ -60,6 +63,7 @@ interface Member {
   worker: ClusterWorker;
   ready: boolean;
   port: number;
+  engines?: string;
   stats?: IngestionStats;
 }
 
@@ -76,7 +80,7 @@ export async function runIngestionCluster(loaded: LoadedConfig, opts: ClusterOpt
       member.worker.on('message', (m: unknown) => {
         if (!isWorkerMessage(m)) return;
         if (m.gl === 'ready') {
-          Object.assign(member, { ready: m.ready, port: m.port });
+          Object.assign(member, { ready: m.ready, port: m.port, engines: m.engines });
           resolve(member);
           opts.logger.info({ pid: member.worker.process.pid, port: m.port, engines: m.engines }, 'ingestion process serving');
         } else if (m.gl === 'state') member.ready = m.ready;
@@ -96,9 +100,10 @@ export async function runIngestionCluster(loaded: LoadedConfig, opts: ClusterOpt
     throw err;
   }
   const restarts = watchForCrashes(() => stopping, () => void fork().catch(() => {}), opts);
-  const port = [...members.values()][0]?.port ?? 0;
+  const first = [...members.values()][0];
+  const port = first?.port ?? 0;
   const metrics = await serveClusterMetrics(loaded, members, opts.processes);
-  opts.say(`Ingestion listening on ${loaded.config.grpcHost ?? loaded.config.bind}:${port} (${opts.processes} processes sharing the port; external).`);
+  opts.say(`Ingestion listening on ${grpcBindHost(loaded.config)}:${port}${opts.listenNote ?? ''} (${opts.processes} processes sharing the port; external; ${first?.engines ?? ''}).`);
   opts.say(`Metrics on :${(metrics.address() as { port: number }).port}/metrics (the sum over every process).`);
   opts.say('Ctrl-C drains and stops.');
   await opts.until;
@@ -187,7 +192,7 @@ export async function runIngestionClusterWorker(loaded: LoadedConfig, logger: Lo
   const { stack } = running;
   const ingestion = stack.ingestion!;
   const send = (m: WorkerMessage) => void (process.connected && process.send?.(m));
-  send({ gl: 'ready', port: ingestion.port, ready: ingestion.ready(), engines: `bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}` });
+  send({ gl: 'ready', port: ingestion.port, ready: ingestion.ready(), engines: `bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}` });
   const state = setInterval(() => send({ gl: 'state', ready: ingestion.ready() }), 1_000);
   state.unref();
   await until;

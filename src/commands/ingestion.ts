@@ -45,8 +45,9 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     if (isIngestionClusterWorker()) return runIngestionClusterWorker(this.cfg, logger, this.nextSignal());
     const processes = ingestionProcesses(this.cfg, this.flags.processes);
     warnIfExposed(this.cfg.config, { grpc: true, metrics: true });
+    const tls = config.tlsCert ? (config.tlsCa ? ' (TLS, client certificates required)' : ' (TLS)') : '';
     if (processes > 1) {
-      const { port, stats } = await runIngestionCluster(this.cfg, { processes, logger, say: (m) => this.say(m), until: this.nextSignal() });
+      const { port, stats } = await runIngestionCluster(this.cfg, { processes, listenNote: tls, logger, say: (m) => this.say(m), until: this.nextSignal() });
       this.say(`Stopped: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.published} written (${processes} processes).`);
       return { ...stats, port };
     }
@@ -54,7 +55,7 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
     const { stack } = running;
     const ingestion = stack.ingestion!;
     try {
-      this.say(`Ingestion listening on ${grpcBindHost(config)}:${ingestion.port}${config.tlsCert ? (config.tlsCa ? ' (TLS, client certificates required)' : ' (TLS)') : ''} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
+      this.say(`Ingestion listening on ${grpcBindHost(config)}:${ingestion.port}${tls} (${mode}; bus ${stack.engines.bus!.kind}, fleet state ${stack.engines.fleet!.kind}, reservations ${stack.reservations?.kind ?? 'none'}).`);
       this.say(`Metrics on :${running.metricsPort}/metrics.`);
       if (mode === 'embedded') {
         this.say(`Embedded: events stay in this process and nothing is persisted; \`greenlane up\` runs the whole stack. Dev token: ${devTokenPath(config.dataDir)}`);
