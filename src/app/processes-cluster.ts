@@ -8,7 +8,6 @@ import { metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
 import { isSea } from '../util/assets.js';
 import { grpcBindHost } from './exposure.js';
-import { startIngestionProcess } from './processes.js';
 
 /**
  * `greenlane ingestion --processes N` (external mode): N processes share the gRPC port through
@@ -186,6 +185,8 @@ function sumStats(all: IngestionStats[]): IngestionStats {
  * when it serves, whether it is ready, and what it did once it stopped.
  */
 export async function runIngestionClusterWorker(loaded: LoadedConfig, logger: Logger, until: Promise<unknown>): Promise<IngestionStats & { port: number }> {
+  // Loaded here, not at the top: the primary never runs a stack, so it forks without loading one.
+  const { startIngestionProcess } = await import('./processes.js');
   const running = await startIngestionProcess(loaded, logger, { metrics: false });
   AggregatorRegistry.setRegistries([running.registry]);
   new AggregatorRegistry(); // answers the primary's metrics requests in this process

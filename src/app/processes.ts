@@ -1,13 +1,12 @@
 import type { Registry } from 'prom-client';
 import type { LoadedConfig } from '../config/load.js';
-import { envName } from '../config/schema.js';
 import { readStationsFile } from '../config/stations-file.js';
-import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import { startSimulatedFleet, type SimFleet } from '../sim/fleet.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import { dialHost, grpcBindHost } from './exposure.js';
+import { assertIngestionEngines } from './processes-engines.js';
 import { DEFAULT_STATIONS_FILE, startStack, type Stack } from './stack.js';
 
 /** A running process's services plus its metrics endpoint; stop() drains and closes both. */
@@ -20,15 +19,7 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-/** `greenlane ingestion` in external mode needs Kafka and Redis. */
-export function assertIngestionEngines(loaded: LoadedConfig): void {
-  const { config, mode } = loaded;
-  const missing = mode === 'external' ? (['kafkaBrokers', 'redisUrl'] as const).filter((k) => !config[k] || !config[k]!.length) : [];
-  if (missing.length)
-    throw new ConfigError(`External ingestion needs Kafka and Redis; missing ${missing.map(envName).join(', ')}`, [
-      'Set them (e.g. after `greenlane infra up`), or unset every engine setting to run embedded.',
-    ]);
-}
+export { assertIngestionEngines } from './processes-engines.js';
 
 /**
  * One ingestion instance (with its coordinator) and its metrics endpoint (`metrics: false`: none, for

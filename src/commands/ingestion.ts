@@ -5,7 +5,7 @@ import { untilSignal } from '../cli/shutdown.js';
 import { devTokenPath } from '../config/token.js';
 import { createLogger } from '../observability/logger.js';
 import type { IngestionStats } from '../services/ingestion/ingestion.js';
-import { assertIngestionEngines, startIngestionProcess } from '../app/processes.js';
+import { assertIngestionEngines } from '../app/processes-engines.js';
 import { ingestionProcesses, isIngestionClusterWorker, runIngestionCluster, runIngestionClusterWorker } from '../app/processes-cluster.js';
 import { grpcBindHost, warnIfExposed } from '../app/exposure.js';
 
@@ -51,6 +51,8 @@ export default class Ingestion extends BaseCommand<typeof Ingestion> {
       this.say(`Stopped: ${stats.accepted} accepted, ${stats.rejected} rejected, ${stats.published} written (${processes} processes).`);
       return { ...stats, port };
     }
+    // Loaded only where a stack runs (not in the primary of --processes N, which forks sooner without it).
+    const { startIngestionProcess } = await import('../app/processes.js');
     const running = await startIngestionProcess(this.cfg, logger);
     const { stack } = running;
     const ingestion = stack.ingestion!;

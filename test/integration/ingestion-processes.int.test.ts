@@ -71,14 +71,15 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
       forceKillAfterDelay: 30_000, // the drain of both processes may take longer than execa's 5 s
     });
     proc.all!.on('data', (chunk: Buffer) => void (out += chunk.toString()));
-    const deadline = Date.now() + 90_000;
+    // Three processes start from source (tsx): minutes on a loaded 2-core machine.
+    const deadline = Date.now() + 150_000;
     while (Date.now() < deadline && !/Metrics on :\d+/.test(out) && proc.exitCode === null) await sleep(200);
     grpcAddress = `127.0.0.1:${/listening on [\d.]+:(\d+)/.exec(out)?.[1]}`;
     metricsUrl = `http://127.0.0.1:${/Metrics on :(\d+)/.exec(out)?.[1]}`;
     expect(out).toContain('2 processes sharing the port');
     db = new pg.Client({ connectionString: infra.databaseUrl });
     await db.connect();
-  }, 120_000);
+  }, 200_000);
 
   afterAll(async () => {
     for (const c of clients) c.close();
