@@ -1,39 +1,37 @@
+import type { Registry } from 'prom-client';
 import type { LoadedConfig } from '../config/load.js';
-import { envName } from '../config/schema.js';
 import { readStationsFile } from '../config/stations-file.js';
-import { ConfigError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { createRegistry, metricsPortFor, serveMetrics } from '../observability/metrics.js';
 import { startSimulatedFleet, type SimFleet } from '../sim/fleet.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import { dialHost, grpcBindHost } from './exposure.js';
+import { assertIngestionEngines } from './processes-engines.js';
 import { DEFAULT_STATIONS_FILE, startStack, type Stack } from './stack.js';
 
 /** A running process's services plus its metrics endpoint; stop() drains and closes both. */
 export interface RunningProcess {
   stack: Stack;
-  /** The port /metrics actually listens on. */
+  /** The port /metrics actually listens on (0: none, a cluster process: its primary serves them). */
   metricsPort: number;
+  /** The process's metrics. */
+  registry: Registry;
   stop(): Promise<void>;
 }
 
-/** `greenlane ingestion` in external mode needs Kafka and Redis. */
-export function assertIngestionEngines(loaded: LoadedConfig): void {
-  const { config, mode } = loaded;
-  const missing = mode === 'external' ? (['kafkaBrokers', 'redisUrl'] as const).filter((k) => !config[k] || !config[k]!.length) : [];
-  if (missing.length)
-    throw new ConfigError(`External ingestion needs Kafka and Redis; missing ${missing.map(envName).join(', ')}`, [
-      'Set them (e.g. after `greenlane infra up`), or unset every engine setting to run embedded.',
-    ]);
-}
+export { assertIngestionEngines } from './processes-engines.js';
 
-/** One ingestion instance (with its coordinator) and its metrics endpoint. */
-export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger): Promise<RunningProcess> {
+/**
+ * One ingestion instance (with its coordinator) and its metrics endpoint (`metrics: false`: none, for
+ * a process of `--processes N`, whose primary serves the sum: src/app/processes-cluster.ts).
+ */
+export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger, opts: { metrics?: boolean } = {}): Promise<RunningProcess> {
   assertIngestionEngines(loaded);
   const registry = createRegistry();
   // The stack's ingestion carries the coordinator, so every instance books, sweeps and routes decisions.
   const stack = await startStack({ loaded, logger, registry, services: ['ingestion'] });
   const ingestion = stack.ingestion!;
+  if (opts.metrics === false) return { stack, registry, metricsPort: 0, stop: () => stack.stop() };
   const metricsPort = metricsPortFor('ingestion', loaded.config.metricsPort);
   const metrics = await serveMetrics({ registry, port: metricsPort, host: loaded.config.bind, token: loaded.config.metricsToken, ready: () => ingestion.ready(), flag: '--metrics-port' }).catch(async (err) => {
     await stack.stop().catch(() => {});
@@ -42,6 +40,7 @@ export async function startIngestionProcess(loaded: LoadedConfig, logger: Logger
   const addr = metrics.address();
   return {
     stack,
+    registry,
     metricsPort: typeof addr === 'object' && addr ? addr.port : metricsPort,
     stop: async () => {
       await stack.stop();
@@ -72,6 +71,7 @@ export async function startEmbedded(loaded: LoadedConfig, opts: EmbeddedOptions)
   const fleet = opts.sim > 0 ? await startDemoFleet(loaded, stack.ingestion!.port, opts) : undefined;
   return {
     stack,
+    registry,
     metricsPort: config.metricsPort,
     stop: async () => {
       await fleet?.stop();
