@@ -76,12 +76,13 @@ export class FleetDecisions {
         if (d.status === 'failed') this.stats.asked(carId, this.now());
         return this.ended(carId, car);
       case 'deferred':
-        // As src/sim/driver.ts: a car following a booking ignores a late deferral; a low car waits parked for the window.
+        // As src/sim/driver-plans.ts: a car following a booking ignores a late deferral; a deferred car keeps
+        // working (the coordinator books it at its window, or at once when it reaches the floor).
         if (car.bookingId) return;
         this.stats.deferred++;
-        if (car.sim.battery < this.rules.thresholdPct) {
-          car.phase = 'waiting';
-          car.sim.park();
+        if (car.phase === 'waiting') {
+          car.phase = 'roam';
+          car.sim.resume();
         }
         return;
     }
