@@ -42,11 +42,11 @@ async function timed(scenario: ScenarioName, policy: PolicyName, seed: number, c
   return { wallSec: round(wallSec), kpis: r.kpis };
 }
 
-/** Scale: one day-scenario run of many cars; the shipped stations with each station's ports multiplied. */
+/** Scale: one day-scenario run of many cars on the shipped stations (58 ports), or with each station's ports multiplied. */
 async function scale() {
   const cars = Number(values.cars);
   const hours = Number(values.hours);
-  const portScale = Number(values['port-scale'] ?? Math.max(1, Math.round(cars / 1000)));
+  const portScale = Number(values['port-scale'] ?? 1);
   const stations = shipped.map((s) => ({ ...s, ports: s.ports * portScale }));
   say(`scale: day scenario, ${cars} cars × ${hours} simulated h, ${stations.reduce((n, s) => n + s.ports, 0)} ports (shipped stations × ${portScale}), policy ${values.policy}`);
   const { wallSec, kpis } = await timed('day', values.policy as PolicyName, 1, cars, stations, hours);

@@ -88,10 +88,10 @@ export interface DeferralParams {
   /** Look no further ahead than this. */
   maxDeferHours: number;
   /**
-   * Expected drain while waiting for the window, percent per hour. A deferred car waits parked
-   * (src/sim/driver.ts), drawing only its auxiliary load (0.3 kW of a 75 kWh pack, about 0.4 %/h in
-   * src/domain/battery.ts); the default keeps a margin over that. A car that drains faster anyway is
-   * booked as soon as it reaches the floor (deferralFloorPct), so the estimate never strands it.
+   * Expected drain while waiting for the window, percent per hour: a parked car's auxiliary load (0.3 kW
+   * of a 75 kWh pack, about 0.4 %/h in src/domain/battery.ts) with a margin. A deferred car keeps working
+   * (src/sim/driver-plans.ts) and drains faster; it is booked as soon as it reaches the floor
+   * (deferralFloorPct), so the estimate never strands it — it only decides which windows are offered.
    */
   drainPctPerHour: number;
   /** Battery that must remain (above critical) when the window opens, percent points. */

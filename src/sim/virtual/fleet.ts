@@ -10,8 +10,8 @@ import type { FleetStats } from './fleet-stats.js';
  * The virtual fleet's cars and how they obey decisions, as src/sim/driver.ts does for the live
  * simulator: confirmed → drive to the station and park in its bay; queued → wait parked; charging →
  * charge at min(port, car) kW until the target (an exact event); completed → back to work (day)
- * or parked for good (herd); expired, cancelled, failed → a low car waits where it is; deferred → a
- * low car waits parked for the cheaper window (the coordinator asks again then).
+ * or parked for good (herd); expired, cancelled, failed → a low car waits where it is; deferred → the
+ * car keeps working until the coordinator books it, at the cheaper window or at the deferral floor.
  */
 export type Phase = 'roam' | 'idle' | 'waiting' | 'to_station' | 'at_station' | 'queued' | 'charging' | 'done' | 'stranded';
 
