@@ -1,5 +1,6 @@
 import { createLocalPriceSource } from '../adapters/grid/http-price-source.js';
 import { createMemoryReservations } from '../adapters/memory/memory-reservations.js';
+import type { PolicyOverrides } from '../domain/booking-policy.js';
 import type { Station } from '../domain/charging.js';
 import { rawPriceAt } from '../domain/pricing.js';
 import { readStationsFile } from '../config/stations-file.js';
@@ -33,6 +34,8 @@ export interface VirtualSimOptions {
   /** Run the reservations on this Redis (a fresh namespace, removed afterwards). */
   redisUrl?: string;
   logger?: Logger;
+  /** Policy overrides for the coordinator (defaults: src/domain/booking-policy.ts defaultPolicy), e.g. to chart a tradeoff. */
+  policyParams?: PolicyOverrides;
 }
 
 export type VirtualSimResult = { compare: false; kpis: VirtualKpis } | { compare: true; greenlane: VirtualKpis; greedy: VirtualKpis };
@@ -53,7 +56,7 @@ export async function runVirtualSim(o: VirtualSimOptions): Promise<VirtualSimRes
 let runs = 0;
 
 /** The production coordinator on the virtual clock: no sweep timer (the engine sweeps each step), no wall clock. */
-export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSimOptions, 'redisUrl' | 'logger'> = {}): Promise<ChargingStrategy> {
+export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSimOptions, 'redisUrl' | 'logger' | 'policyParams'> = {}): Promise<ChargingStrategy> {
   const logger = o.logger ?? silentLogger;
   const namespace = o.redisUrl ? `vsim-${process.pid}-${++runs}` : undefined;
   const instanceId = 'virtual';
@@ -72,6 +75,7 @@ export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSim
     routeViaBus: false,
     instanceId,
     logger,
+    policy: o.policyParams,
   });
   return {
     policy: 'greenlane',

@@ -3,6 +3,7 @@ import { runHerd, simStations, startFleetSim } from '../app/sim-runs.js';
 import { BaseCommand } from '../cli/base-command.js';
 import { clientFlags } from '../cli/flags.js';
 import { isTTY } from '../cli/output.js';
+import { loadConfig } from '../config/load.js';
 import { untilSignal } from '../cli/shutdown.js';
 import { DEFAULT_TIMESTAMP_WINDOW } from '../domain/telemetry.js';
 import { ConfigError, UsageError } from '../errors.js';
@@ -136,7 +137,8 @@ export default class Sim extends BaseCommand<typeof Sim> {
     const result = await runVirtualSim({
       scenario: f.scenario, policy: f.policy, compare: f.compare, seed: f.seed, redisUrl: f['redis-url'],
       cars: given('--cars') ? f.cars : undefined, hours: given('--limit-hours') ? f['limit-hours'] : undefined,
-      stationsFile: f.stations ?? this.cfg.config.stationsFile,
+      // Not this.cfg: it reads flags named like config keys, and this --clock (wall|virtual) is not the coordinator's GREENLANE_CLOCK.
+      stationsFile: f.stations ?? loadConfig({ configPath: f.config }).config.stationsFile,
     });
     this.say(result.compare ? compareTable(result.greenlane, result.greedy) : kpiTable(result.kpis));
     return result;

@@ -58,6 +58,27 @@ export interface PolicyParams extends DriveModel {
   minutesPerDollar: number;
   carMaxKw: number;
   deferral: DeferralParams;
+  topUp: TopUpParams;
+}
+
+/**
+ * Cheap-hour top-ups: a car that is not low yet charges while the grid is near its cheapest, so the
+ * energy it will need later in the day (the evening peak included) is bought at night instead of
+ * the car running low in the afternoon and being parked for the next trough (section 5 of docs/POLICY.md).
+ */
+export interface TopUpParams {
+  enabled: boolean;
+  /** Cars below this battery percent (and at or above the request threshold) may top up. */
+  belowPct: number;
+  /** The price now is cheap when it is at most this above the lowest price of the next `lookaheadHours`, $/kWh. */
+  spreadPerKwh: number;
+  lookaheadHours: number;
+  /**
+   * Before a price rise: when the price within the next `riseHours` climbs at least the deferral's
+   * minSavingsPerKwh above now, cars below `riseBelowPct` (the ones that would run low in it) top up now.
+   */
+  riseHours: number;
+  riseBelowPct: number;
 }
 
 export interface DeferralParams {
@@ -67,10 +88,10 @@ export interface DeferralParams {
   /** Look no further ahead than this. */
   maxDeferHours: number;
   /**
-   * Expected drain while waiting for the window, percent per hour. A deferred car waits parked
-   * (src/sim/driver.ts), drawing only its auxiliary load (0.3 kW of a 75 kWh pack, about 0.4 %/h in
-   * src/domain/battery.ts); the default keeps a margin over that. A car that drains faster anyway is
-   * booked as soon as it reaches the floor (deferralFloorPct), so the estimate never strands it.
+   * Expected drain while waiting for the window, percent per hour: a parked car's auxiliary load (0.3 kW
+   * of a 75 kWh pack, about 0.4 %/h in src/domain/battery.ts) with a margin. A deferred car keeps working
+   * (src/sim/driver-plans.ts) and drains faster; it is booked as soon as it reaches the floor
+   * (deferralFloorPct), so the estimate never strands it — it only decides which windows are offered.
    */
   drainPctPerHour: number;
   /** Battery that must remain (above critical) when the window opens, percent points. */
@@ -93,11 +114,50 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   driveMargin: 1.5,
   minutesPerDollar: 2,
   carMaxKw: 150,
-  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 8, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
+  deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 4, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
+  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50 },
 });
 
-export function resolvePolicy(partial: Partial<Omit<PolicyParams, 'deferral'>> & { deferral?: Partial<DeferralParams> } = {}): PolicyParams {
-  return { ...defaultPolicy, ...partial, deferral: { ...defaultPolicy.deferral, ...partial.deferral } };
+export type PolicyOverrides = Partial<Omit<PolicyParams, 'deferral' | 'topUp'>> & { deferral?: Partial<DeferralParams>; topUp?: Partial<TopUpParams> };
+
+export function resolvePolicy(partial: PolicyOverrides = {}): PolicyParams {
+  return { ...defaultPolicy, ...partial, deferral: { ...defaultPolicy.deferral, ...partial.deferral }, topUp: { ...defaultPolicy.topUp, ...partial.topUp } };
+}
+
+/** How far ahead the coordinator must see the price forecast: the deferral horizon and the top-up lookahead. */
+export function forecastHoursFor(p: Pick<PolicyParams, 'deferral' | 'topUp'> = defaultPolicy): number {
+  return Math.max(p.deferral.maxDeferHours, p.topUp.enabled ? p.topUp.lookaheadHours : 0);
+}
+
+/**
+ * Below which battery a car not yet low tops up now (0: none does). In a cheap hour — the price within
+ * the spread of the lowest of the next lookahead hours — every car below belowPct; before a price rise,
+ * the cars below riseBelowPct. A forecast that ends early, or none, opens no top-up.
+ */
+export function topUpBelowPct(opts: { nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: Pick<PolicyParams, 'topUp' | 'deferral'> }): number {
+  const p = opts.params ?? defaultPolicy;
+  const t = p.topUp;
+  if (!t.enabled) return 0;
+  const until = opts.nowMs + t.lookaheadHours * 3_600_000;
+  const riseUntil = opts.nowMs + t.riseHours * 3_600_000;
+  let lowest = Infinity;
+  let highestSoon = -Infinity;
+  let last = -Infinity;
+  for (const point of opts.forecast) {
+    if (point.timestamp > until) continue;
+    lowest = Math.min(lowest, point.price_per_kwh);
+    if (point.timestamp <= riseUntil) highestSoon = Math.max(highestSoon, point.price_per_kwh);
+    last = Math.max(last, point.timestamp);
+  }
+  if (last < until - 3_600_000) return 0;
+  if (opts.currentPrice <= lowest + t.spreadPerKwh) return t.belowPct;
+  if (highestSoon >= opts.currentPrice + p.deferral.minSavingsPerKwh) return t.riseBelowPct;
+  return 0;
+}
+
+/** A car that may top up now: not low enough to ask anyway, below the level the hour tops up to (topUpBelowPct). */
+export function wantsTopUp(battery: number, belowPct: number, p: Pick<PolicyParams, 'requestThresholdPct'> = defaultPolicy): boolean {
+  return battery >= p.requestThresholdPct && battery < belowPct;
 }
 
 /** Range left, km: battery% × capacity / consumption, minus the reserve margin. */

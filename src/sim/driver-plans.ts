@@ -11,8 +11,8 @@ import type { Station } from '../ports/fleet-state.js';
  * confirmed → drive to the booked station along the grid and park in its bay; charging → stay
  * plugged in and charge at min(port, car) kW in simulated time up to the target; completed → roam
  * again; queued → wait parked (a low car that roams while it waits strands); expired, cancelled
- * or failed → a low car waits where it is, and its next telemetry asks again; deferred → a low car
- * waits parked for the cheaper window (its telemetry asks again then).
+ * or failed → a low car waits where it is, and its next telemetry asks again; deferred → the car
+ * keeps working until the coordinator books it (at the cheaper window, or at the deferral floor).
  */
 export interface SimDriverOptions {
   stations: Station[];
@@ -114,12 +114,12 @@ export class CarPlans {
         this.counts.failed++;
         return this.lostBooking(car);
       case 'BOOKING_DEFERRED':
-        // Told to wait for a cheaper window (expires_at): a low car waits parked, so it keeps the range the
-        // policy counted on; the coordinator asks again at the window, or earlier at the floor. A car that
-        // follows a booking ignores a late deferral.
+        // Told to charge at a cheaper window (expires_at): the car keeps working meanwhile; the coordinator
+        // books it at the window, or at once when it reaches the deferral floor, so it cannot strand. A car
+        // that follows a booking ignores a late deferral.
         if (plan) return;
         this.counts.deferred++;
-        if (car.battery < this.threshold) car.park();
+        car.resume();
         return;
     }
   }

@@ -196,13 +196,8 @@ function reads(book: ReservationBook): Reads {
   return {
     async stationStatus() {
       // Each queued car counts once, at the station it is queued for (its best candidate), not at every
-      // candidate; one pass over the queue, so thousands of queued cars stay cheap.
-      const queueLength = new Map<string, number>();
-      for (const q of book.queue) {
-        const id = book.bookings.get(q.bookingId)!.candidates[0]?.stationId;
-        if (id !== undefined) queueLength.set(id, (queueLength.get(id) ?? 0) + 1);
-      }
-      return [...book.stations].map(([id, s]): StationStatus => ({ id, ports: s.ports, holds: s.holds, charging: s.charging, queueLength: queueLength.get(id) ?? 0 }));
+      // candidate; the book keeps the counts as cars queue and leave, so thousands of queued cars cost nothing here.
+      return [...book.stations].map(([id, s]): StationStatus => ({ id, ports: s.ports, holds: s.holds, charging: s.charging, queueLength: book.queuedAt.get(id) ?? 0 }));
     },
     async booking(bookingId) {
       const b = book.bookings.get(bookingId);

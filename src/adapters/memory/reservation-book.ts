@@ -1,3 +1,4 @@
+import type { Candidate } from '../../domain/booking-policy.js';
 import {
   stationQueueScore,
   urgencyRank,
@@ -23,7 +24,15 @@ interface Queued {
 }
 
 const byUrgency = (a: Queued, b: Queued): number => a.rank - b.rank || a.seq - b.seq;
-export const copy = (b: Booking): Booking => ({ ...b, candidates: b.candidates.map((c) => ({ ...c })) });
+/** A booking handed out: a copy; its candidates are frozen when booked (never changed after), so they are shared, not cloned. */
+export const copy = (b: Booking): Booking => ({ ...b, candidates: Object.isFrozen(b.candidates) ? b.candidates : b.candidates.map((c) => ({ ...c })) });
+
+/** The candidate for a station, without a closure per call (promotions scan thousands of queued cars). */
+function candidateAt(b: Booking, stationId: string): Candidate | undefined {
+  const list = b.candidates;
+  for (let i = 0; i < list.length; i++) if (list[i].stationId === stationId) return list[i];
+  return undefined;
+}
 
 /**
  * The state of in-process reservations and the operations the public methods share. Every method
@@ -34,7 +43,10 @@ export class ReservationBook {
   readonly bookings = new Map<string, Booking>();
   readonly activeByCar = new Map<string, string>();
   readonly holdsByExpiry = new Set<string>();
+  /** Queued cars in urgency order (byUrgency); change it only through enqueue and dequeue, which keep queuedAt. */
   queue: Queued[] = [];
+  /** Queued cars per station they are queued for (their best candidate): stationStatus without a pass over the queue. */
+  readonly queuedAt = new Map<string, number>();
   /** Transitions and events to publish, in order; appended in the same synchronous step as the change. */
   outbox: OutboxEntry[] = [];
   lease: { owner: string; until: number } | null = null;
@@ -70,8 +82,33 @@ export class ReservationBook {
   }
 
   enqueueRestored(b: Booking): void {
-    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(b.critical, b.battery), seq: ++this.seq });
-    this.queue.sort(byUrgency);
+    this.enqueue({ bookingId: b.bookingId, rank: urgencyRank(b.critical, b.battery), seq: ++this.seq });
+  }
+
+  /** Inserts in urgency order (binary search: thousands of queued cars must not be re-sorted per request). */
+  enqueue(q: Queued): void {
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byUrgency(this.queue[mid], q) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, q);
+    this.countQueued(q.bookingId, 1);
+  }
+
+  dequeue(bookingId: string): Queued | undefined {
+    const i = this.queue.findIndex((q) => q.bookingId === bookingId);
+    if (i < 0) return undefined;
+    const [q] = this.queue.splice(i, 1);
+    this.countQueued(bookingId, -1);
+    return q;
+  }
+
+  private countQueued(bookingId: string, delta: number): void {
+    const id = this.bookings.get(bookingId)?.candidates[0]?.stationId;
+    if (id !== undefined) this.queuedAt.set(id, (this.queuedAt.get(id) ?? 0) + delta);
   }
 
   isFree(slot: StationSlot): boolean {
@@ -99,7 +136,7 @@ export class ReservationBook {
     const slot = freed ? this.stations.get(freed) : undefined;
     if (slot && b.status === 'held') slot.holds--;
     if (slot && b.status === 'charging') slot.charging--;
-    if (b.status === 'queued') this.queue = this.queue.filter((q) => q.bookingId !== b.bookingId);
+    if (b.status === 'queued') this.dequeue(b.bookingId);
     this.holdsByExpiry.delete(b.bookingId);
     this.activeByCar.delete(b.carId);
     Object.assign(b, { status, expiresAt: null, endedAt: now, updatedAt: now, endReason: reason });
@@ -112,7 +149,7 @@ export class ReservationBook {
     let bestScore = Infinity;
     for (const q of this.queue) {
       const b = this.bookings.get(q.bookingId)!;
-      const cand = b.candidates.find((c) => c.stationId === stationId);
+      const cand = candidateAt(b, stationId);
       if (!cand) continue;
       const score = stationQueueScore({ queuedAtMs: b.queuedAt ?? b.createdAt, driveMs: cand.driveMs, critical: b.critical, battery: b.battery, seq: q.seq });
       if (score < bestScore) [best, bestScore] = [q, score];
@@ -126,9 +163,9 @@ export class ReservationBook {
     while (slot && this.isFree(slot)) {
       const next = this.nextFor(stationId);
       if (!next) break;
-      this.queue = this.queue.filter((q) => q !== next);
+      this.dequeue(next.bookingId);
       const b = this.bookings.get(next.bookingId)!;
-      const cand = b.candidates.find((c) => c.stationId === stationId)!;
+      const cand = candidateAt(b, stationId)!;
       this.hold(b, stationId, cand.holdMs ?? b.holdMs, now);
       out.push({ type: 'confirmed', at: now, booking: copy(b), promoted: true });
     }
@@ -145,9 +182,9 @@ export class ReservationBook {
     if (b.status === 'held') return { status: 'confirmed', stationId: b.stationId!, expiresAt: b.expiresAt!, booking: copy(b), replayed: true, transitions: [] };
     if (b.status !== 'queued') return { status: 'duplicate', existing: copy(b), transitions: [] };
     // A retry while queued refreshes the car's urgency (its battery keeps draining), keeping its place in time.
-    const entry = this.queue.find((q) => q.bookingId === b.bookingId)!;
+    const entry = this.dequeue(b.bookingId)!;
     entry.rank = urgencyRank(req.critical, req.battery);
-    this.queue.sort(byUrgency);
+    this.enqueue(entry);
     Object.assign(b, { battery: req.battery, critical: req.critical });
     return { status: 'queued', position: this.positionOf(b.bookingId), booking: copy(b), replayed: true, transitions: [] };
   }
@@ -158,7 +195,7 @@ export class ReservationBook {
     if (existing) return this.replay(existing, req);
     const activeId = this.activeByCar.get(req.carId);
     if (activeId) return { status: 'duplicate', existing: copy(this.bookings.get(activeId)!), transitions: [] };
-    const candidates = req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => ({ ...c }));
+    const candidates = Object.freeze(req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => Object.freeze({ ...c }))) as Candidate[];
     if (candidates.length === 0) return { status: 'failed', reason: 'no_known_station', transitions: [] };
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
@@ -174,8 +211,7 @@ export class ReservationBook {
       return { status: 'confirmed', stationId: free.stationId, expiresAt: b.expiresAt!, booking: copy(b), replayed: false, transitions: [t] };
     }
     b.queuedAt = now;
-    this.queue.push({ bookingId: b.bookingId, rank: urgencyRank(req.critical, req.battery), seq: ++this.seq });
-    this.queue.sort(byUrgency);
+    this.enqueue({ bookingId: b.bookingId, rank: urgencyRank(req.critical, req.battery), seq: ++this.seq });
     const position = this.positionOf(b.bookingId);
     return { status: 'queued', position, booking: copy(b), replayed: false, transitions: [{ type: 'queued', at: now, booking: copy(b), position }] };
   }
@@ -191,5 +227,5 @@ export class ReservationBook {
 /**
  * In-process reservations with the same semantics as the Redis Lua scripts. Every method runs to
  * completion synchronously before its promise resolves, so each call is atomic, as a script is.
- * The queue is small (cars waiting for a port), so a sorted array is enough.
+ * The queue is a sorted array kept in order by binary insertion, with a count per station.
  */

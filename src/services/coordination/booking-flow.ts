@@ -1,4 +1,4 @@
-import { candidatesFor, isCritical, planDeferral, scoreStations, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
+import { candidatesFor, isCritical, planDeferral, scoreStations, topUpBelowPct, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
 import type { BookingRequest, Decision } from '../../domain/booking-request.js';
 import type { Station } from '../../domain/charging.js';
 import type { Logger } from '../../observability/logger.js';
@@ -93,6 +93,28 @@ export class BookingFlow {
     if (await this.outboxFull()) return this.refuse(ask, now);
     const candidates = await this.candidates(ask, now);
     if (candidates.length === 0) return this.fail(ask, now, ask.stationId ? 'unknown_station' : 'no_reachable_station');
+    return this.reserve(ask, candidates, critical, now);
+  }
+
+  /** Below which battery cars that are not low top up now (topUpBelowPct; 0: none). */
+  async topUpOpen(): Promise<number> {
+    const { prices, policy } = this.o;
+    if (!policy.topUp.enabled || !prices.available) return 0;
+    return topUpBelowPct({ nowMs: this.o.now(), currentPrice: await prices.current(), forecast: await prices.forecast(), params: policy });
+  }
+
+  /**
+   * A cheap-hour top-up for a car that is not low: only at a reachable station with a free port now,
+   * never queued (a car that can still work should not park in a line); null when no port is free.
+   */
+  async topUp(ask: Ask): Promise<Decision | null> {
+    const now = this.o.now();
+    const free = await this.candidates(ask, now, true);
+    if (free.length === 0) return null;
+    return this.reserve(ask, free, false, now);
+  }
+
+  private async reserve(ask: Ask, candidates: Candidate[], critical: boolean, now: number): Promise<Decision> {
     const holdMs = candidates[0].holdMs ?? this.o.policy.maxHoldMs;
     const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical });
     await this.o.outbox.emitTransitions(result.transitions);
@@ -113,7 +135,7 @@ export class BookingFlow {
     return d;
   }
 
-  private async candidates(ask: Ask, now: number): Promise<Candidate[]> {
+  private async candidates(ask: Ask, now: number, freeOnly = false): Promise<Candidate[]> {
     const { policy } = this.o;
     const arrivalHold = arrivalHoldMs(ask.expectedArrival, now, policy);
     if (ask.stationId) {
@@ -123,7 +145,7 @@ export class BookingFlow {
     const price = await this.o.prices.current();
     const car = { lat: ask.lat, lon: ask.lon, battery: ask.battery };
     const scored = scoreStations({ car, stations: this.o.stations, status: await this.o.status.get(), pack: this.o.pack, price: () => price, params: policy });
-    return candidatesFor(scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
+    return candidatesFor(freeOnly ? scored.filter((s) => s.free) : scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
   }
 
   /** The outbox holds outboxMax entries or more (checked before each reservation, so it can pass the bound only by requests in flight). */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { resolvePolicy, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
+import { forecastHoursFor, resolvePolicy, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
 import { DEFAULT_PACK } from '../../domain/battery.js';
 import { TOPIC_EVENTS, topicName } from '../../domain/events.js';
 import { silentLogger, type Logger } from '../../observability/logger.js';
@@ -59,7 +59,7 @@ function wire(deps: CoordinatorDeps): Parts {
   const topic = topicName(deps.namespace ?? '', TOPIC_EVENTS);
   const metrics = coordinatorMetrics(deps.registry);
   const { reservations, stations } = deps;
-  const prices = new PriceCache({ source: deps.prices, now, logger, forecastHours: policy.deferral.maxDeferHours });
+  const prices = new PriceCache({ source: deps.prices, now, logger, forecastHours: forecastHoursFor(policy) });
   const status = new StationStatusCache(reservations, now);
   /** Each car's last reported battery: the telemetry reactions keep it, a finished session's energy reads it. */
   const lastBattery = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { deferralFloorPct, isCritical, wantsCharge, type PolicyParams } from '../../domain/booking-policy.js';
+import { deferralFloorPct, isCritical, wantsCharge, wantsTopUp, type PolicyParams } from '../../domain/booking-policy.js';
 import type { Station } from '../../domain/charging.js';
 import type { TelemetryEvent } from '../../domain/events.js';
 import { haversineKm } from '../../domain/geo.js';
@@ -24,7 +24,7 @@ export interface TelemetryReactionsDeps {
   arrivalKm: number;
   /** A charging car farther than this from its station drove away: its session ends. */
   departKm: number;
-  flow: Pick<BookingFlow, 'book' | 'deferredUntil'>;
+  flow: Pick<BookingFlow, 'book' | 'deferredUntil' | 'topUp' | 'topUpOpen'>;
   outbox: Pick<Outbox, 'emit' | 'emitTransitions'>;
   renewal: Pick<HoldRenewal, 'renew' | 'forget'>;
   stale: Pick<StaleCars, 'touch'>;
@@ -65,54 +65,63 @@ export class TelemetryReactions {
     const latest = latestPerCar(events);
     if (latest.size === 0) return;
     const active = await this.o.reservations.activeBookings([...latest.keys()]);
+    const topUp = await this.o.flow.topUpOpen();
     await this.o.stale.touch([...active.keys()]).catch((err) => this.o.logger.warn({ err }, 'touch failed'));
     // Most cars need nothing (no booking, charged enough, not deferred): settled here without a
     // promise per car; only the cars whose state matters take the asynchronous path.
     const pending: Promise<void>[] = [];
     for (const e of latest.values()) {
       const booking = active.get(e.car_id);
-      if (!booking && this.settleQuietCar(e)) continue;
-      pending.push(this.handleCar(e, booking).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed')));
+      if (!booking && this.settleQuietCar(e, topUp)) continue;
+      pending.push(this.handleCar(e, booking, topUp).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed')));
     }
     await Promise.all(pending);
   }
 
   /**
    * handleCar for a car without a booking, done synchronously when it can decide nothing: not
-   * critical, above the request threshold and not deferred (so askForCharge would return at once).
-   * Same effects as handleCar in that case; false leaves the car to handleCar.
+   * critical, above the request threshold, not deferred and not due a top-up (so askForCharge would
+   * return at once). Same effects as handleCar in that case; false leaves the car to handleCar.
    */
-  private settleQuietCar(e: TelemetryEvent): boolean {
+  private settleQuietCar(e: TelemetryEvent, topUp: number): boolean {
     const { policy } = this.o;
     if (isCritical(e.battery, policy) || wantsCharge(e.battery, policy) || this.o.flow.deferredUntil(e.car_id) !== undefined) return false;
+    if (wantsTopUp(e.battery, topUp, policy) && !this.failedRecently(e.car_id)) return false;
     this.o.lastBattery.set(e.car_id, e.battery);
     this.criticalSent.delete(e.car_id);
     this.o.renewal.forget(e.car_id);
     return true;
   }
 
-  async handleCar(e: TelemetryEvent, booking: Booking | undefined): Promise<void> {
+  async handleCar(e: TelemetryEvent, booking: Booking | undefined, topUp = 0): Promise<void> {
     this.o.lastBattery.set(e.car_id, e.battery);
     await this.criticalCheck(e);
     if (booking?.status !== 'held') this.o.renewal.forget(e.car_id);
     if (booking) await this.followBooking(e, booking);
-    else await this.askForCharge(e);
+    else await this.askForCharge(e, topUp);
+  }
+
+  private failedRecently(carId: string): boolean {
+    return (this.failedAt.get(carId) ?? -Infinity) + FAILED_RETRY_MS > this.o.now();
   }
 
   /**
    * A car without a booking asks below the threshold, unless it failed a moment ago or waits for a
    * cheaper window. A deferred car asks again at its window even above the threshold (its energy was
    * moved there, not dropped), or before it once its battery is down to the floor (critical included).
+   * In a cheap hour a car that is not low yet tops up where a port is free (BookingFlow.topUp).
    */
-  private async askForCharge(e: TelemetryEvent): Promise<void> {
+  private async askForCharge(e: TelemetryEvent, topUp: number): Promise<void> {
     const { policy, now } = this.o;
     const until = this.o.flow.deferredUntil(e.car_id);
     const windowOpen = until !== undefined && until <= now() && e.battery < policy.targetPct;
-    if (!wantsCharge(e.battery, policy) && !windowOpen) return;
+    const due = wantsCharge(e.battery, policy) || windowOpen;
+    if (!due && !wantsTopUp(e.battery, topUp, policy)) return;
     if (until !== undefined && until > now() && e.battery > deferralFloorPct(policy)) return;
-    if ((this.failedAt.get(e.car_id) ?? -Infinity) + FAILED_RETRY_MS > now()) return;
-    const d = await this.o.flow.book({ carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` });
-    if (d.status === 'failed') this.failedAt.set(e.car_id, now());
+    if (this.failedRecently(e.car_id)) return;
+    const ask = { carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` };
+    const d = due ? await this.o.flow.book(ask) : await this.o.flow.topUp({ ...ask, noDefer: true });
+    if (!d || d.status === 'failed') this.failedAt.set(e.car_id, now());
     else this.failedAt.delete(e.car_id);
   }
 

@@ -51,6 +51,7 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
   let atFrom = fleet.map((c) => ({ km: c.sim.odometerKm, battery: c.sim.battery }));
   const stepMs = spec.stepSec * 1000;
   let t = spec.startMs;
+  let step = 0;
   let endedBy: 'all_charged' | 'time_limit' = 'time_limit';
   while (t < endMs) {
     const next = Math.min(endMs, t + stepMs);
@@ -62,7 +63,7 @@ export async function runVirtual(input: VirtualRunInput): Promise<VirtualRun> {
       await strategy.telemetry([telemetryOf(car, due.at)]);
     }
     clock.advanceTo(next);
-    const batch = advanceFleet(fleet, spec, rules, stats, decisions, t, (next - t) / 1000);
+    const batch = advanceFleet(fleet, spec, rules, stats, decisions, t, (next - t) / 1000, step++);
     await strategy.telemetry(batch);
     await strategy.tick();
     sample(fleet, stats, next);
@@ -103,12 +104,20 @@ function buildCars(spec: ScenarioSpec, seed: number): Map<string, VCar> {
   return new Map(sims.map((sim) => [sim.carId, { sim, duty: duty(), phase: 'roam', bookingId: '', kw: 0, chargeStartMs: 0, chargeStartPct: 0 }]));
 }
 
+/**
+ * A car that is neither low nor booked still reports every this many steps (5 min at 30 s steps),
+ * staggered across the fleet, as a live car streams all the time: a coordinator may top it up in a
+ * cheap hour (src/domain/booking-policy.ts wantsTopUp). Cars at or above the charge target stay quiet.
+ */
+const QUIET_REPORT_EVERY_STEPS = 10;
+
 /** Moves every car by one step from `atMs`; returns the telemetry the strategy needs. */
-function advanceFleet(fleet: VCar[], spec: ScenarioSpec, rules: FleetRules, stats: FleetStats, decisions: FleetDecisions, atMs: number, dtSec: number): TelemetryEvent[] {
+function advanceFleet(fleet: VCar[], spec: ScenarioSpec, rules: FleetRules, stats: FleetStats, decisions: FleetDecisions, atMs: number, dtSec: number, step: number): TelemetryEvent[] {
   const nowMs = atMs + dtSec * 1000;
   const demand = spec.demand?.(((atMs / HOUR_MS) % 24 + 24) % 24);
   const out: TelemetryEvent[] = [];
-  for (const car of fleet) {
+  for (let i = 0; i < fleet.length; i++) {
+    const car = fleet[i];
     if (car.phase === 'done' || car.phase === 'stranded') continue;
     if (car.phase === 'charging') {
       const gained = ((car.kw * (nowMs - car.chargeStartMs)) / HOUR_MS / car.sim.pack.capacityKwh) * 100;
@@ -124,7 +133,7 @@ function advanceFleet(fleet: VCar[], spec: ScenarioSpec, rules: FleetRules, stat
         continue;
       }
     }
-    if (reports(car, rules.thresholdPct)) out.push(telemetryOf(car, nowMs));
+    if (reports(car, rules.thresholdPct) || ((step + i) % QUIET_REPORT_EVERY_STEPS === 0 && car.sim.battery < rules.targetPct)) out.push(telemetryOf(car, nowMs));
   }
   return out;
 }

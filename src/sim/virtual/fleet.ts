@@ -10,8 +10,8 @@ import type { FleetStats } from './fleet-stats.js';
  * The virtual fleet's cars and how they obey decisions, as src/sim/driver.ts does for the live
  * simulator: confirmed → drive to the station and park in its bay; queued → wait parked; charging →
  * charge at min(port, car) kW until the target (an exact event); completed → back to work (day)
- * or parked for good (herd); expired, cancelled, failed → a low car waits where it is; deferred → a
- * low car waits parked for the cheaper window (the coordinator asks again then).
+ * or parked for good (herd); expired, cancelled, failed → a low car waits where it is; deferred → the
+ * car keeps working until the coordinator books it, at the cheaper window or at the deferral floor.
  */
 export type Phase = 'roam' | 'idle' | 'waiting' | 'to_station' | 'at_station' | 'queued' | 'charging' | 'done' | 'stranded';
 
@@ -76,12 +76,13 @@ export class FleetDecisions {
         if (d.status === 'failed') this.stats.asked(carId, this.now());
         return this.ended(carId, car);
       case 'deferred':
-        // As src/sim/driver.ts: a car following a booking ignores a late deferral; a low car waits parked for the window.
+        // As src/sim/driver-plans.ts: a car following a booking ignores a late deferral; a deferred car keeps
+        // working (the coordinator books it at its window, or at once when it reaches the floor).
         if (car.bookingId) return;
         this.stats.deferred++;
-        if (car.sim.battery < this.rules.thresholdPct) {
-          car.phase = 'waiting';
-          car.sim.park();
+        if (car.phase === 'waiting') {
+          car.phase = 'roam';
+          car.sim.resume();
         }
         return;
     }

@@ -1,5 +1,6 @@
 import { table } from '../../cli/output.js';
 import type { VirtualKpis } from './kpis.js';
+import { targetsFor, targetsLine } from './targets.js';
 
 /** The KPIs of src/sim/virtual/kpis.ts as tables: one run, or greenlane and greedy side by side with their ratio. */
 type Row = [label: string, value: (k: VirtualKpis) => number | string | null];
@@ -54,5 +55,5 @@ export function compareTable(g: VirtualKpis, n: VirtualKpis): string {
     return [r.label, r.show(r.get(g)), r.show(r.get(n)), q === null ? '' : q.toFixed(3)];
   });
   const stations = Object.keys(g.stationUtilisation).map((id) => [`  ${id}`, pct(g.stationUtilisation[id]), pct(n.stationUtilisation[id] ?? 0), '']);
-  return `${head}\n${table(['KPI', 'greenlane', 'greedy', 'ratio'], [...rows, ['per-station utilisation', '', '', ''], ...stations])}`;
+  return `${head}\n${table(['KPI', 'greenlane', 'greedy', 'ratio'], [...rows, ['per-station utilisation', '', '', ''], ...stations])}\n${targetsLine(targetsFor(g, n))}`;
 }

@@ -14,7 +14,11 @@ import {
   resolvePolicy,
   scoreStations,
   wantsCharge,
+  forecastHoursFor,
+  topUpBelowPct,
+  wantsTopUp,
 } from '../../../src/domain/booking-policy.js';
+import { forecast, rawPriceAt } from '../../../src/domain/pricing.js';
 import { parseStations } from '../../../src/config/stations-file.js';
 import type { Station } from '../../../src/ports/fleet-state.js';
 import type { PricePoint } from '../../../src/ports/price-source.js';
@@ -92,18 +96,21 @@ describe('booking policy', () => {
     expect(d).toMatchObject({ deferUntil: now + 2 * H, pricePerKwh: 0.2, savingsPerKwh: 0.2, reason: 'deferred to 20:00, saves $0.20/kWh' });
   });
 
-  it('with the default policy, moves a car that can wait to the cheap night window (a car at 60 % at 17:30 to 01:00)', () => {
+  it('with an 8 h horizon, moves a car that can wait to the cheap night window (a car at 60 % at 17:30 to 01:00)', () => {
     const now = Date.UTC(2026, 0, 1, 17, 30);
+    const params = resolvePolicy({ deferral: { maxDeferHours: 8 } });
     // Peak prices until midnight, the cheap window from 01:00 (every 15 min over 8 h, as the coordinator's forecast).
     const forecast = Array.from({ length: 32 }, (_, i) => now + (i + 1) * 15 * 60_000).map((t) => point(t, t >= now + 7.5 * H ? 0.12 : 0.38));
-    const d = planDeferral({ battery: 60, nowMs: now, currentPrice: 0.39, forecast });
+    const d = planDeferral({ battery: 60, nowMs: now, currentPrice: 0.39, forecast, params });
     expect(d).toMatchObject({ deferUntil: now + 7.5 * H, pricePerKwh: 0.12, reason: 'deferred to 01:00, saves $0.27/kWh' });
-    // A car asking below the request threshold waits too: a deferred car waits parked (src/sim/driver.ts).
-    expect(planDeferral({ battery: 28, nowMs: now, currentPrice: 0.39, forecast })?.deferUntil).toBe(now + 7.5 * H);
+    // The default horizon (4 h) does not reach it: the car charges now.
+    expect(planDeferral({ battery: 60, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    // A car asking below the request threshold may be deferred too (it keeps working until the window or the floor).
+    expect(planDeferral({ battery: 28, nowMs: now, currentPrice: 0.39, forecast, params })?.deferUntil).toBe(now + 7.5 * H);
     // Never a critical car, however large the saving.
-    expect(planDeferral({ battery: defaultPolicy.criticalPct - 0.5, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    expect(planDeferral({ battery: defaultPolicy.criticalPct - 0.5, nowMs: now, currentPrice: 0.39, forecast, params })).toBeNull();
     // Nor a car whose battery would fall below the floor (critical + safety margin) before the window.
-    expect(planDeferral({ battery: 21, nowMs: now, currentPrice: 0.39, forecast })).toBeNull();
+    expect(planDeferral({ battery: 21, nowMs: now, currentPrice: 0.39, forecast, params })).toBeNull();
     expect(deferralFloorPct()).toBe(defaultPolicy.criticalPct + defaultPolicy.deferral.safetyMarginPct);
   });
 
@@ -139,5 +146,29 @@ describe('candidates on the shipped Manhattan stations', () => {
     status.set('ST-TRIBECA', { id: 'ST-TRIBECA', ports: 3, holds: 2, charging: 0, queueLength: 0 });
     const scored = scoreStations({ car: { lat: 40.7195, lon: -74.0089, battery: 25 }, stations: manhattan, status, pack });
     expect(candidatesFor(scored)[0].stationId).toBe('ST-TRIBECA');
+  });
+});
+
+// Issue 10: deferral alone parked the day's energy into the night; cars top up before they are low.
+describe('cheap-hour and before-the-peak top-ups', () => {
+  const day = Date.UTC(2026, 0, 15);
+  const at = (h: number) => day + h * H;
+  const open = (h: number) => topUpBelowPct({ nowMs: at(h), currentPrice: rawPriceAt(at(h), undefined, 'UTC'), forecast: forecast(at(h), 24, 15, undefined, 'UTC') });
+
+  it('tops up every car below 70 % in the night trough, the cars below 50 % before the evening rise, none in the peak', () => {
+    expect([open(1), open(3), open(5)]).toEqual([70, 70, 70]);
+    expect([open(14.5), open(15.5)]).toEqual([50, 50]);
+    expect([open(18), open(19), open(21)]).toEqual([0, 0, 0]);
+    expect(wantsTopUp(60, open(3))).toBe(true);
+    expect(wantsTopUp(60, open(15.5))).toBe(false);
+    // A low car asks anyway (wantsCharge); a charged car gains too little.
+    expect([wantsTopUp(25, 70), wantsTopUp(75, 70)]).toEqual([false, false]);
+  });
+
+  it('opens no top-up without a forecast covering the lookahead, or when disabled', () => {
+    const now = at(3);
+    expect(topUpBelowPct({ nowMs: now, currentPrice: 0.1, forecast: forecast(now, 6, 15, undefined, 'UTC') })).toBe(0);
+    expect(topUpBelowPct({ nowMs: now, currentPrice: 0.1, forecast: forecast(now, 24, 15, undefined, 'UTC'), params: resolvePolicy({ topUp: { enabled: false } }) })).toBe(0);
+    expect(forecastHoursFor()).toBe(24);
   });
 });

@@ -92,13 +92,15 @@ describe('sim driver: simulated cars obey the coordinator', () => {
     expect(driver.now()).toEqual({ drivingToStation: 1, waiting: 0, charging: 0 });
   });
 
-  it('deferred: a low car waits parked for its window (the coordinator asks again then); a car with range drives on', () => {
+  it('deferred: the car keeps working until it is booked (at its window or the floor), parked or not before', () => {
     const { car, sim, driver } = setup(25);
+    sim.respond(car, { status: 'BOOKING_CONFIRMED' });
+    sim.respond(car, { status: 'BOOKING_EXPIRED' });
+    expect(car.mode).toBe('parked');
+    sim.respond(car, { status: 'BOOKING_DEFERRED', booking_id: '', station_id: '', reason: 'deferred to 01:00, saves $0.27/kWh' });
     sim.run(5);
     expect(car.mode).not.toBe('parked');
-    sim.respond(car, { status: 'BOOKING_DEFERRED', booking_id: '', station_id: '', reason: 'deferred to 01:00, saves $0.27/kWh' });
-    expect(car.mode).toBe('parked');
-    expect(driver.counts().deferred).toBe(1);
+    expect(driver.counts()).toMatchObject({ expired: 1, deferred: 1 });
     expect(driver.now()).toEqual({ drivingToStation: 0, waiting: 0, charging: 0 });
     const roaming = setup(60);
     roaming.sim.respond(roaming.car, { status: 'BOOKING_DEFERRED', booking_id: '', station_id: '', reason: 'deferred to 01:00, saves $0.27/kWh' });

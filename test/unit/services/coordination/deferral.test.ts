@@ -27,11 +27,12 @@ const prices: PriceSource = {
 const running: Coordinator[] = [];
 afterEach(async () => void (await Promise.all(running.splice(0).map((c) => c.stop()))));
 
-async function harness() {
+async function harness(stations: Station[] = [A]) {
   const clock = { now: T1730 };
   const delivered: Decision[] = [];
   const coordinator = createCoordinator({
-    reservations: createMemoryReservations(), bus: createMemoryEventBus(), stations: [A], namespace: 'def', prices,
+    reservations: createMemoryReservations(), bus: createMemoryEventBus(), stations, namespace: 'def', prices,
+    policy: { deferral: { maxDeferHours: 8 } },
     clock: () => clock.now, sweepIntervalMs: 0, deliver: (_c, d) => void delivered.push(d), routeViaBus: false,
   });
   running.push(coordinator);
@@ -75,5 +76,20 @@ describe('price-aware deferral in the coordinator', () => {
     h.clock.now = T1730 + 2 * H;
     await h.telemetry('CAR-2', 20); // drained faster than expected: at the floor (critical 15 + margin 5)
     expect(h.last('CAR-2')).toMatchObject({ status: 'confirmed' });
+  });
+
+  it('tops up a car that is not low in the cheap window at a free port, never queues it, and leaves it alone at the peak', async () => {
+    const h = await harness([{ ...A, ports: 1 }]);
+    await h.telemetry('CAR-1', 60); // 17:30: the peak
+    expect(h.last('CAR-1')).toBeUndefined();
+    h.clock.now = CHEAP_AT + 15 * 60_000;
+    await h.telemetry('CAR-1', 60);
+    expect(h.last('CAR-1')).toMatchObject({ status: 'confirmed', stationId: 'A' });
+    // The only port is held: a second car in the same window is not queued behind it (it can still work), just not booked.
+    await h.telemetry('CAR-2', 55);
+    expect(h.last('CAR-2')).toBeUndefined();
+    // A car at the request threshold asks anyway, and queues.
+    await h.telemetry('CAR-3', 25);
+    expect(h.last('CAR-3')).toMatchObject({ status: 'queued' });
   });
 });
