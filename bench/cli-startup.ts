@@ -111,7 +111,8 @@ async function startup(): Promise<void> {
   const result: Record<string, unknown> = { date: new Date().toISOString(), runs, node: process.version, binary: existsSync(binary) ? binary : null };
   const at = await stackEnv();
   const stack = startUp(clis[0]!, [], at.env);
-  const stackUp = await waitFor(`http://127.0.0.1:${at.gridPort}/health`, 90_000);
+  // PGlite's first start: seconds, minutes on a loaded machine.
+  const stackUp = await waitFor(`http://127.0.0.1:${at.gridPort}/health`, 300_000);
   result.stackRunning = stackUp;
   log(`stack ${stackUp ? 'up' : 'NOT up (price falls back to the local curve)'}`);
   try {
@@ -131,7 +132,9 @@ async function startup(): Promise<void> {
       for (const c of cases) {
         const ms = median(times[`${cli.name} ${c.id}`]!);
         const ratio = Math.round((ms / baseMs) * 100) / 100;
-        out[cli.name]![c.id] = { ms: Math.round(ms), ratio, limit: c.limit, ok: ratio <= c.limit };
+        // price against no stack measures the local fallback, not the target's case: never ok.
+        const valid = c.id !== 'price --json' || stackUp;
+        out[cli.name]![c.id] = { ms: Math.round(ms), ratio, limit: c.limit, ok: valid && ratio <= c.limit };
       }
     }
     result.results = out;
