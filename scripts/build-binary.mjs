@@ -5,7 +5,7 @@
 // 1. The CLI is bundled into one ES module (the bundler follows the lazy imports, so each command
 //    and each engine client is still only evaluated when used).
 // 2. It is embedded, base64, with the files the program reads (proto, Lua, migrations, deploy/,
-//    PGlite's wasm and data) as assets; scripts/sea/main.cjs is the entry Node runs.
+//    the web map's page, PGlite's wasm and data) as assets; scripts/sea/main.cjs is the entry Node runs.
 // 3. The blob is injected into a copy of Node 24 (scripts/node24.sh), or of this Node if that fails.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -77,6 +77,8 @@ addFile('proto/fleet.proto', join(root, 'proto/fleet.proto'));
 addDir('src/adapters/redis/lua', (k) => k.endsWith('.lua'));
 addDir('src/adapters/postgres/migrations', (k) => k.endsWith('.sql'));
 addDir('deploy');
+// The web map's built page (`npm run build:web`), served by `greenlane up` and `greenlane web`.
+addDir('dist/web/public');
 const pglite = dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
 for (const f of ['pglite.wasm', 'initdb.wasm', 'pglite.data']) addFile(`pglite/${f}`, join(pglite, f));
 const buildInfo = { ...JSON.parse(readFileSync(join(root, 'dist/build-info.json'), 'utf8')), bin: pkg.oclif.bin, bundleHash };

@@ -1,4 +1,5 @@
 import { createGridClient } from '../adapters/grid/grid-client.js';
+import { oneShotGet } from '../adapters/grid/one-shot-get.js';
 import { forecast as localForecast, priceAt as localPriceAt, type PricingParams } from '../domain/pricing.js';
 import type { PricePoint } from '../ports/price-source.js';
 
@@ -31,7 +32,8 @@ export async function priceReport(opts: PriceReportOptions): Promise<PriceReport
 }
 
 async function fromGrid({ gridUrl, gridToken, at, hours }: PriceReportOptions): Promise<PriceReport> {
-  const grid = createGridClient({ gridUrl, timeoutMs: 1_500, token: gridToken });
+  // Asked once, then the command exits: no fetch() and no keep-alive (src/adapters/grid/one-shot-get.ts).
+  const grid = createGridClient({ gridUrl, timeoutMs: 1_500, token: gridToken, fetchImpl: oneShotGet });
   const [price, body] = await Promise.all([grid.priceAt(at), grid.forecast({ hours, stepMinutes: STEP_MINUTES, fromMs: at })]);
   const points = body.points.map(({ timestamp, price_per_kwh, grid_load, energy_source, hour }) => ({ timestamp, price_per_kwh, grid_load, energy_source, hour }));
   return withExtremes({ source: 'grid', gridUrl, price, forecast: { from: body.from, hours, stepMinutes: body.step_minutes, points } });

@@ -47,7 +47,8 @@ export function childSpecs(sim = 0, speed = 1): ChildSpec[] {
 export async function superviseServices(opts: SuperviseOptions): Promise<number> {
   // Children run the way this process runs: the single executable itself, or bin/run.js from dist,
   // or bin/dev.js under tsx.
-  const bin = /bin[/\\](run|dev)\.js$/.test(process.argv[1] ?? '') ? process.argv[1] : packagePath('bin', 'run.js');
+  // (The single executable has no package folder: its children are the executable with no script.)
+  const bin = isSea() ? '' : /bin[/\\](run|dev)\.js$/.test(process.argv[1] ?? '') ? process.argv[1]! : packagePath('bin', 'run.js');
   const specs = childSpecs(opts.sim, opts.speed);
   const width = Math.max(...specs.map((s) => s.name.length));
   const children: Supervised[] = [];

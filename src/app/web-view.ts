@@ -3,7 +3,7 @@ import { resolveCredentials } from '../config/token.js';
 import { createFleetClient, type FleetClient } from '../grpc/client.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
-import { packagePath } from '../util/package-root.js';
+import { assetPath } from '../util/assets.js';
 import { operatorAuthenticator } from '../web/auth.js';
 import { startWebFeed } from '../web/feed.js';
 import { WebHub } from '../web/hub.js';
@@ -14,6 +14,8 @@ import { openTailSources, type TailSourceKind } from './tail-sources.js';
 
 export const DEFAULT_WEB_PORT = 8080;
 export { checkTilesUrl };
+/** The built page (`npm run build:web`); in the single executable, embedded assets written out once per build (src/util/assets.ts). */
+const WEB_ASSETS = 'dist/web/public';
 
 export interface WebViewOptions {
   logger: Logger;
@@ -77,7 +79,7 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
     },
   });
   const stopFeed = await startWebFeed(sources, hub);
-  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? packagePath('dist', 'web', 'public'), host: opts.host ?? config.bind, port: opts.port, tilesOrigin: tiles?.origin }).catch(async (err) => {
+  const web = await startWebServer({ hub, assetsDir: opts.assetsDir ?? assetPath(WEB_ASSETS), host: opts.host ?? config.bind, port: opts.port, tilesOrigin: tiles?.origin }).catch(async (err) => {
     await stopFeed();
     throw err;
   });

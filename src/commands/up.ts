@@ -15,6 +15,7 @@ import { DEFAULT_ENGINE_WAIT_SEC, ensureEventTopics, waitForEngines } from '../a
 import { dialHost, grpcBindHost, warnIfExposed } from '../app/exposure.js';
 import { checkTilesUrl, DEFAULT_WEB_PORT, startWebView, type WebView } from '../app/web-view.js';
 import type { Logger } from '../observability/logger.js';
+import { isSea } from '../util/assets.js';
 
 /** Seconds, or a duration with a unit: 30, 30s, 2m. */
 const duration = Flags.custom<number>({
@@ -140,10 +141,15 @@ export default class Up extends BaseCommand<typeof Up> {
     row('grid', `${gridUrl}/api/pricing`);
     row('metrics', `http://127.0.0.1:${metricsPort}/metrics`);
     row('token', devTokenPath(dataDir));
+    // The single executable is run by its name, not through npx.
+    const cli = isSea() ? 'greenlane' : 'npx greenlane';
     this.say('\nNext, in another terminal:');
-    this.say('  npx greenlane sim --cars 50 --duration 30   # stream a fleet');
-    this.say('  npx greenlane tail                          # watch it live');
-    this.say('  npx greenlane stations list                 # occupancy and queues');
+    for (const [args, what] of [
+      ['sim --cars 50 --duration 30', 'stream a fleet'],
+      ['tail', 'watch it live'],
+      ['stations list', 'occupancy and queues'],
+    ])
+      this.say(`  ${cli} ${args.padEnd(30)}# ${what}`);
     this.say(chalk.dim('Ctrl-C drains and stops; a second Ctrl-C forces.'));
   }
 

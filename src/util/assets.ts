@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { packagePath } from './package-root.js';
 
 /**
- * Files shipped with the program (proto, Lua scripts, SQL migrations, stations, deploy/, PGlite's
+ * Files shipped with the program (proto, Lua scripts, SQL migrations, stations, deploy/, the web page, PGlite's
  * wasm and data), named by their path in the package, e.g. `proto/fleet.proto`. From an npm install
  * or a checkout they are files under the package root; in the single executable they are embedded
  * assets (`node:sea`), which the executable's entry hands over as `globalThis.__greenlaneSea`.

@@ -2,7 +2,7 @@
 // that holds no node (an empty folder), an empty HOME and no node_modules anywhere above it.
 // Uses dist/greenlane-<version>-linux-x64 when GREENLANE_BINARY names it or it exists; builds it
 // otherwise (`npm run build:binary`, a few minutes).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canConnect, freePort, sleep } from '../helpers/net.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,4 +68,49 @@ describe('the single executable, alone in an empty directory', () => {
     const { stdout } = await greenlane(['doctor']);
     expect(stdout).toContain('embedded');
   });
+});
+
+describe('the single executable serves the web map from its own assets', () => {
+  it('up: the page and its script come from the executable, byte for byte the built ones', async () => {
+    const ports = { grpc: await freePort(), grid: await freePort(), metrics: await freePort(), web: await freePort() };
+    const up = spawn(exe, ['up', '--ephemeral'], {
+      cwd: join(work, 'app'),
+      env: {
+        ...env,
+        GREENLANE_GRPC_PORT: String(ports.grpc),
+        GREENLANE_GRID_PORT: String(ports.grid),
+        GREENLANE_METRICS_PORT: String(ports.metrics),
+        GREENLANE_WEB_PORT: String(ports.web),
+        GREENLANE_LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    up.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    up.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    try {
+      const deadline = Date.now() + 180_000;
+      while (!out.includes('GreenLane is up') && up.exitCode === null && Date.now() < deadline) await sleep(250);
+      expect(out).toContain(`web        http://127.0.0.1:${ports.web}/`);
+      const base = `http://127.0.0.1:${ports.web}`;
+      const page = await fetch(`${base}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      const html = await page.text();
+      const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+      expect(script, html).toBeDefined();
+      const js = await fetch(`${base}/${script}`);
+      expect(js.status).toBe(200);
+      expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+      // The same bytes `npm run build:web` produced (the executable was built from this checkout).
+      const built = await readFile(join(root, 'dist/web/public', script!));
+      expect(Buffer.from(await js.arrayBuffer()).equals(built)).toBe(true);
+    } finally {
+      const exited = new Promise((r) => up.once('exit', r));
+      if (up.exitCode === null) up.kill('SIGTERM');
+      await Promise.race([exited, sleep(20_000)]);
+      if (up.exitCode === null) up.kill('SIGKILL');
+    }
+    expect(await canConnect(ports.web)).toBe(false);
+  }, 300_000);
 });

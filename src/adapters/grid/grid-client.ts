@@ -27,12 +27,19 @@ export const forecastSchema = z.object({
 export type GridForecastPoint = z.infer<typeof forecastPointSchema>;
 export type GridForecast = z.infer<typeof forecastSchema>;
 
+/** The part of fetch() the grid client uses; fetch itself is one (src/adapters/grid/one-shot-get.ts another). */
+export type GridFetch = (
+  url: URL,
+  init: { signal: AbortSignal; headers: Record<string, string> },
+) => Promise<{ status: number; ok: boolean; json(): Promise<unknown> }>;
+
 export interface GridClientOptions {
   /** Base URL of the grid service, e.g. http://127.0.0.1:8081. */
   gridUrl: string;
   /** Per-request timeout in ms. */
   timeoutMs: number;
-  fetchImpl?: typeof fetch;
+  /** How to GET (default: the global fetch). */
+  fetchImpl?: GridFetch;
   /** Sent as Authorization: Bearer when the grid requires one (GREENLANE_GRID_TOKEN). */
   token?: string;
 }

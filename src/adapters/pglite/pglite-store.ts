@@ -52,14 +52,32 @@ export async function acquirePglite(dataDir: string | undefined): Promise<{ db: 
 }
 
 /**
- * In the single executable PGlite's wasm and data files are embedded assets, handed over here
- * instead of being looked up next to PGlite's own module.
+ * Memory: PGlite's postgres runs in one WebAssembly memory (128 MB to start, grown on demand and
+ * never given back), and its stock settings are a server's: shared_buffers 128 MB, which alone
+ * pushes the memory past its initial size once the buffers fill. The embedded stack's tables are
+ * small and their hot rows recent, so 16 MB of buffers (the rest is the OS page cache of the data
+ * dir, or the in-memory file system) keeps `greenlane up --sim 20` under 400 MB RSS
+ * (bench/cli-startup.ts --footprint). (The wasm memory cannot start below the module's own 128 MB;
+ * pages postgres never touches cost no RSS.)
  */
+export const PGLITE_SETTINGS: Record<string, string> = {
+  shared_buffers: '16MB',
+  wal_buffers: '1MB',
+  temp_buffers: '2MB',
+  work_mem: '2MB',
+  maintenance_work_mem: '16MB',
+};
+
 function pgliteOptions(): PGliteOptions {
-  if (!isSea()) return {};
+  const settings = Object.entries(PGLITE_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
+  const base: PGliteOptions = { startParams: [...PGlite.defaultStartParams, ...settings] };
+  if (!isSea()) return base;
+  // In the single executable PGlite's wasm and data files are embedded assets, handed over here
+  // instead of being looked up next to PGlite's own module.
   // (WebAssembly's types are not in this project's lib.)
   const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => PGliteOptions['pgliteWasmModule'] } };
   return {
+    ...base,
     pgliteWasmModule: new wasm.Module(readAssetBytes('pglite/pglite.wasm')),
     initdbWasmModule: new wasm.Module(readAssetBytes('pglite/initdb.wasm')),
     fsBundle: new Blob([readAssetBytes('pglite/pglite.data')]),
