@@ -1,6 +1,5 @@
 import { Box, Text } from 'ink';
 import type { StationView } from '../store/types.js';
-import { occupancyBar } from './StationsPanel.js';
 
 export interface StationListProps {
   /** Stations in their stable order: the number on the map is the index + 1. */
@@ -11,6 +10,13 @@ export interface StationListProps {
   width: number;
   priceNow?: number;
   truth: 'live' | 'events';
+}
+
+/** An occupancy bar: taken of total ports, `width` cells ('?' dots when the total is unknown). */
+export function occupancyBar(taken: number, total: number, width = 10): string {
+  if (total <= 0) return '?'.padEnd(width, '·');
+  const filled = Math.min(width, Math.round((Math.min(taken, total) / total) * width));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
 /** Fits text to exactly `width` columns (cut with …, or padded). */
