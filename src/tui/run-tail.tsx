@@ -13,7 +13,7 @@ import { formatEventLine, formatSummary, summarize, type SessionSummary } from '
 export type TailOutput = 'tui' | 'plain' | 'json';
 
 /** How often the console redraws for new data (keys redraw at once, up to Ink's 10 frames a second). */
-export const DATA_FRAME_MS = 250;
+export const DATA_FRAME_MS = 500;
 
 export interface TailSessionOptions {
   sources: TailSources;
@@ -47,7 +47,7 @@ export interface TailResult extends SessionSummary {
 export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  // Four data frames a second: Ink redraws the whole screen each time, and an operator reads no faster.
+  // Two data frames a second (as btop and k9s refresh): Ink redraws the whole screen each time.
   const store = createFleetStore({ flushIntervalMs: DATA_FRAME_MS, ...opts.store });
   const startedAt = Date.now();
   let stop!: (reason: TailResult['reason']) => void;
