@@ -14,6 +14,7 @@ import { bandColor, bandIcon, bandOf, isCritical } from '../../src/tui/store/ban
 import { createFleetStore, type CarView, type StationView } from '../../src/tui/store/fleet-store.js';
 import { formatEventLine } from '../../src/tui/store/format.js';
 import { answerNearest } from '../../src/tui/store/nearest.js';
+import type { OperatorDesk } from '../../src/tui/sources/types.js';
 
 const frame = (r: { lastFrame: () => string | undefined }) => strip(r.lastFrame() ?? '');
 const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
@@ -178,5 +179,41 @@ describe('App keys', () => {
     r.stdin.write('q');
     await tick();
     expect(quits()).toBe(1);
+  });
+
+  it('o asks to confirm, takes the selected station offline through the desk, and the list shows it offline', async () => {
+    const store = createFleetStore();
+    store.setStations([{ id: 'ST-A', name: 'Alpha Garage', lat: 40.76, lon: -73.98, ports: 4, powerKw: 150 }]);
+    store.flush();
+    const calls: [string, boolean][] = [];
+    const desk: OperatorDesk = {
+      label: 'fake',
+      listBookings: async () => ({ at: Date.now(), bookings: [] }),
+      listSessions: async () => [],
+      cancelBooking: async () => ({ ok: true, text: '' }),
+      requestBooking: async () => ({ ok: true, text: '' }),
+      setStationOnline: async (id, online) => (calls.push([id, online]), { ok: true, text: `${id} offline, 2 bookings re-planned` }),
+    };
+    const r = render(<App store={store} sourceLabel="test" showLag={false} onQuit={() => {}} desk={desk} />);
+    await tick();
+    r.stdin.write('o');
+    await tick();
+    expect(frame(r)).toContain('Take ST-A offline? Its holds, sessions and queue are re-planned elsewhere. y confirm');
+    r.stdin.write('n');
+    await tick();
+    expect(calls).toEqual([]);
+    r.stdin.write('o');
+    await tick();
+    r.stdin.write('y');
+    await tick(100);
+    expect(calls).toEqual([['ST-A', false]]);
+    expect(frame(r)).toContain('✓ ST-A offline, 2 bookings re-planned');
+    store.setStationOccupancy([{ id: 'ST-A', name: 'Alpha Garage', lat: 40.76, lon: -73.98, ports: 0, free: 0, holds: 0, charging: 0, queueLength: 0, powerKw: 150, pricePerKwh: 0.2, offline: true }]);
+    store.flush();
+    await tick(100);
+    expect(frame(r)).toMatch(/1 Alpha Garage\s+OFFLINE\s+no ports/);
+    r.stdin.write('o');
+    await tick();
+    expect(frame(r)).toContain('Bring ST-A back online?');
   });
 });
