@@ -51,7 +51,7 @@ export class BoundedCache<V> {
  * Ink's folder) through bounded caches, installed before each layout. Where Ink's files cannot be
  * reached (a bundle), it does nothing.
  */
-export async function bindTextMeasureCache(stdout: NodeJS.WriteStream, maxEntries = 4_000): Promise<{ installed: boolean; cacheSize: () => number }> {
+export async function bindTextMeasureCache(stdout: NodeJS.WriteStream, maxEntries = 1_000): Promise<{ installed: boolean; cacheSize: () => number }> {
   const loaded = await loadInk(stdout).catch(() => undefined);
   const root = loaded?.instance.rootNode;
   if (!loaded || !root || typeof root.onComputeLayout !== 'function') return { installed: false, cacheSize: () => 0 };

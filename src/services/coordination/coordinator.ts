@@ -86,7 +86,7 @@ function wire(deps: CoordinatorDeps): Parts {
     lastBattery,
   });
   const sweeper = new Sweeper({ reservations, now, outbox, stale, status, metrics, logger });
-  const availability = new StationAvailability({ reservations, stations, flow, outbox, status, now, logger });
+  const availability = new StationAvailability({ reservations, stations, flow, fleet: deps.fleet, outbox, status, now, logger });
   return { logger, policy, clock, instanceId, topic, status, outbox, flow, reactions, sweeper, relay, recovery, availability };
 }
 

@@ -1,6 +1,7 @@
 import type { Decision } from '../../domain/booking-request.js';
 import type { Station } from '../../domain/charging.js';
 import type { Logger } from '../../observability/logger.js';
+import type { FleetState } from '../../ports/fleet-state.js';
 import type { Booking, Reservations, StationStatus } from '../../ports/reservations.js';
 import type { BookingFlow } from './booking-flow.js';
 import type { Outbox } from './outbox.js';
@@ -44,6 +45,8 @@ export interface StationAvailabilityDeps {
   reservations: Pick<Reservations, 'loadStations' | 'cancel' | 'completeCharging' | 'stationStatus' | 'queue' | 'listActive'>;
   stations: Station[];
   flow: Pick<BookingFlow, 'request'>;
+  /** Where re-planned cars are (their last telemetry); a car never seen is taken to be at the station it leaves. */
+  fleet?: Pick<FleetState, 'getCar'>;
   outbox: Pick<Outbox, 'emitTransitions'>;
   status: Pick<StationStatusCache, 'invalidate'>;
   now: () => number;
@@ -119,7 +122,9 @@ export class StationAvailability {
     const ended = b.status === 'charging' ? await this.o.reservations.completeCharging(b.carId, now, reason) : await this.o.reservations.cancel({ bookingId: b.bookingId }, now, reason);
     await this.o.outbox.emitTransitions(ended.transitions);
     this.o.status.invalidate();
-    const d = await this.o.flow.request({ carId: b.carId, battery: b.battery, bookingId: `${b.bookingId}~${now}`, noDefer: true });
+    const seen = await this.o.fleet?.getCar(b.carId);
+    const from = seen ?? this.o.stations.find((s) => s.id === (b.stationId ?? b.candidates[0]?.stationId));
+    const d = await this.o.flow.request({ carId: b.carId, battery: seen?.battery ?? b.battery, lat: from?.lat, lon: from?.lon, bookingId: `${b.bookingId}~${now}`, noDefer: true });
     return { carId: b.carId, was: b.status as Replanned['was'], bookingId: b.bookingId, now: { status: d.status, stationId: d.stationId, bookingId: d.bookingId, reason: d.reason, queuePosition: d.queuePosition } };
   }
 }
