@@ -52,12 +52,12 @@ export function StationDetail({ station: s, n, data, now, priceNow, forecast, ro
   const cheap = nextCheapWindow(forecast, priceNow);
   const lines: React.ReactNode[] = [
     s.offline ? (
-      <Text key="ports" color="red" bold>
-        OFFLINE (an operator took it out) · o brings it back online
+      <Text key="ports" color="red" bold wrap="truncate">
+        OFFLINE · o brings it back online
       </Text>
     ) : (
-      <Text key="ports">
-        Ports {s.ports || '?'} · taken {s.taken} · free {s.ports ? Math.max(0, s.ports - s.taken) : '?'} · queue {s.queue} <Text dimColor>· o takes it offline</Text>
+      <Text key="ports" wrap="truncate">
+        Ports {s.ports || '?'} · taken {s.taken} · free {s.ports ? Math.max(0, s.ports - s.taken) : '?'} · queue {s.queue} <Text dimColor>· o offline</Text>
       </Text>
     ),
     <Text key="price">
