@@ -3,9 +3,13 @@
  * RSS (start/end/max). Phases: the store alone, then the whole TUI (store + Ink rendering into
  * a fake 160×50 terminal) fed by the synthetic source, the same path `tail --source synthetic` uses.
  *
- *   node --import tsx bench/tail.ts [--rate 10000] [--seconds 10] [--cars 1000]
+ *   node --import tsx bench/tail.ts [--rate 10000] [--seconds 10] [--cars 1000] [--tui-only] [--out file.json]
  *   (add --expose-gc for heap-after-GC figures; NODE_ENV=production to use React's production build)
+ * The JSON records the date and the machine's load average before and after: CPU % is this
+ * process's own CPU time, but a loaded machine still inflates it (shared caches, frequency).
  */
+import { writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { PassThrough, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { runTail } from '../src/tui/run-tail.js';
@@ -13,7 +17,7 @@ import { createStationsFileCatalog, defaultStationsFile } from '../src/tui/sourc
 import { createSyntheticSource } from '../src/tui/sources/synthetic-source.js';
 import { createFleetStore } from '../src/tui/store/fleet-store.js';
 
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, cars: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({ options: { rate: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '10' }, cars: { type: 'string', default: '1000' }, 'tui-only': { type: 'boolean', default: false }, out: { type: 'string' } } });
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const cars = Number(values.cars);
@@ -83,7 +87,12 @@ async function wholeTui() {
   return { events: summary.events, eventsPerSec: summary.eventsPerSec, terminalKbPerSec: Math.round(stdout.bytes() / 1024 / seconds) };
 }
 
-const store = await measure(storeOnly);
+const load = () => loadavg().map((n) => Math.round(n * 100) / 100);
+const date = new Date().toISOString();
+const loadBefore = load();
+const store = values['tui-only'] ? undefined : await measure(storeOnly);
 const tui = await measure(wholeTui);
-process.stdout.write(JSON.stringify({ bench: 'tail', node: process.version, nodeEnv: process.env.NODE_ENV ?? 'development', targetRate: rate, seconds, cars, store, tui }, null, 2) + '\n');
+const json = JSON.stringify({ bench: 'tail', date, node: process.version, nodeEnv: process.env.NODE_ENV ?? 'development', targetRate: rate, seconds, cars, cores: availableParallelism(), loadAvg1m5m15m: { before: loadBefore, after: load() }, store, tui }, null, 2) + '\n';
+if (values.out) writeFileSync(values.out, json);
+process.stdout.write(json);
 process.exit(0);

@@ -131,7 +131,7 @@ function fromQueryError(err: QueryError): GreenlaneError {
   return new UsageError(err.message);
 }
 
-function fromGrpc(err: grpc.ServiceError, address: string): Error {
+export function fromGrpc(err: grpc.ServiceError, address: string): Error {
   const details = err.details || err.message;
   switch (err.code) {
     case grpc.status.UNAVAILABLE:

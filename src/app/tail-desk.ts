@@ -26,7 +26,7 @@ function answered(verb: string, res: BookingResponseMsg): ActionResult {
 
 /**
  * The console's drill-down queries and operator actions over the server's RPCs (ListBookings,
- * ListSessions, RequestBooking, CancelBooking). The server decides who may act; its refusal is
+ * ListSessions, RequestBooking, CancelBooking, SetStationAvailability). The server decides who may act; its refusal is
  * returned as the result, never thrown.
  */
 export function createOperatorDesk(address: string, openClient: () => FleetClient): OperatorDesk {
@@ -46,6 +46,16 @@ export function createOperatorDesk(address: string, openClient: () => FleetClien
     async requestBooking(carId, stationId) {
       try {
         return answered('book', await c().requestBooking({ car_id: carId, station_id: stationId ?? '' }));
+      } catch (err) {
+        return refusal(err);
+      }
+    },
+    async setStationOnline(stationId, online) {
+      try {
+        const r = await c().setStationAvailability(stationId, online);
+        const moved = r.replanned.map((p) => `${p.car_id}→${p.status === 'confirmed' ? p.station_id : p.status}`).join(', ');
+        const what = online ? `online, ${r.ports} ports${r.promoted ? `, ${r.promoted} queued cars got a port` : ''}` : `offline, ${r.replanned.length} bookings re-planned${moved ? `: ${moved}` : ''}`;
+        return { ok: true, text: `${stationId} ${what}${r.changed ? '' : ' (no change)'}` };
       } catch (err) {
         return refusal(err);
       }

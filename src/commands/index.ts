@@ -14,6 +14,8 @@ import Smoke from './smoke.js';
 import StationsList from './stations/list.js';
 import StationsLoad from './stations/load.js';
 import StationsNearest from './stations/nearest.js';
+import StationsOffline from './stations/offline.js';
+import StationsOnline from './stations/online.js';
 import Tail from './tail.js';
 import TokenIssue from './token/issue.js';
 import Up from './up.js';
@@ -38,6 +40,8 @@ export const COMMANDS = {
   'stations:list': StationsList,
   'stations:load': StationsLoad,
   'stations:nearest': StationsNearest,
+  'stations:offline': StationsOffline,
+  'stations:online': StationsOnline,
   tail: Tail,
   'token:issue': TokenIssue,
   up: Up,

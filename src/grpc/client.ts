@@ -10,6 +10,8 @@ import {
   type ListSessionsReplyMsg,
   type NearestRequestMsg,
   type StationsReplyMsg,
+  type StationAvailabilityReplyMsg,
+  type StationAvailabilityRequestMsg,
   type CarStateMsg,
   type CarStatusBatchMsg,
   type CarStatusMsg,
@@ -55,6 +57,8 @@ export interface FleetClient {
   listStations(deadlineMs?: number): Promise<StationRow[]>;
   listBookings(status?: BookingFilter, deadlineMs?: number): Promise<BookingList>;
   listSessions(q?: SessionQuery, deadlineMs?: number): Promise<SessionRow[]>;
+  /** SetStationAvailability (operator): offline re-plans the station's bookings; online restores its ports. */
+  setStationAvailability(stationId: string, online: boolean, deadlineMs?: number): Promise<StationAvailabilityReplyMsg>;
   waitForReady(timeoutMs?: number): Promise<void>;
   close(): void;
 }
@@ -104,6 +108,10 @@ export function createFleetClient(address: string, token: string, opts: FleetCli
       const req = { car_id: q.carId ?? '', station_id: q.stationId ?? '', since_ms: q.sinceMs ?? 0, limit: q.limit ?? 0 };
       const res = await unary<object, ListSessionsReplyMsg>('ListSessions', req, deadlineMs);
       return (res.sessions ?? []).map(sessionFromMsg);
+    },
+    async setStationAvailability(stationId, online, deadlineMs = 15_000) {
+      const res = await unary<StationAvailabilityRequestMsg, StationAvailabilityReplyMsg>('SetStationAvailability', { station_id: stationId, online }, deadlineMs);
+      return { ...res, replanned: res.replanned ?? [] };
     },
     waitForReady: (timeoutMs = 5_000) =>
       new Promise<void>((resolve, reject) => raw.waitForReady(Date.now() + timeoutMs, (err) => (err ? reject(err) : resolve()))),

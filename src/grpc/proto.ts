@@ -114,6 +114,34 @@ export interface StationInfoMsg {
   queue_length: number;
   power_kw: number;
   price_per_kwh: number;
+  /** Added (14): an operator took the station offline. */
+  offline?: boolean;
+}
+
+export interface StationAvailabilityRequestMsg {
+  station_id: string;
+  online: boolean;
+}
+
+export interface ReplannedBookingMsg {
+  car_id: string;
+  was: string;
+  booking_id: string;
+  status: string;
+  station_id: string;
+  new_booking_id: string;
+  reason: string;
+  queue_position: number;
+}
+
+export interface StationAvailabilityReplyMsg {
+  station_id: string;
+  online: boolean;
+  changed: boolean;
+  ports: number;
+  replanned: ReplannedBookingMsg[];
+  promoted: number;
+  timestamp: number;
 }
 
 export interface StationsReplyMsg {

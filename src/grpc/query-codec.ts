@@ -25,6 +25,7 @@ export function stationToMsg(r: StationRow | NearestStationRow): StationInfoMsg 
     queue_length: r.queueLength,
     power_kw: r.powerKw,
     price_per_kwh: r.pricePerKwh,
+    offline: Boolean(r.offline),
   };
 }
 
@@ -41,6 +42,7 @@ export function stationFromMsg(m: StationInfoMsg): StationRow {
     queueLength: m.queue_length,
     powerKw: m.power_kw,
     pricePerKwh: m.price_per_kwh,
+    ...(m.offline ? { offline: true } : {}),
   };
 }
 

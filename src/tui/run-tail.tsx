@@ -2,6 +2,7 @@ import chalk, { Chalk } from 'chalk';
 import { render } from 'ink';
 import type { FleetEvent } from '../domain/events.js';
 import { App } from './components/App.js';
+import { bindTextMeasureCache } from './ink-text-cache.js';
 import { StationsUnavailableError } from './sources/live-stations.js';
 import type { StationCatalog, TailSources, SourceStatus } from './sources/types.js';
 import { createFleetStore, type FleetStore, type FleetStoreOptions } from './store/fleet-store.js';
@@ -10,6 +11,9 @@ import { ConfigError } from '../errors.js';
 import { formatEventLine, formatSummary, summarize, type SessionSummary } from './store/format.js';
 
 export type TailOutput = 'tui' | 'plain' | 'json';
+
+/** How often the console redraws for new data (keys redraw at once, up to Ink's 10 frames a second). */
+export const DATA_FRAME_MS = 500;
 
 export interface TailSessionOptions {
   sources: TailSources;
@@ -43,7 +47,8 @@ export interface TailResult extends SessionSummary {
 export async function runTail(opts: TailSessionOptions): Promise<TailResult> {
   const stdout = opts.stdout ?? process.stdout;
   const stderr = opts.stderr ?? process.stderr;
-  const store = createFleetStore(opts.store);
+  // Two data frames a second (as btop and k9s refresh): Ink redraws the whole screen each time.
+  const store = createFleetStore({ flushIntervalMs: DATA_FRAME_MS, ...opts.store });
   const startedAt = Date.now();
   let stop!: (reason: TailResult['reason']) => void;
   const stopped = new Promise<TailResult['reason']>((r) => (stop = r));
@@ -166,6 +171,8 @@ function mountTui(opts: TailSessionOptions, store: FleetStore, onQuit: () => voi
     patchConsole: false,
     maxFps: 10,
   });
+  // Ink's own text measurement caches every string it ever drew; swap in bounded ones.
+  void bindTextMeasureCache(stdout);
   return Object.assign(ink, { restore });
 }
 

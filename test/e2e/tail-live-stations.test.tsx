@@ -11,7 +11,7 @@ import { loadFleetProto } from '../../src/grpc/proto.js';
 import type { Stack } from '../../src/app/stack.js';
 import type { StationRow } from '../../src/services/queries/station-rows.js';
 import { App } from '../../src/tui/components/App.js';
-import { StationsPanel } from '../../src/tui/components/StationsPanel.js';
+import { StationList } from '../../src/tui/components/StationList.js';
 import { pollStationOccupancy, runTail } from '../../src/tui/run-tail.js';
 import { createLiveStationCatalog, serverStationQueries, StationsUnavailableError, type StationQueries } from '../../src/tui/sources/live-stations.js';
 import { createStationsFileCatalog } from '../../src/tui/sources/stations-file.js';
@@ -83,11 +83,11 @@ describe('live station occupancy and nearest from a running server (embedded sta
     expect(snap.stationTruth).toBe('live');
     expect(occupancy(stationOf(store, 'ST-A'))).toEqual([1, 1, 1]);
     expect(stationOf(store, 'ST-A')!.priceRate).toBe(rows[0].pricePerKwh);
-    const r = render(<StationsPanel stations={snap.stations} maxRows={5} width={70} truth={snap.stationTruth} />);
+    const r = render(<StationList stations={snap.stations} focused={false} rows={5} width={60} priceNow={snap.stations[0]!.priceRate} truth={snap.stationTruth} />);
     const lines = frame(r).split('\n');
-    expect(lines[0]).toBe('Stations (2, 1 full) live');
-    expect(lines[1]).toMatch(/^Alpha Garage\s+█{10}\s+1\/1\s+q1\s+\$\d\.\d\d$/);
-    expect(lines[2]).toMatch(/^Bravo Lot\s+░{10}\s+0\/1\s+q0/);
+    expect(lines[0]).toMatch(/^Stations \(2, 1 full\) live · \$\d\.\d\d\/kWh now$/);
+    expect(lines[1]).toMatch(/^ 1 Alpha Garage\s+█{6}\s+0\/1 free q1/);
+    expect(lines[2]).toMatch(/^ 2 Bravo Lot\s+░{6}\s+1\/1 free q0/);
     store.dispose();
   });
 

@@ -5,17 +5,16 @@ import { stripVTControlCharacters as strip } from 'node:util';
 import type { TelemetryEvent } from '../../src/domain/events.js';
 import { App } from '../../src/tui/components/App.js';
 import { CriticalAlert } from '../../src/tui/components/CriticalAlert.js';
-import { FleetMap } from '../../src/tui/components/FleetMap.js';
 import { FleetSummary } from '../../src/tui/components/FleetSummary.js';
 import { Header, connectionText } from '../../src/tui/components/Header.js';
 import { NearestAnswer } from '../../src/tui/components/NearestAnswer.js';
 import { PricePanel } from '../../src/tui/components/PricePanel.js';
-import { QueryBox } from '../../src/tui/components/QueryBox.js';
-import { StationsPanel, occupancyBar } from '../../src/tui/components/StationsPanel.js';
+import { StationList, occupancyBar } from '../../src/tui/components/StationList.js';
 import { bandColor, bandIcon, bandOf, isCritical } from '../../src/tui/store/bands.js';
 import { createFleetStore, type CarView, type StationView } from '../../src/tui/store/fleet-store.js';
 import { formatEventLine } from '../../src/tui/store/format.js';
 import { answerNearest } from '../../src/tui/store/nearest.js';
+import type { OperatorDesk } from '../../src/tui/sources/types.js';
 
 const frame = (r: { lastFrame: () => string | undefined }) => strip(r.lastFrame() ?? '');
 const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +53,10 @@ describe('battery bands and colours (the original monitor)', () => {
 describe('panels', () => {
   it('header shows source, connection state, rate, total and lag', () => {
     const r = render(<Header label="kafka fleet-events" status={{ state: 'reconnecting', attempt: 3, retryInMs: 2000, error: 'ECONNREFUSED' }} rate={1234.4} total={99} lag={17} showLag paused={false} pausedSkipped={0} />);
-    expect(frame(r)).toMatch(/kafka fleet-events │ 1234 ev\/s │ total 99 │ lag 17 │ ⟳ reconnecting in 2.0 s \(attempt 3/);
+    // The state comes before the counters: a narrow terminal cuts the counters, never the state.
+    expect(frame(r)).toMatch(/kafka fleet-events │ ⟳ reconnecting in 2.0 s \(attempt 3\): ECONNREFUSED │ 1234 ev\/s/);
+    r.rerender(<Header label="kafka fleet-events" status={{ state: 'connected' }} rate={1234.4} total={99} lag={17} showLag paused={false} pausedSkipped={0} />);
+    expect(frame(r)).toMatch(/kafka fleet-events │ ● connected │ 1234 ev\/s │ total 99 │ lag 17/);
     expect(connectionText({ state: 'reconnecting', attempt: 3, retryInMs: 2000, error: 'ECONNREFUSED' })).toBe('reconnecting in 2.0 s (attempt 3): ECONNREFUSED');
     r.rerender(<Header label="server" status={{ state: 'connected' }} rate={0} total={0} showLag={false} paused pausedSkipped={5} />);
     expect(frame(r)).toContain('● connected');
@@ -77,14 +79,14 @@ describe('panels', () => {
     expect(frame(r)).toBe('');
   });
 
-  it('stations panel draws occupancy bars, queues and prices, busiest first', () => {
+  it('station list numbers stations as the map does: occupancy bar, free/total, queue and the one price now', () => {
     expect(occupancyBar(3, 4)).toBe('████████░░');
     expect(occupancyBar(9, 4)).toBe('██████████');
-    const r = render(<StationsPanel stations={[station({ id: 'B', name: 'Quiet', taken: 0, queue: 0 }), station({ priceRate: 0.28 })]} currentPrice={0.31} maxRows={5} width={70} />);
+    const r = render(<StationList stations={[station(), station({ id: 'B', name: 'Quiet', taken: 0, queue: 0 })]} selectedId="B" focused rows={5} width={60} priceNow={0.31} truth="live" />);
     const lines = frame(r).split('\n');
-    expect(lines[0]).toBe('Stations (2)');
-    expect(lines[1]).toMatch(/^Alpha Garage\s+████████░░\s+3\/4\s+q2\s+\$0\.28$/);
-    expect(lines[2]).toMatch(/^Quiet\s+░{10}\s+0\/4\s+q0\s+\$0\.31$/);
+    expect(lines[0]).toBe('Stations (2) live · $0.31/kWh now');
+    expect(lines[1]).toMatch(/^ 1 Alpha Garage\s+█{5}░\s+1\/4 free q2 *$/);
+    expect(lines[2]).toMatch(/^ 2 Quiet\s+░{6}\s+4\/4 free q0 *$/);
   });
 
   it('price panel shows the current price and a 24 h sparkline, and tolerates a grid failure', () => {
@@ -97,23 +99,7 @@ describe('panels', () => {
     expect(frame(r)).toContain('Price – (grid: ECONNREFUSED)');
   });
 
-  it('map puts cars and stations where they are, north up', () => {
-    const cars = new Map([
-      ['N', car('N', 90, 40.849, -74.019)], // north-west corner
-      ['S', car('S', 5, 40.701, -73.931)], // south-east corner
-      ['X', car('X', 50, 41.5, -73.95)], // off the map
-    ]);
-    const r = render(<FleetMap cars={cars} stations={[station({ lat: 40.775, lon: -73.975 })]} cols={9} rows={5} version={1} />);
-    const lines = frame(r).split('\n');
-    expect(lines[1]).toBe('│●········│');
-    expect(lines[3]).toBe('│····◆····│');
-    expect(lines[5]).toBe('│········●│');
-    expect(lines.at(-1)).toContain('1 off-map');
-  });
-
-  it('query box and nearest answer', () => {
-    const q = render(<QueryBox kind="nearest" value="40.75,-73.9" />);
-    expect(frame(q)).toContain('Nearest stations to: 40.75,-73.9');
+  it('nearest answer', () => {
     const answer = answerNearest('40.76,-73.98', { stations: [station(), station({ id: 'FAR', name: 'Far', lat: 40.84, taken: 4 })], getCar: () => undefined, currentPrice: 0.3 });
     const r = render(<NearestAnswer answer={answer} />);
     const text = frame(r);
@@ -196,5 +182,41 @@ describe('App keys', () => {
     r.stdin.write('q');
     await tick();
     expect(quits()).toBe(1);
+  });
+
+  it('o asks to confirm, takes the selected station offline through the desk, and the list shows it offline', async () => {
+    const store = createFleetStore();
+    store.setStations([{ id: 'ST-A', name: 'Alpha Garage', lat: 40.76, lon: -73.98, ports: 4, powerKw: 150 }]);
+    store.flush();
+    const calls: [string, boolean][] = [];
+    const desk: OperatorDesk = {
+      label: 'fake',
+      listBookings: async () => ({ at: Date.now(), bookings: [] }),
+      listSessions: async () => [],
+      cancelBooking: async () => ({ ok: true, text: '' }),
+      requestBooking: async () => ({ ok: true, text: '' }),
+      setStationOnline: async (id, online) => (calls.push([id, online]), { ok: true, text: `${id} offline, 2 bookings re-planned` }),
+    };
+    const r = render(<App store={store} sourceLabel="test" showLag={false} onQuit={() => {}} desk={desk} />);
+    await tick();
+    r.stdin.write('o');
+    await tick();
+    expect(frame(r)).toContain('Take ST-A offline? Its holds, sessions and queue are re-planned elsewhere. y confirm');
+    r.stdin.write('n');
+    await tick();
+    expect(calls).toEqual([]);
+    r.stdin.write('o');
+    await tick();
+    r.stdin.write('y');
+    await tick(100);
+    expect(calls).toEqual([['ST-A', false]]);
+    expect(frame(r)).toContain('✓ ST-A offline, 2 bookings re-planned');
+    store.setStationOccupancy([{ id: 'ST-A', name: 'Alpha Garage', lat: 40.76, lon: -73.98, ports: 0, free: 0, holds: 0, charging: 0, queueLength: 0, powerKw: 150, pricePerKwh: 0.2, offline: true }]);
+    store.flush();
+    await tick(100);
+    expect(frame(r)).toMatch(/1 Alpha Garage\s+OFFLINE\s+no ports/);
+    r.stdin.write('o');
+    await tick();
+    expect(frame(r)).toContain('Bring ST-A back online?');
   });
 });

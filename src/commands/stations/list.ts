@@ -22,7 +22,7 @@ export default class StationsList extends BaseCommand<typeof StationsList> {
     try {
       const stations = await queries.listStations();
       if (stations.length === 0) this.say('No stations loaded. Load some with `greenlane stations load deploy/stations/manhattan.json` (external mode) or set GREENLANE_STATIONS_FILE for `greenlane up`.');
-      else this.say(table(['id', 'name', 'free/ports', 'holds', 'charging', 'queue', 'kW', '$/kWh'], stations.map((s) => [s.id, s.name, `${s.free}/${s.ports}`, s.holds, s.charging, s.queueLength, s.powerKw, s.pricePerKwh.toFixed(2)])));
+      else this.say(table(['id', 'name', 'free/ports', 'holds', 'charging', 'queue', 'kW', '$/kWh'], stations.map((s) => [s.id, s.name, s.offline ? 'offline' : `${s.free}/${s.ports}`, s.holds, s.charging, s.queueLength, s.powerKw, s.pricePerKwh.toFixed(2)])));
       return { source: queries.source, stations };
     } finally {
       await queries.close();

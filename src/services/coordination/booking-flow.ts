@@ -9,6 +9,7 @@ import { decisionFromEvent, failedEvent } from './event-codec.js';
 import type { CoordinatorMetrics } from './metrics.js';
 import type { Outbox } from './outbox.js';
 import type { PriceCache } from './price-cache.js';
+import { isOffline, STATION_OFFLINE_REASON } from './station-availability.js';
 import type { StationStatusCache } from './status-cache.js';
 
 /** A request ready to book: the car, its battery and the booking id are known. */
@@ -92,7 +93,7 @@ export class BookingFlow {
     this.deferred.delete(ask.carId);
     if (await this.outboxFull()) return this.refuse(ask, now);
     const candidates = await this.candidates(ask, now);
-    if (candidates.length === 0) return this.fail(ask, now, ask.stationId ? 'unknown_station' : 'no_reachable_station');
+    if (candidates.length === 0) return this.fail(ask, now, ask.stationId ? (this.stationIds.has(ask.stationId) ? STATION_OFFLINE_REASON : 'unknown_station') : 'no_reachable_station');
     return this.reserve(ask, candidates, critical, now);
   }
 
@@ -138,13 +139,16 @@ export class BookingFlow {
   private async candidates(ask: Ask, now: number, freeOnly = false): Promise<Candidate[]> {
     const { policy } = this.o;
     const arrivalHold = arrivalHoldMs(ask.expectedArrival, now, policy);
+    // An operator may have taken a station offline (station-availability.ts): never a candidate then.
+    const status = await this.o.status.get();
+    const open = this.o.stations.filter((s) => !isOffline(s, status.get(s.id)));
     if (ask.stationId) {
-      return this.stationIds.has(ask.stationId) ? [{ stationId: ask.stationId, score: 0, holdMs: arrivalHold ?? policy.maxHoldMs }] : [];
+      return open.some((s) => s.id === ask.stationId) ? [{ stationId: ask.stationId, score: 0, holdMs: arrivalHold ?? policy.maxHoldMs }] : [];
     }
     if (ask.lat === undefined || ask.lon === undefined) return [];
     const price = await this.o.prices.current();
     const car = { lat: ask.lat, lon: ask.lon, battery: ask.battery };
-    const scored = scoreStations({ car, stations: this.o.stations, status: await this.o.status.get(), pack: this.o.pack, price: () => price, params: policy });
+    const scored = scoreStations({ car, stations: open, status, pack: this.o.pack, price: () => price, params: policy });
     return candidatesFor(freeOnly ? scored.filter((s) => s.free) : scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
   }
 

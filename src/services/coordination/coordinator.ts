@@ -15,6 +15,7 @@ import { OutboxRelay } from './outbox-relay.js';
 import { PriceCache } from './price-cache.js';
 import { StateRecovery } from './recovery.js';
 import { StaleCars } from './stale-cars.js';
+import { StationAvailability } from './station-availability.js';
 import { StationStatusCache } from './status-cache.js';
 import { Sweeper } from './sweeper.js';
 import { TelemetryReactions } from './telemetry-reactions.js';
@@ -39,6 +40,7 @@ interface Parts {
   sweeper: Sweeper;
   relay: OutboxRelay;
   recovery: StateRecovery;
+  availability: StationAvailability;
 }
 
 /**
@@ -87,7 +89,8 @@ function wire(deps: CoordinatorDeps): Parts {
     lastBattery,
   });
   const sweeper = new Sweeper({ reservations, now, outbox, stale, status, metrics, logger });
-  return { logger, policy, clock, instanceId, topic, status, outbox, flow, reactions, sweeper, relay, recovery };
+  const availability = new StationAvailability({ reservations, stations, flow, fleet: deps.fleet, outbox, status, now, logger });
+  return { logger, policy, clock, instanceId, topic, status, outbox, flow, reactions, sweeper, relay, recovery, availability };
 }
 
 export function createCoordinator(deps: CoordinatorDeps): Coordinator {
@@ -140,6 +143,7 @@ export function createCoordinator(deps: CoordinatorDeps): Coordinator {
     cancelBooking: (req) => p.flow.cancel(req),
     nearest: (lat, lon, opts) => nearestStations({ fleet: deps.fleet, stations: deps.stations, status: p.status, drive: p.policy }, lat, lon, opts),
     sweep: () => p.sweeper.sweep(),
+    setStationOnline: (stationId, online) => p.availability.set(stationId, online),
     onBusRecords,
   };
 }

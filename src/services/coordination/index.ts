@@ -5,3 +5,4 @@ export type { NearestOptions, NearestRow } from './nearest.js';
 export { BOOKING_EVENT_TYPES, decisionFromEvent } from './event-codec.js';
 export type { ClockOption } from './clock.js';
 export type { BookingRequest, Decision, DecisionStatus } from '../../domain/booking-request.js';
+export { UnknownStationError, type AvailabilityResult, type Replanned } from './station-availability.js';

@@ -11,6 +11,7 @@ import type { Reservations } from '../../ports/reservations.js';
 import type { BookingRow } from '../../ports/store.js';
 import type { ClockOption } from './clock.js';
 import type { NearestOptions, NearestRow } from './nearest.js';
+import type { AvailabilityResult } from './station-availability.js';
 
 export interface CoordinatorDeps {
   reservations: Reservations;
@@ -78,6 +79,8 @@ export interface Coordinator {
   requestBooking(req: BookingRequest & { carId: string }): Promise<Decision>;
   cancelBooking(req: { carId?: string; bookingId?: string; reason?: string }): Promise<Decision>;
   nearest(lat: number, lon: number, opts?: NearestOptions): Promise<NearestRow[]>;
+  /** Operator action: takes a station offline (its bookings re-planned elsewhere) or back online. */
+  setStationOnline(stationId: string, online: boolean): Promise<AvailabilityResult>;
   /** Runs one expiry sweep now; returns how many holds expired. */
   sweep(): Promise<number>;
   /** Routes booking events taken elsewhere to cars connected here (wired to the bus by start()). */

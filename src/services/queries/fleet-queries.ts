@@ -3,6 +3,7 @@ import type { FleetState } from '../../ports/fleet-state.js';
 import type { Booking, Reservations } from '../../ports/reservations.js';
 import type { SessionQuery, SessionRow, Store } from '../../ports/store.js';
 import { nearestRows, stationRow, type NearestStationRow, type StationRow } from './station-rows.js';
+import type { AvailabilityResult } from '../coordination/station-availability.js';
 
 /**
  * The operator's read queries (stations, bookings, sessions) over the ports. One implementation
@@ -73,6 +74,8 @@ export interface BookingDesk {
   cancel(req: { carId?: string; bookingId?: string }): Promise<Decision>;
   /** The car a booking belongs to (null: no such booking): ownership checks before a cancel by booking id. */
   bookingCar?(bookingId: string): Promise<string | null>;
+  /** Operator action: a station offline (its bookings re-planned) or online; QueryError not_found for an unknown id. */
+  setStationOnline?(stationId: string, online: boolean): Promise<AvailabilityResult>;
 }
 
 /** What the ingestion server needs to answer the query and booking RPCs. */

@@ -2,11 +2,11 @@ import type { FleetState } from '../../ports/fleet-state.js';
 import type { PriceSource } from '../../ports/price-source.js';
 import type { Reservations } from '../../ports/reservations.js';
 import type { Store } from '../../ports/store.js';
-import type { Coordinator } from '../coordination/index.js';
-import { createFleetQueries, type QueryHandlers } from './fleet-queries.js';
+import { UnknownStationError, type Coordinator } from '../coordination/index.js';
+import { createFleetQueries, QueryError, type QueryHandlers } from './fleet-queries.js';
 
 export interface StackQueryDeps {
-  coordinator: Pick<Coordinator, 'requestBooking' | 'cancelBooking' | 'now'>;
+  coordinator: Pick<Coordinator, 'requestBooking' | 'cancelBooking' | 'now'> & Partial<Pick<Coordinator, 'setStationOnline'>>;
   reservations: Reservations;
   fleet: FleetState;
   /** Absent when this process does not host the worker (external mode: the worker owns PostgreSQL). */
@@ -47,6 +47,12 @@ export function stackQueryHandlers(deps: StackQueryDeps): QueryHandlers {
       },
       cancel: (req) => deps.coordinator.cancelBooking(req),
       bookingCar: async (bookingId) => (await deps.reservations.booking(bookingId))?.carId ?? null,
+      setStationOnline: deps.coordinator.setStationOnline
+        ? (stationId, online) =>
+            deps.coordinator.setStationOnline!(stationId, online).catch((err: unknown) => {
+              throw err instanceof UnknownStationError ? new QueryError('not_found', err.message) : err;
+            })
+        : undefined,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { driveMinutes } from '../../domain/drive-time.js';
 import type { NearestStation, Station } from '../../ports/fleet-state.js';
 import type { StationStatus } from '../../ports/reservations.js';
+import { isOffline } from '../coordination/station-availability.js';
 
 /** A station as the query commands, the RPCs and the console show it. */
 export interface StationRow {
@@ -15,6 +16,8 @@ export interface StationRow {
   queueLength: number;
   powerKw: number;
   pricePerKwh: number;
+  /** An operator took it offline (its ports are unavailable until it is back online). */
+  offline?: boolean;
 }
 
 export interface NearestStationRow extends StationRow {
@@ -28,7 +31,7 @@ export function stationRow(s: Station, status: StationStatus | undefined, priceP
   const charging = status?.charging ?? 0;
   return {
     id: s.id, name: s.name, lat: s.lat, lon: s.lon, ports, free: Math.max(0, ports - holds - charging), holds, charging,
-    queueLength: status?.queueLength ?? 0, powerKw: s.powerKw, pricePerKwh,
+    queueLength: status?.queueLength ?? 0, powerKw: s.powerKw, pricePerKwh, ...(isOffline(s, status) ? { offline: true } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ export const CONSOLE_KEYS: [string, string][] = [
   ['Esc', 'close details, answers and prompts'],
   ['x', 'cancel the selected car\'s booking (asks to confirm)'],
   ['b', 'request a booking for the selected car (asks to confirm)'],
+  ['o', 'take the selected station offline (its bookings re-planned) or back online (asks to confirm)'],
   ['/', 'search cars and stations (also filters the feed by car id)'],
   ['n', 'nearest stations to a position (lat,lon) or a car id'],
   ['c', 'critical only: cars list and feed (toggle)'],
@@ -40,7 +41,7 @@ export function ConsoleHelp({ canAct }: { canAct: boolean }) {
 export function ConsoleKeyBar({ criticalOnly, search, detail }: { criticalOnly: boolean; search: string; detail: boolean }) {
   return (
     <Text dimColor wrap="truncate">
-      ? help · q quit · ↑↓ select · Tab · Enter {detail ? 'close' : 'details'} · x cancel · b book · / search{search ? ` [${search}]` : ''} · n nearest · c critical{criticalOnly ? ' [on]' : ''} · p pause · PgUp/PgDn · f follow
+      ? help · q quit · ↑↓ select · Tab · Enter {detail ? 'close' : 'details'} · x cancel · b book · / search{search ? ` [${search}]` : ''} · n nearest · o offline · c critical{criticalOnly ? ' [on]' : ''} · p pause · PgUp/PgDn · f follow
     </Text>
   );
 }

@@ -51,9 +51,15 @@ export function StationDetail({ station: s, n, data, now, priceNow, forecast, ro
   const queue = all.filter((b) => b.status === 'queued' && (b.stationId === s.id || b.candidates.includes(s.id))).sort((a, b) => a.queuePosition - b.queuePosition);
   const cheap = nextCheapWindow(forecast, priceNow);
   const lines: React.ReactNode[] = [
-    <Text key="ports">
-      Ports {s.ports || '?'} · taken {s.taken} · free {s.ports ? Math.max(0, s.ports - s.taken) : '?'} · queue {s.queue}
-    </Text>,
+    s.offline ? (
+      <Text key="ports" color="red" bold wrap="truncate">
+        OFFLINE · o brings it back online
+      </Text>
+    ) : (
+      <Text key="ports" wrap="truncate">
+        Ports {s.ports || '?'} · taken {s.taken} · free {s.ports ? Math.max(0, s.ports - s.taken) : '?'} · queue {s.queue} <Text dimColor>· o offline</Text>
+      </Text>
+    ),
     <Text key="price">
       Price now {priceNow !== undefined ? `$${priceNow.toFixed(2)}/kWh` : '–'}
       <Text dimColor>{cheap ? ` · next cheap ${time(cheap.timestamp)} $${cheap.price_per_kwh.toFixed(2)}` : ''}</Text>

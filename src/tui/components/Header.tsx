@@ -36,6 +36,11 @@ export function Header(p: HeaderProps) {
       <Text dimColor>│ </Text>
       <Text>{p.label}</Text>
       <Text dimColor> │ </Text>
+      {/* The connection state before the counters, so a narrow terminal cuts the counters, not it. */}
+      <Text color={st.color}>
+        {st.icon} {connectionText(p.status)}
+      </Text>
+      <Text dimColor> │ </Text>
       <Text bold>{p.rate.toFixed(0)}</Text>
       <Text> ev/s </Text>
       <Text dimColor>│ </Text>
@@ -50,10 +55,6 @@ export function Header(p: HeaderProps) {
           </Text>
         </>
       )}
-      <Text dimColor> │ </Text>
-      <Text color={st.color}>
-        {st.icon} {connectionText(p.status)}
-      </Text>
       {p.paused && (
         <Text color="yellow" bold>
           {'  '}⏸ PAUSED ({p.pausedSkipped} hidden)

@@ -11,7 +11,7 @@ export function PricePanel({ price, forecast, error, width }: { price?: PricePoi
   const max = values.length ? Math.max(...values) : 0;
   return (
     <Box flexDirection="column">
-      <Text>
+      <Text wrap="truncate">
         <Text bold>Price </Text>
         {price ? (
           <>
@@ -29,7 +29,7 @@ export function PricePanel({ price, forecast, error, width }: { price?: PricePoi
         {error && <Text color="yellow"> (grid: {error})</Text>}
       </Text>
       {values.length > 0 && (
-        <Text>
+        <Text wrap="truncate">
           <Text dimColor>24h </Text>
           <Text color="cyan">{sparkline(values)}</Text>
           <Text dimColor>

@@ -1,6 +1,5 @@
 import { Box, Text } from 'ink';
 import type { StationView } from '../store/types.js';
-import { occupancyBar } from './StationsPanel.js';
 
 export interface StationListProps {
   /** Stations in their stable order: the number on the map is the index + 1. */
@@ -11,6 +10,13 @@ export interface StationListProps {
   width: number;
   priceNow?: number;
   truth: 'live' | 'events';
+}
+
+/** An occupancy bar: taken of total ports, `width` cells ('?' dots when the total is unknown). */
+export function occupancyBar(taken: number, total: number, width = 10): string {
+  if (total <= 0) return '?'.padEnd(width, '·');
+  const filled = Math.min(width, Math.round((Math.min(taken, total) / total) * width));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
 /** Fits text to exactly `width` columns (cut with …, or padded). */
@@ -43,7 +49,7 @@ export function StationList({ stations, selectedId, focused, rows, width, priceN
         const color = s.ports && s.taken >= s.ports ? 'red' : s.ports && s.taken / s.ports >= 0.7 ? 'yellow' : 'green';
         return (
           <Text key={s.id} wrap="truncate" inverse={isSel && focused} bold={isSel}>
-            <Text color="magenta">{String(start + i + 1).padStart(2)}</Text> {fit(s.name, nameWidth)} <Text color={color}>{occupancyBar(s.taken, s.ports, 6)}</Text> {`${free ?? '?'}/${s.ports || '?'} free`.padStart(9)} <Text color={s.queue ? 'yellow' : undefined} dimColor={!s.queue}>{`q${s.queue}`.padEnd(3)}</Text>
+            <Text color="magenta">{String(start + i + 1).padStart(2)}</Text> {fit(s.name, nameWidth)} {s.offline ? <Text color="red" bold>{'OFFLINE'.padEnd(6)}</Text> : <Text color={color}>{occupancyBar(s.taken, s.ports, 6)}</Text>} {s.offline ? 'no ports'.padStart(9) : `${free ?? '?'}/${s.ports || '?'} free`.padStart(9)} <Text color={s.queue ? 'yellow' : undefined} dimColor={!s.queue}>{`q${s.queue}`.padEnd(3)}</Text>
           </Text>
         );
       })}

@@ -6,7 +6,8 @@ import type { CarView, FleetStore } from '../store/types.js';
 import type { ActionResult, OperatorDesk, StationCatalog } from '../sources/types.js';
 
 export type PromptKind = 'nearest' | 'filter';
-export type Pending = { action: 'cancel' | 'book'; carId: string; stationId?: string };
+export type CarPending = { action: 'cancel' | 'book'; carId: string; stationId?: string };
+export type Pending = CarPending | { action: 'offline' | 'online'; stationId: string };
 export type Mode = { kind: 'normal' } | { kind: 'help' } | { kind: 'prompt'; prompt: PromptKind; value: string } | ({ kind: 'confirm'; question: string } & Pending);
 
 export interface UiState {
@@ -68,7 +69,7 @@ function handle(ctx: KeyContext, input: string, key: Key): void {
     const pending = ui.mode;
     set({ mode: { kind: 'normal' } });
     if (input === 'y') void act(ctx, pending);
-    else ctx.setResult({ ok: false, text: `${pending.action} ${pending.carId}: not done` });
+    else ctx.setResult({ ok: false, text: `${pending.action} ${'carId' in pending ? pending.carId : pending.stationId}: not done` });
     return;
   }
   if (key.escape) {
@@ -104,11 +105,13 @@ function commandKey(ctx: KeyContext, ui: UiState, input: string, set: (p: Partia
     case 'x':
     case 'b':
       return confirmAction(ctx, input === 'x' ? 'cancel' : 'book', set);
+    case 'o':
+      return confirmStation(ctx, set);
     default:
   }
 }
 
-function confirmAction(ctx: KeyContext, action: Pending['action'], set: (p: Partial<UiState>) => void): void {
+function confirmAction(ctx: KeyContext, action: CarPending['action'], set: (p: Partial<UiState>) => void): void {
   if (!ctx.desk) return ctx.setResult({ ok: false, text: 'no server to act through (actions need the server: --server)' });
   const carId = ctx.carId;
   if (!carId) return ctx.setResult({ ok: false, text: 'select a car first (Tab, then ↑↓)' });
@@ -117,7 +120,25 @@ function confirmAction(ctx: KeyContext, action: Pending['action'], set: (p: Part
   set({ mode: { kind: 'confirm', question, action, carId, stationId } });
 }
 
-async function act(ctx: KeyContext, p: Pending): Promise<void> {
+/** o, in the stations list or a station's details: take the selected station offline, or back online. */
+function confirmStation(ctx: KeyContext, set: (p: Partial<UiState>) => void): void {
+  if (!ctx.desk) return ctx.setResult({ ok: false, text: 'no server to act through (actions need the server: --server)' });
+  const station = ctx.getUi().focus === 'stations' ? ctx.store.getSnapshot().stations.find((s) => s.id === (ctx.getUi().stationId ?? ctx.stationId)) : undefined;
+  if (!station) return ctx.setResult({ ok: false, text: 'select a station first (Tab to the stations, ↑↓)' });
+  const action = station.offline ? 'online' : 'offline';
+  const question = action === 'offline' ? `Take ${station.id} offline? Its holds, sessions and queue are re-planned elsewhere.` : `Bring ${station.id} back online?`;
+  set({ mode: { kind: 'confirm', question, action, stationId: station.id } });
+}
+
+async function act(ctx: KeyContext, pending: Pending): Promise<void> {
+  if (!('carId' in pending)) {
+    ctx.setResult({ ok: true, pending: true, text: `${pending.stationId} going ${pending.action}…` });
+    const res = await ctx.desk!.setStationOnline(pending.stationId, pending.action === 'online');
+    ctx.setResult(res);
+    ctx.store.note(`${res.ok ? '✓' : '✗'} operator ${res.text}`, res.ok ? 'info' : 'error');
+    return;
+  }
+  const p: CarPending = pending;
   ctx.setResult({ ok: true, pending: true, text: `${p.action === 'cancel' ? 'cancelling' : 'booking'} ${p.carId}…` });
   const res = p.action === 'cancel' ? await ctx.desk!.cancelBooking(p.carId) : await ctx.desk!.requestBooking(p.carId, p.stationId);
   ctx.setResult(res);

@@ -81,6 +81,8 @@ export interface OperatorDesk {
   listSessions(stationId: string): Promise<SessionRow[]>;
   cancelBooking(carId: string): Promise<ActionResult>;
   requestBooking(carId: string, stationId?: string): Promise<ActionResult>;
+  /** Takes a station offline (the server re-plans its bookings) or back online. */
+  setStationOnline(stationId: string, online: boolean): Promise<ActionResult>;
   close?(): Promise<void>;
 }
 

@@ -9,7 +9,7 @@ export interface FeedSamplerOptions {
   generationSize: number;
   /** The flush interval, only to say it in the "… N more" note. */
   flushMs: number;
-  /** Lines the feed panel can scroll back through (default 2,000). */
+  /** Lines the feed panel can scroll back through (default 1,000). */
   scrollback?: number;
 }
 
@@ -95,7 +95,7 @@ export class FeedSampler {
   /** Appends to the history; a full generation is replaced by a new one (new array, new key). */
   append(items: FeedItem[]): void {
     if (!items.length) return;
-    const max = this.opts.scrollback ?? 2_000;
+    const max = this.opts.scrollback ?? 1_000;
     const kept = this.scrollback.length + items.length > max ? this.scrollback.slice(this.scrollback.length + items.length - max) : this.scrollback;
     this.scrollback = kept.concat(items.slice(-max));
     const { generationSize } = this.opts;

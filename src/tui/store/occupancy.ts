@@ -76,7 +76,7 @@ export class StationOccupancy {
     for (const row of rows.slice(0, this.maxStations)) {
       const s = this.stationFor(row.id);
       if (!s) continue;
-      Object.assign(s, { name: row.name, lat: row.lat, lon: row.lon, ports: row.ports, taken: row.holds + row.charging, queue: row.queueLength });
+      Object.assign(s, { name: row.name, lat: row.lat, lon: row.lon, ports: row.ports, taken: row.holds + row.charging, queue: row.queueLength, offline: Boolean(row.offline) });
       if (row.pricePerKwh > 0) s.priceRate = row.pricePerKwh;
     }
     this.truth = 'live';

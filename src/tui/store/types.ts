@@ -30,6 +30,8 @@ export interface StationView {
   queue: number;
   /** The last price the server answered or a booking/charging event at this station carried ($/kWh). */
   priceRate?: number;
+  /** An operator took it offline (live answers only). */
+  offline?: boolean;
 }
 
 /**
