@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { resolveCredentials } from '../config/token.js';
-import { createFleetClient, type FleetClient } from '../grpc/client.js';
+import { createFleetClient } from '../grpc/client.js';
+import type { ActionResult, OperatorDesk } from '../tui/sources/types.js';
 import { tlsFromConfig } from '../grpc/tls.js';
 import type { Logger } from '../observability/logger.js';
 import { assetPath } from '../util/assets.js';
@@ -50,11 +51,16 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
   const sources = await openTailSources(at, { logger: opts.logger, source: opts.source, token: opts.token, fromBeginning: false, rate: 0, cars: 0 });
   const tls = tlsFromConfig(config);
   const tiles = opts.tiles ? checkTilesUrl(opts.tiles) : undefined;
-  /** One short-lived client per action, presenting the browser's token: the server decides with its usual rules. */
-  const act = async (token: string, run: (client: FleetClient) => Promise<string>): Promise<string> => {
+  /**
+   * One short-lived client per action, presenting the browser's token: the server decides with its
+   * usual rules, and the console's desk (src/app/tail-desk.ts) words the answer as the TUI does.
+   */
+  const act = async (token: string, run: (desk: OperatorDesk) => Promise<ActionResult>): Promise<string> => {
     const client = createFleetClient(server, token, { tls });
     try {
-      return await run(client);
+      const r = await run(createOperatorDesk(server, () => client));
+      if (!r.ok) throw new Error(r.text);
+      return r.text;
     } finally {
       client.close();
     }
@@ -64,18 +70,19 @@ export async function startWebView(loaded: LoadedConfig, opts: WebViewOptions): 
     authenticate: operatorAuthenticator(resolveCredentials(config, loaded.mode)),
     sourceLabel: sources.events.label,
     async cancelBooking(token, req) {
-      return act(token, async (c) => {
-        const res = await c.cancelBooking({ car_id: req.carId ?? '', booking_id: req.bookingId ?? '' });
+      const client = createFleetClient(server, token, { tls });
+      try {
+        const res = await client.cancelBooking({ car_id: req.carId ?? '', booking_id: req.bookingId ?? '' });
         return `${res.status ?? 'cancelled'}${res.message ? `: ${res.message}` : ''}`;
-      });
+      } finally {
+        client.close();
+      }
     },
     async requestBooking(token, req) {
-      return act(token, async (c) => {
-        // The console's desk (src/app/tail-desk.ts) words the answer the same way in both views.
-        const r = await createOperatorDesk(server, () => c).requestBooking(req.carId, req.stationId);
-        if (!r.ok) throw new Error(r.text);
-        return r.text;
-      });
+      return act(token, (desk) => desk.requestBooking(req.carId, req.stationId));
+    },
+    async setStationOnline(token, req) {
+      return act(token, (desk) => desk.setStationOnline(req.stationId, req.online));
     },
   });
   const stopFeed = await startWebFeed(sources, hub);

@@ -15,6 +15,8 @@ export interface WebHubOptions {
   cancelBooking?(token: string, req: { carId?: string; bookingId?: string }): Promise<string>;
   /** RequestBooking on the server for a car (optionally at a station), presenting the browser's own token. */
   requestBooking?(token: string, req: { carId: string; stationId?: string }): Promise<string>;
+  /** SetStationAvailability on the server (offline re-plans the station's bookings), with the browser's own token. */
+  setStationOnline?(token: string, req: { stationId: string; online: boolean }): Promise<string>;
   /** The tail's store; one is created when absent. */
   store?: FleetStore;
   sourceLabel?: string;
@@ -109,6 +111,7 @@ export class WebHub {
         this.authenticate(client, msg);
       } else if (msg.type === 'cancel') void this.cancel(client, msg);
       else if (msg.type === 'request') void this.request(client, msg);
+      else if (msg.type === 'station') void this.station(client, msg);
     });
     ws.on('close', () => {
       clearTimeout(authTimer);
@@ -169,6 +172,12 @@ export class WebHub {
     if (typeof msg.carId !== 'string' || !msg.carId) return this.answer(client, msg.id, 'request needs carId');
     const req = { carId: msg.carId, stationId: typeof msg.stationId === 'string' && msg.stationId ? msg.stationId : undefined };
     await this.act(client, msg.id, request && (() => request(client.token!, req)));
+  }
+
+  private async station(client: Client, msg: Extract<ClientMsg, { type: 'station' }>): Promise<void> {
+    const set = this.opts.setStationOnline;
+    if (typeof msg.stationId !== 'string' || !msg.stationId || typeof msg.online !== 'boolean') return this.answer(client, msg.id, 'station needs stationId and online (true|false)');
+    await this.act(client, msg.id, set && (() => set(client.token!, { stationId: msg.stationId, online: msg.online })));
   }
 
   /** Runs an operator action on the server with the browser's own token; the server's answer (or refusal) goes back. */
@@ -236,7 +245,7 @@ export class WebHub {
   }
 
   private stations(snap: FleetSnapshot): WebStation[] {
-    return snap.stations.map((s) => ({ id: s.id, name: s.name, lat: s.lat, lon: s.lon, ports: s.ports, taken: s.taken, queue: s.queue, priceRate: s.priceRate }));
+    return snap.stations.map((s) => ({ id: s.id, name: s.name, lat: s.lat, lon: s.lon, ports: s.ports, taken: s.taken, queue: s.queue, priceRate: s.priceRate, ...(s.offline ? { offline: true } : {}) }));
   }
 
   private price(snap: FleetSnapshot): { price: WebPricePoint | null; forecast: WebPricePoint[] } {

@@ -110,7 +110,15 @@ export interface RequestMsg {
   stationId?: string;
 }
 
-export type ClientMsg = AuthMsg | CancelMsg | RequestMsg;
+/** Take a station offline (its bookings re-planned elsewhere) or back online; needs the operator role. */
+export interface StationAvailabilityMsg {
+  type: 'station';
+  id: string;
+  stationId: string;
+  online: boolean;
+}
+
+export type ClientMsg = AuthMsg | CancelMsg | RequestMsg | StationAvailabilityMsg;
 
 /** WebSocket close code for a refused credential (4000–4999: application codes). */
 export const CLOSE_UNAUTHORIZED = 4401;

@@ -148,6 +148,15 @@ describe('greenlane web map in headless Chromium', () => {
     await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 15_000 }).toMatch(/^✓/);
     await until('the booking to leave `greenlane bookings`', async () => !(await bookings()).some((b) => b.bookingId === target.bookingId), 20_000);
 
+    // Take the station offline and back online from its detail: the server answers, the page shows OFFLINE.
+    await page.getByTestId('station-offline').click({ timeout: 10_000 });
+    await page.getByTestId('confirm-station').click();
+    await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`^✓ ${st.id} offline`));
+    await expect.poll(() => page.getByTestId('station-detail').textContent(), { timeout: 20_000 }).toContain('OFFLINE');
+    await page.getByTestId('station-online').click({ timeout: 10_000 });
+    await page.getByTestId('confirm-station').click();
+    await expect.poll(() => page.getByTestId('action-result').textContent(), { timeout: 15_000 }).toMatch(new RegExp(`^✓ ${st.id} online`));
+
     // The other operator action: request a booking for a car that has none; `greenlane bookings` lists it.
     const booked = new Set((await bookings()).map((b) => b.carId));
     const car = Array.from({ length: 30 }, (_, i) => `CAR-${String(i + 1).padStart(3, '0')}`).find((id) => !booked.has(id))!;

@@ -7,9 +7,10 @@ export type Band = 'green' | 'yellow' | 'red';
 export const bandOf = (battery: number): Band => (battery > 50 ? 'green' : battery >= 20 ? 'yellow' : 'red');
 export const BAND_COLOR: Record<Band, string> = { green: '#22c55e', yellow: '#eab308', red: '#ef4444' };
 
-/** Station fill by occupancy: free, busy (half or more taken), full. */
-export const STATION_COLOR = { free: '#22d3ee', busy: '#a855f7', full: '#ec4899' } as const;
+/** Station fill by occupancy: free, busy (half or more taken), full; offline when an operator took it out. */
+export const STATION_COLOR = { free: '#22d3ee', busy: '#a855f7', full: '#ec4899', offline: '#64748b' } as const;
 export function stationState(s: WebStation): keyof typeof STATION_COLOR {
+  if (s.offline) return 'offline';
   if (s.ports > 0 && s.taken >= s.ports) return 'full';
   if (s.ports > 0 && s.taken * 2 >= s.ports) return 'busy';
   return 'free';

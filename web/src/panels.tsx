@@ -116,6 +116,17 @@ function StationDetail({ s, bookings, act }: { s: WebStation; bookings: CarBooki
         ports {s.taken}/{s.ports} taken · queue {s.queue}
         {s.priceRate !== undefined && ` · $${s.priceRate.toFixed(3)}/kWh`}
       </p>
+      <p>
+        {s.offline && <b className="error">OFFLINE </b>}
+        <ActionButton
+          label={s.offline ? 'Bring online' : 'Take offline'}
+          question={s.offline ? `Bring ${s.name} back online?` : `Take ${s.name} offline? Its holds, charging and queue are re-planned elsewhere.`}
+          confirm={s.offline ? 'Yes, online' : 'Yes, offline'}
+          testid={`station-${s.offline ? 'online' : 'offline'}`}
+          confirmTestid="confirm-station"
+          run={() => act({ type: 'station', stationId: s.id, online: Boolean(s.offline) })}
+        />
+      </p>
       {here.length === 0 && <p className="muted">no booking seen here yet</p>}
       <ul className="bookings">
         {here.map((b) => (

@@ -135,4 +135,30 @@ describe('WebHub', () => {
     ]);
     void h.close();
   });
+
+  it('takes a station offline and online with the browser token, and checks the message first', async () => {
+    const seen: string[] = [];
+    const h = new WebHub({
+      authenticate: operatorAuthenticator({ fleet: [], operator: [OP] }),
+      setStationOnline: async (token, req) => {
+        seen.push(`${token}:${req.stationId}:${req.online}`);
+        if (req.stationId === 'ST-X') throw new Error('NOT_FOUND: unknown station ST-X');
+        return `${req.stationId} ${req.online ? 'online' : 'offline'}`;
+      },
+    });
+    const ws = new FakeSocket();
+    h.accept(ws as unknown as WebSocket);
+    ws.say({ type: 'auth', token: OP });
+    ws.say({ type: 'station', id: '1', stationId: 'ST-1', online: false });
+    ws.say({ type: 'station', id: '2', stationId: 'ST-X', online: true });
+    ws.say({ type: 'station', id: '3', stationId: 'ST-1', online: 'yes' });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toEqual([`${OP}:ST-1:false`, `${OP}:ST-X:true`]);
+    expect(ws.sent.filter((m) => m.type === 'action_result')).toEqual([
+      { type: 'action_result', id: '3', ok: false, message: 'station needs stationId and online (true|false)' },
+      { type: 'action_result', id: '1', ok: true, message: 'ST-1 offline' },
+      { type: 'action_result', id: '2', ok: false, message: 'NOT_FOUND: unknown station ST-X' },
+    ]);
+    void h.close();
+  });
 });
