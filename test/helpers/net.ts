@@ -24,3 +24,13 @@ export function canConnect(port: number): Promise<boolean> {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One sample from a Prometheus text endpoint: the first line for `name` (a bare name, or with its
+ * labels as printed, e.g. `x_total{table="telemetry"}`); 0 when the endpoint or the line is missing.
+ */
+export async function scrapeMetric(url: string, name: string): Promise<number> {
+  const text = await fetch(url).then((r) => r.text(), () => '');
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}

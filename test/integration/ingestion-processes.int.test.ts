@@ -17,17 +17,11 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import type { EventBus, Subscription } from '../../src/ports/event-bus.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
-import { sleep } from '../helpers/net.js';
+import { scrapeMetric, sleep } from '../helpers/net.js';
 import { runCli } from '../helpers/run-cli.js';
 
 const ORIGINAL_PROTO = fileURLToPath(new URL('../fixtures/original-fleet.proto', import.meta.url));
 const TOKEN = 'procs-int-' + Math.random().toString(36).slice(2);
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await fetch(url).then((r) => r.text(), () => '');
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
 
 /**
  * `greenlane ingestion --processes 2` on real Kafka and Redis (issue 16, every core): the steel
@@ -116,7 +110,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
     while ((await count()) < sent && Date.now() < deadline) await sleep(250);
     await sleep(500);
     expect(await count()).toBe(sent);
-    expect(await metric(`${metricsUrl}/metrics`, 'greenlane_ingestion_telemetry_accepted_total')).toBe(sent);
+    expect(await scrapeMetric(`${metricsUrl}/metrics`, 'greenlane_ingestion_telemetry_accepted_total')).toBe(sent);
   }, 90_000);
 
   it('200 cars on 200 connections race for the ports through both coordinators: no double booking', async () => {

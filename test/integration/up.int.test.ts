@@ -8,15 +8,8 @@ import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { freePort, scrapeMetric } from '../helpers/net.js';
 import { runCli } from '../helpers/run-cli.js';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 
 /** A consecutive pair (base, base+1) for ingestion's and the worker's /metrics. */
 async function freePortPair(): Promise<number> {
@@ -27,12 +20,6 @@ async function freePortPair(): Promise<number> {
     });
     if (next) return base;
   }
-}
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await fetch(url).then((r) => r.text(), () => '');
-  const line = text.split('\n').find((l) => l.startsWith(name));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
 await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', 'postgres'), '`greenlane up` on real engines', () => {
@@ -64,9 +51,9 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
     const ingestionMetrics = `http://127.0.0.1:${metrics}/metrics`;
     const workerMetrics = `http://127.0.0.1:${metrics + 1}/metrics`;
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline && (await metric(workerMetrics, 'greenlane_worker_rows_written_total{table="telemetry"}')) < 10) await new Promise((r) => setTimeout(r, 500));
-    expect(await metric(ingestionMetrics, 'greenlane_ingestion_telemetry_accepted_total')).toBeGreaterThanOrEqual(10);
-    expect(await metric(workerMetrics, 'greenlane_worker_rows_written_total{table="telemetry"}')).toBeGreaterThanOrEqual(10);
+    while (Date.now() < deadline && (await scrapeMetric(workerMetrics, 'greenlane_worker_rows_written_total{table="telemetry"}')) < 10) await new Promise((r) => setTimeout(r, 500));
+    expect(await scrapeMetric(ingestionMetrics, 'greenlane_ingestion_telemetry_accepted_total')).toBeGreaterThanOrEqual(10);
+    expect(await scrapeMetric(workerMetrics, 'greenlane_worker_rows_written_total{table="telemetry"}')).toBeGreaterThanOrEqual(10);
 
     up.kill('SIGINT');
     const result = await up;
