@@ -29,7 +29,13 @@ async function measure<T>(run: () => Promise<T>) {
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const start = process.memoryUsage().rss;
-  const sampler = setInterval(() => rss.push(process.memoryUsage().rss), 250);
+  const timeline: { s: number; rssMb: number; heapTotalMb: number; heapUsedMb: number; externalMb: number }[] = [];
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    rss.push(m.rss);
+    // Every 5 s a row of the breakdown: RSS that grows while heapTotal is flat is native memory.
+    if (rss.length % 20 === 0) timeline.push({ s: rss.length / 4, rssMb: mb(m.rss), heapTotalMb: mb(m.heapTotal), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external) });
+  }, 250);
   const result = await run();
   clearInterval(sampler);
   const wallMs = performance.now() - t0;
@@ -42,8 +48,24 @@ async function measure<T>(run: () => Promise<T>) {
     rssMb: { start: mb(start), end: mb(end), max: mb(Math.max(start, end, ...rss)) },
     // The second half alone shows whether memory keeps growing once buffers are full.
     rssGrowthSecondHalfMb: mb(end - (rss[Math.floor(rss.length / 2)] ?? start)),
+    // End-minus-middle depends on where the GC cycle happens to be (RSS swings ±20 MB with it);
+    // the least-squares trend over the second half, times its length, is the growth a leak shows.
+    rssTrendSecondHalfMb: mb(trend(rss.slice(Math.floor(rss.length / 2))) * Math.floor(rss.length / 2)),
     heapUsedMbAfterGc: heapAfterGc(),
+    timeline,
   };
+}
+
+/** Least-squares slope of evenly spaced samples, per sample. */
+function trend(ys: number[]): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => ((num += (x - mx) * (y - my)), (den += (x - mx) ** 2)));
+  return num / den;
 }
 
 function heapAfterGc(): number | undefined {
