@@ -10,7 +10,8 @@ import { cliArgv, repoRoot, runCli } from '../helpers/run-cli.js';
 /**
  * The full-screen console end to end: an embedded `greenlane up` with a simulated fleet, and
  * `greenlane tail` in tmux at 80×24, 120×40 and 200×60. Captures show every panel, the map's
- * station numbers, a drill-down, an operator cancel and its effect on `greenlane bookings`, help,
+ * station numbers, a drill-down, an operator cancel and its effect on `greenlane bookings`, a station
+ * taken offline and back online from the console (checked with `greenlane stations list`), help,
  * and a clean terminal after q and after SIGTERM.
  */
 const children: ChildProcess[] = [];
@@ -129,6 +130,25 @@ await describeWithEngine('tmux', async () => void execFileSync('tmux', ['-V']), 
     const mapWidth = (s.split('\n').find((l) => l.startsWith('╭')) ?? '').indexOf('╮');
     expect(mapWidth).toBeGreaterThan(100);
     for (let n = 1; n <= 14; n++) expect(s).toMatch(new RegExp(`\\s${n}\\s`));
+    // o on the selected station: offline (confirmed), the server agrees, then back online.
+    const offlineOf = async (id: string) => {
+      const out = await runCli(['stations', 'list', '--json', '--server', `127.0.0.1:${grpcPort}`, '--data-dir', dataDir], { env: env() });
+      const rows = JSON.parse(String(out.stdout)) as { stations?: { id: string; offline?: boolean }[] } | { id: string; offline?: boolean }[];
+      const list = Array.isArray(rows) ? rows : (rows.stations ?? []);
+      return list.find((r) => r.id === id)?.offline;
+    };
+    tmux('send-keys', '-t', name, 'o');
+    const ask = await waitFor('the offline confirmation', () => /Take (\S+) offline\?/.exec(screen(name)) ?? false, 10_000, name);
+    const stationId = ask[1]!;
+    tmux('send-keys', '-t', name, 'y');
+    await waitFor('the offline result', () => new RegExp(`✓ .*${stationId} offline, \\d+ bookings re-planned`).test(screen(name)), 20_000, name);
+    await waitFor('OFFLINE in the stations panel', () => screen(name).includes('OFFLINE'), 10_000, name);
+    expect(await offlineOf(stationId)).toBe(true);
+    tmux('send-keys', '-t', name, 'o');
+    await waitFor('the online confirmation', () => screen(name).includes(`Bring ${stationId} back online?`), 10_000, name);
+    tmux('send-keys', '-t', name, 'y');
+    await waitFor('the online result', () => new RegExp(`✓ .*${stationId} online, \\d+ ports`).test(screen(name)), 20_000, name);
+    expect(await offlineOf(stationId)).toBeFalsy();
     tmux('send-keys', '-t', name, 'q');
-  }, 120_000);
+  }, 180_000);
 });

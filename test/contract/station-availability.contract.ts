@@ -1,18 +1,27 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createMemoryEventBus } from '../../../../src/adapters/memory/memory-event-bus.js';
-import { createMemoryFleetState } from '../../../../src/adapters/memory/memory-fleet-state.js';
-import { createMemoryReservations } from '../../../../src/adapters/memory/memory-reservations.js';
-import { TOPIC_EVENTS, type BookingEvent } from '../../../../src/domain/events.js';
-import type { Station } from '../../../../src/ports/fleet-state.js';
-import { createCoordinator, UnknownStationError, type Coordinator, type Decision } from '../../../../src/services/coordination/index.js';
-import { isOffline } from '../../../../src/services/coordination/station-availability.js';
-import { stationRow } from '../../../../src/services/queries/station-rows.js';
+import { afterEach, expect, it, vi } from 'vitest';
+import { createMemoryEventBus } from '../../src/adapters/memory/memory-event-bus.js';
+import { createMemoryFleetState } from '../../src/adapters/memory/memory-fleet-state.js';
+import { TOPIC_EVENTS, type BookingEvent } from '../../src/domain/events.js';
+import type { Station } from '../../src/ports/fleet-state.js';
+import type { Reservations } from '../../src/ports/reservations.js';
+import { createCoordinator, UnknownStationError, type Coordinator, type Decision } from '../../src/services/coordination/index.js';
+import { isOffline } from '../../src/services/coordination/station-availability.js';
+import { stationRow } from '../../src/services/queries/station-rows.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0);
 const A: Station = { id: 'A', name: 'A', lat: 40.75, lon: -73.99, ports: 1, powerKw: 100 };
 const B: Station = { id: 'B', name: 'B', lat: 40.752, lon: -73.99, ports: 1, powerKw: 100 };
 const C: Station = { id: 'C', name: 'C', lat: 40.76, lon: -73.99, ports: 2, powerKw: 100 };
 
+/** A fresh, empty Reservations of the adapter under test, and how to drop its state. */
+export type MakeReservations = () => Promise<{ reservations: Reservations; close(): Promise<void> }>;
+
+/**
+ * An operator takes a station offline and back online: the same coordinator code on every
+ * Reservations adapter (memory in test/contract/station-availability.memory.test.ts, the Lua
+ * scripts in test/integration/station-availability.redis.int.test.ts).
+ */
+export function stationAvailabilityContract(make: MakeReservations): void {
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const s of stops.splice(0)) await s();
@@ -20,7 +29,7 @@ afterEach(async () => {
 
 async function harness() {
   const bus = createMemoryEventBus();
-  const reservations = createMemoryReservations();
+  const { reservations, close } = await make();
   const fleet = createMemoryFleetState();
   const delivered: Decision[] = [];
   const events: BookingEvent[] = [];
@@ -30,7 +39,7 @@ async function harness() {
     deliver: (_carId, d) => void delivered.push(d), routeViaBus: false, policy: { deferral: { enabled: false } },
   });
   await coordinator.start();
-  stops.push(() => coordinator.stop(), () => bus.close());
+  stops.push(() => coordinator.stop(), () => bus.close(), close);
   const car = async (carId: string, battery: number, stationId?: string) => {
     await fleet.upsertCars([{ carId, lat: 40.751, lon: -73.99, battery, velocity: 0, timestamp: T0 }]);
     return coordinator.requestBooking({ carId, stationId });
@@ -39,7 +48,6 @@ async function harness() {
   return { coordinator, reservations, delivered, events, car, status };
 }
 
-describe('station offline / online (operator action)', () => {
   it('offline: no ports; its hold, session and queue are re-planned elsewhere and every car is told', async () => {
     const h = await harness();
     expect((await h.car('CAR-1', 40, 'A')).status).toBe('confirmed');
@@ -89,4 +97,4 @@ describe('station offline / online (operator action)', () => {
     const h = await harness();
     await expect(h.coordinator.setStationOnline('NOPE', false)).rejects.toBeInstanceOf(UnknownStationError);
   });
-});
+}
