@@ -5,7 +5,7 @@
  * stderr; one JSON document on stdout. See bench/README.md for what the numbers mean.
  *
  *   node --import tsx bench/pipeline.ts [--mode embedded|external|both] [--quick]
- *        [--rates 2500,5000,…] [--window 10] [--hz 10] [--load-procs 1] [--profile-rate 15000] [--worker-process] [--out file]
+ *        [--rates 2500,5000,…] [--window 10] [--hz 10] [--load-procs 1] [--profile-rate 15000] [--worker-process] [--pglite-thread on|off] [--out file]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     'batch-size': { type: 'string', default: '500' },
     'profile-rate': { type: 'string', default: '0' },
     'worker-process': { type: 'boolean', default: false },
+    'pglite-thread': { type: 'string', default: 'on' },
     out: { type: 'string' },
     'log-level': { type: 'string', default: 'error' },
   },
@@ -61,6 +62,7 @@ const settings: RunSettings = {
   batchSize: positive('batch-size', values['batch-size']!),
   profileRate: Number(values['profile-rate']) || 0,
   workerProcess: values['worker-process']!,
+  pgliteThread: values['pglite-thread'] !== 'off',
   logger: createLogger({ level: values['log-level'], name: 'bench', pretty: false }),
 };
 
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
   const doc = {
     machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, loadAvg1mAtStart: startLoad, loadAvg1mAtEnd: loadavg()[0] },
     at,
-    settings: { rates: settings.rates, windowSec, settleMs: settings.settleMs, hz: settings.hz, loadProcesses: settings.loadProcesses, connectionsPerProcess: settings.connectionsPerProcess, batchSize: settings.batchSize, workerProcess: settings.workerProcess, quick: values.quick },
+    settings: { rates: settings.rates, windowSec, settleMs: settings.settleMs, hz: settings.hz, loadProcesses: settings.loadProcesses, connectionsPerProcess: settings.connectionsPerProcess, batchSize: settings.batchSize, workerProcess: settings.workerProcess, pgliteThread: settings.pgliteThread, quick: values.quick },
     embedded,
     external,
     targets: TARGETS,

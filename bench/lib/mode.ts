@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { acquirePglite } from '../../src/adapters/pglite/pglite-store.js';
+import { queryPgliteThread } from '../../src/adapters/pglite/threaded-store.js';
 import { loadConfig, type LoadedConfig, type Mode } from '../../src/config/load.js';
 import { TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import type { Logger } from '../../src/observability/logger.js';
@@ -36,6 +37,8 @@ export interface RunSettings {
   profileRate: number;
   /** External mode: run the worker as its own `greenlane worker` process, as `greenlane up` does. */
   workerProcess: boolean;
+  /** Embedded mode: PGlite on its own thread (what `greenlane up` does) or on the stack's thread. */
+  pgliteThread: boolean;
   logger: Logger;
 }
 
@@ -82,7 +85,7 @@ interface TelemetryTable {
 }
 
 /** Empties and counts the namespace's telemetry table on whichever database the mode uses. */
-async function telemetryTable(loaded: LoadedConfig, namespace: string, durable: boolean): Promise<TelemetryTable> {
+async function telemetryTable(loaded: LoadedConfig, namespace: string, durable: boolean, pgliteThread: boolean): Promise<TelemetryTable> {
   const table = `"${namespace}".telemetry`;
   const count = `SELECT count(*)::int AS n FROM ${table}`;
   if (loaded.config.databaseUrl) {
@@ -95,7 +98,12 @@ async function telemetryTable(loaded: LoadedConfig, namespace: string, durable: 
       close: () => client.end(),
     };
   }
-  // The stack's ephemeral PGlite is the process-wide in-memory instance; borrow a reference.
+  // The stack's ephemeral PGlite: the in-memory instance on its thread (src/adapters/pglite/threaded-store.ts),
+  // or the process-wide one on this thread, of which a reference is borrowed.
+  if (pgliteThread) {
+    const query = <R>(sql: string) => queryPgliteThread(undefined, sql) as Promise<R[]>;
+    return { truncate: async () => void (await query(`TRUNCATE ${table}`)), count: async () => (await query<{ n: number }>(count))[0].n, close: async () => {} };
+  }
   const { db, release } = await acquirePglite(undefined);
   return { truncate: async () => void (await db.query(`TRUNCATE ${table}`)), count: async () => (await db.query<{ n: number }>(count)).rows[0].n, close: release };
 }
@@ -117,13 +125,13 @@ export async function runMode(mode: Mode, s: RunSettings): Promise<ModeResult> {
   try {
     const registry = new Registry();
     const services: ServiceName[] = ownWorker ? ['grid', 'ingestion'] : ['grid', 'worker', 'ingestion'];
-    const stack = await startStack({ loaded, logger: s.logger, registry, services, ephemeralStore: true });
+    const stack = await startStack({ loaded, logger: s.logger, registry, services, ephemeralStore: true, storeThread: s.pgliteThread });
     let worker: WorkerProcess | undefined;
     let db: TelemetryTable;
     try {
       // The worker process migrates the schema, so the table exists once it consumes.
       if (ownWorker) worker = await startWorkerProcess({ ...env, GREENLANE_GRID_URL: stack.grid!.url, GREENLANE_METRICS_PORT: '0' }, dataDir);
-      db = await telemetryTable(loaded, namespace, ownWorker);
+      db = await telemetryTable(loaded, namespace, ownWorker, s.pgliteThread);
     } catch (err) {
       await stack.stop({ drainMs: 0 });
       await worker?.stop();

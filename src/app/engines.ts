@@ -30,6 +30,8 @@ export interface EngineOptions {
   logger: Logger;
   /** Embedded only: keep PGlite in memory instead of under the data dir. */
   ephemeralStore?: boolean;
+  /** Embedded only: run PGlite on a thread of its own (src/adapters/pglite/threaded-store.ts). */
+  storeThread?: boolean;
   clientId?: string;
 }
 
@@ -61,14 +63,16 @@ export async function openReservations(config: Config, opts: { logger: Logger; o
 }
 
 /** PostgreSQL when a URL is configured, else PGlite (under the data dir, or in memory). Not migrated here. */
-export async function openStore(config: EngineConfig, opts: { logger: Logger; ephemeral?: boolean; poolSize?: number }): Promise<Store> {
+export async function openStore(config: EngineConfig, opts: { logger: Logger; ephemeral?: boolean; poolSize?: number; thread?: boolean }): Promise<Store> {
   const schema = config.namespace || 'public';
   if (config.databaseUrl) {
     const { createPostgresStore } = await import('../adapters/postgres/postgres-store.js');
     return createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger, ...(opts.poolSize ? { poolSize: opts.poolSize } : {}) });
   }
+  const pglite = { dataDir: opts.ephemeral ? undefined : join(config.dataDir, 'pglite'), schema, logger: opts.logger };
+  if (opts.thread) return (await import('../adapters/pglite/threaded-store.js')).createThreadedPgliteStore(pglite);
   const { createPgliteStore } = await import('../adapters/pglite/pglite-store.js');
-  return createPgliteStore({ dataDir: opts.ephemeral ? undefined : join(config.dataDir, 'pglite'), schema, logger: opts.logger });
+  return createPgliteStore(pglite);
 }
 
 /**
@@ -88,7 +92,7 @@ export async function createEngines(config: EngineConfig, opts: EngineOptions): 
       opened.push(engines.fleet);
     }
     if (opts.need.includes('store')) {
-      engines.store = await openStore(config, { logger: opts.logger, ephemeral: opts.ephemeralStore });
+      engines.store = await openStore(config, { logger: opts.logger, ephemeral: opts.ephemeralStore, thread: opts.storeThread });
       opened.push(engines.store);
       await engines.store.migrate();
     }

@@ -9,7 +9,7 @@ import type { Logger } from '../observability/logger.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
 import type { BookingRow } from '../ports/store.js';
-import { assetPath } from '../util/assets.js';
+import { assetPath, isSea } from '../util/assets.js';
 import { toBookingResponse } from '../grpc/booking-codec.js';
 import { createCoordinator, newInstanceId, type Coordinator } from '../services/coordination/index.js';
 import { createGrid, type Grid } from '../services/grid.js';
@@ -28,6 +28,11 @@ export interface StackOptions {
   services: ServiceName[];
   /** Embedded only: keep PGlite in memory (smoke tests, benchmarks). */
   ephemeralStore?: boolean;
+  /**
+   * Embedded only: PGlite on a thread of its own, so the process uses a second core for the
+   * writes (default: yes, except in the single executable, whose bundle has no thread entry).
+   */
+  storeThread?: boolean;
   /** Run the coordinator inside ingestion (default true). */
   coordinator?: boolean;
 }
@@ -65,7 +70,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const clockMode = resolveClockMode(opts.loaded);
   if (clockMode === 'event-time' && mode === 'external' && has('ingestion'))
     logger.warn({ clock: clockMode }, 'event-time clock on real engines: telemetry timestamps drive holds and expiry (simulation only)');
-  const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, clientId: `greenlane-${services.join('-')}` });
+  const engines = await createEngines(config, { need: [...need], logger, ephemeralStore: opts.ephemeralStore, storeThread: opts.storeThread ?? !isSea(), clientId: `greenlane-${services.join('-')}` });
   const stack: Stack = { engines, tokens, clockMode, prices: await localPrices(), stop: async () => {} };
   const started: (() => Promise<void>)[] = [];
   try {
