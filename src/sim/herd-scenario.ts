@@ -115,7 +115,7 @@ export async function runHerdScenario(opts: HerdOptions): Promise<HerdResult> {
   const summary = await run.sim.stop();
   run.driver.detach();
   run.pacer?.stop();
-  await sleep(TRAILING_EVENTS_MS);
+  await log.settle(TRAILING_EVENTS_MS, 30_000);
   log.close();
   // The fleet is gone: give back whatever it still holds (cars cut off at a time limit), at once
   // rather than when the coordinator notices the cars stopped streaming.
@@ -223,5 +223,4 @@ async function reportFromLog(log: EventLog, run: HerdRun, opts: HerdOptions, fro
   return report;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
