@@ -88,6 +88,13 @@ export const configSchema = z.object({
     .max(100_000_000)
     .default(100_000)
     .describe('Booking events the outbox holds while Kafka is unreachable; when full, new bookings are refused (reason outbox_full) instead of the outbox growing (0: no bound)'),
+  kafkaReplication: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7)
+    .default(0)
+    .describe('Replication factor of the Kafka topics GreenLane creates (0: 3 on a cluster of 3 or more brokers, else 1); from 3 on, min.insync.replicas is 2'),
   carTtlSec: z.coerce.number().int().min(0).max(31_536_000).default(86_400).describe('A car hash in Redis expires after this many seconds without telemetry (0: never)'),
 });
 
