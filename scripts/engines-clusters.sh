@@ -54,6 +54,9 @@ transaction.state.log.replication.factor=3
 transaction.state.log.min.isr=2
 transaction.state.log.num.partitions=3
 unclean.leader.election.enable=false
+# A dead broker is fenced after 4 s without a heartbeat (default 9 s), so its partitions get new leaders sooner.
+broker.session.timeout.ms=4000
+broker.heartbeat.interval.ms=1000
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
 num.network.threads=2
