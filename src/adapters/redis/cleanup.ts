@@ -13,6 +13,7 @@ export async function dropRedisNamespace(url: string, namespace: string): Promis
   }
   const target = parseRedisClusterUrl(url);
   const cluster = new Cluster(target.nodes, { lazyConnect: true, redisOptions: { username: target.username, password: target.password, maxRetriesPerRequest: 1 } });
+  cluster.on('error', () => {}); // a failed connect rejects below; node errors during a failover are retried
   await cluster.connect();
   // The namespace's hash tag puts all its keys in one slot, on one master; each master scans its own keys.
   const pattern = `${redisKeyPrefix(namespace, true)}*`;
