@@ -2,6 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatc
 import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
+import { createPartitionedSend } from './partitioned-send.js';
 import { DEFAULT_DEAD_AFTER_MS, superviseConsumer } from './supervised-consumer.js';
 import type { ConsumedRecord, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.js';
 
@@ -79,6 +80,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
   phase.connecting = false;
 
   const admin = lazyAdmin(kafka, address, opts.connectTimeoutMs ?? 10_000);
+  const send = createPartitionedSend(producer, admin.get);
   const subscriptions = new Set<Subscription>();
 
   return {
@@ -86,7 +88,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
 
     async publish(topic, records) {
       if (records.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value })) });
+      await send(topic, records);
     },
 
     async subscribe(sub) {
