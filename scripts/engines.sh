@@ -8,6 +8,11 @@
 #   scripts/engines.sh stop   [kafka|redis|postgres|all]   default: kafka only (redis/postgres only when named)
 #   scripts/engines.sh reset  kafka                        stop Kafka and delete its data (reformat on next start)
 #   scripts/engines.sh env                                 print `export GREENLANE_...` lines for the tests
+#   scripts/engines.sh start|stop|check clusters           also: kafka-cluster (3 brokers, KRaft, RF 3, min ISR 2,
+#                                                          ports 29092-29094) and redis-cluster (3 masters + 3
+#                                                          replicas, ports 7001-7006); never part of `all`
+#   scripts/engines.sh reset redis-cluster|kafka-cluster   stop it and delete its data and cluster config
+#   scripts/engines.sh pid kafka-cluster N | redis-cluster PORT   the process id (the cluster test kills it)
 #   scripts/engines.sh logs                                print where the engine logs are
 #   scripts/engines.sh kafka-class <main-class> [args...]  run a Kafka tool class from the cached jars, e.g.
 #       scripts/engines.sh kafka-class org.apache.kafka.tools.TopicCommand --bootstrap-server 127.0.0.1:19092 --list
@@ -445,6 +450,9 @@ kafka_check() {
   fi
 }
 
+# shellcheck source=scripts/engines-clusters.sh
+. "$SCRIPT_DIR/engines-clusters.sh"
+
 # --------------------------------------------------------------------------------------------------- main
 
 print_env() {
@@ -453,6 +461,7 @@ export GREENLANE_KAFKA_BROKERS=$KAFKA_BROKERS
 export GREENLANE_REDIS_URL=$REDIS_URL
 export GREENLANE_DATABASE_URL=$DATABASE_URL
 EOF
+  print_cluster_env
 }
 
 print_logs() {
@@ -466,7 +475,8 @@ engines() {
   local which="${1:-$2}"
   case "$which" in
     all) echo "redis postgres kafka" ;;
-    redis | postgres | kafka) echo "$which" ;;
+    redis | postgres | kafka | kafka-cluster | redis-cluster) echo "$which" ;;
+    clusters) echo "kafka-cluster redis-cluster" ;;
     postgresql | pg) echo postgres ;;
     *) return 1 ;;
   esac
@@ -477,9 +487,9 @@ ensure_packages() {
   local e pkgs=()
   for e in "$@"; do
     case "$e" in
-      redis) command -v redis-server >/dev/null || pkgs+=(redis-server) ;;
+      redis | redis-cluster) command -v redis-server >/dev/null || pkgs+=(redis-server) ;;
       postgres) command -v pg_ctlcluster >/dev/null || pkgs+=(postgresql) ;;
-      kafka)
+      kafka | kafka-cluster)
         command -v "$(java_bin)" >/dev/null || pkgs+=(openjdk-17-jre-headless)
         if ! command -v mvn >/dev/null && [ ! -f "$KAFKA_LIBS/.complete" ]; then pkgs+=(maven); fi
         ;;
@@ -497,7 +507,7 @@ main() {
     start | install | check | status | stop)
       local default=all
       [ "$cmd" = stop ] && default=kafka
-      list="$(engines "${1:-}" "$default")" || die "unknown engine '${1:-}' (redis|postgres|kafka|all)"
+      list="$(engines "${1:-}" "$default")" || die "unknown engine '${1:-}' (redis|postgres|kafka|all|kafka-cluster|redis-cluster|clusters)"
       ;;
   esac
   case "$cmd" in
@@ -505,7 +515,10 @@ main() {
       # shellcheck disable=SC2086
       ensure_packages $list
       for e in $list; do
-        case "$e" in redis) with_lock redis redis_start ;; postgres) with_lock postgres pg_start ;; kafka) kafka_start ;; esac
+        case "$e" in
+          redis) with_lock redis redis_start ;; postgres) with_lock postgres pg_start ;; kafka) kafka_start ;;
+          kafka-cluster) with_lock kafka-cluster kc_start_locked ;; redis-cluster) with_lock redis-cluster rc_start_locked ;;
+        esac
       done
       log "logs:"
       print_logs | sed 's/^/[engines]   /' >&2
@@ -520,19 +533,30 @@ main() {
       ;;
     check | status)
       for e in $list; do
-        case "$e" in redis) redis_check || rc=1 ;; postgres) pg_check || rc=1 ;; kafka) kafka_check || rc=1 ;; esac
+        case "$e" in
+          redis) redis_check || rc=1 ;; postgres) pg_check || rc=1 ;; kafka) kafka_check || rc=1 ;;
+          kafka-cluster) kc_check || rc=1 ;; redis-cluster) rc_check || rc=1 ;;
+        esac
       done
       return "$rc"
       ;;
     stop)
       for e in $list; do
-        case "$e" in redis) redis_stop ;; postgres) pg_stop ;; kafka) kafka_stop ;; esac
+        case "$e" in
+          redis) redis_stop ;; postgres) pg_stop ;; kafka) kafka_stop ;;
+          kafka-cluster) with_lock kafka-cluster kc_stop_locked ;; redis-cluster) with_lock redis-cluster rc_stop ;;
+        esac
       done
       ;;
     reset)
-      [ "${1:-}" = kafka ] || die "usage: $0 reset kafka"
-      with_lock kafka kafka_reset_locked
+      case "${1:-}" in
+        kafka) with_lock kafka kafka_reset_locked ;;
+        kafka-cluster) with_lock kafka-cluster kc_stop_locked; rm -rf "$KC_HOME"; log "kafka-cluster: data deleted" ;;
+        redis-cluster) with_lock redis-cluster rc_reset ;;
+        *) die "usage: $0 reset kafka|kafka-cluster|redis-cluster" ;;
+      esac
       ;;
+    pid) cluster_pid "${1:-}" "${2:-}" ;;
     env) print_env ;;
     logs) print_logs ;;
     kafka-class)

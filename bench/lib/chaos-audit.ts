@@ -18,6 +18,8 @@ export interface ChaosAudit {
   /** Acknowledged readings missing from the topic / the table. */
   lostKafka: number;
   lostPostgres: number;
+  /** Up to 10 of the acknowledged ids missing from the topic (car@timestamp), to place a loss in time. */
+  lostKafkaSample: string[];
   /** Telemetry records in the topic and distinct ids among them (resends and retries repeat ids: at least once). */
   kafkaTelemetryRecords: number;
   kafkaTelemetryIds: number;
@@ -182,6 +184,7 @@ export async function auditChaos(input: AuditInput): Promise<ChaosAudit> {
       ackedPersisted: acked.filter((id) => persisted.has(id)).length,
       lostKafka: acked.filter((id) => !inKafka.has(id)).length,
       lostPostgres: acked.filter((id) => !persisted.has(id)).length,
+      lostKafkaSample: acked.filter((id) => !inKafka.has(id)).slice(0, 10),
       kafkaTelemetryRecords: scan.telemetry.length,
       kafkaTelemetryIds: inKafka.size,
       telemetryRows: telemetryIds.length,

@@ -17,6 +17,7 @@ import { readingEventId } from '../../src/domain/telemetry.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { createSimulator, type SimSummary } from '../../src/sim/simulator.js';
 import { auditChaos, type ChaosAudit } from './chaos-audit.js';
+import { killClusterNode, type ClusterNode } from './chaos-cluster.js';
 import { createService, freePort, startEngine, stopEngine, type EngineName, type Service, type ServiceName } from './chaos-procs.js';
 
 /**
@@ -29,7 +30,9 @@ export type Fault =
   | { kind: 'kill9'; service: ServiceName }
   | { kind: 'engine'; engine: EngineName; downSec: number; kill?: ServiceName }
   | { kind: 'redis-flush'; kill?: ServiceName }
-  | { kind: 'poison' };
+  | { kind: 'poison' }
+  /** kill -9 a node of the clusters (bench/lib/chaos-cluster.ts); started again once telemetry flows again. */
+  | { kind: 'node-kill'; node: ClusterNode };
 
 export interface ChaosOptions {
   namespace: string;
@@ -56,6 +59,8 @@ export interface FaultResult {
   downMs: number;
   /** From the service or engine being back to new telemetry acknowledged and persisted again, ms (null: not within the timeout). */
   recoverMs: number | null;
+  /** node-kill: from the kill to the new leader / promoted replica (-1: none within 60 s); downMs is then the same. */
+  failoverMs?: number;
 }
 
 export interface ChaosResult {
@@ -181,6 +186,15 @@ async function applyFault(fault: Fault, ctx: FaultCtx): Promise<FaultResult> {
     if (fault.kill) await ctx.services[fault.kill].kill9();
     await dropRedisNamespace(ctx.o.redisUrl, ctx.o.namespace);
     if (fault.kill) await ctx.services[fault.kill].start();
+  } else if (fault.kind === 'node-kill') {
+    // The node stays dead while telemetry must flow again; started again after that, whatever happened.
+    const killed = await killClusterNode(fault.node, ctx.o);
+    try {
+      const recoverMs = await timeToProgress(ctx.progress, (ctx.o.recoverTimeoutSec ?? 60) * 1000);
+      return { fault: killed.name, downMs: killed.failoverMs, failoverMs: killed.failoverMs, recoverMs };
+    } finally {
+      await killed.restart();
+    }
   } else {
     name = 'poison records';
     await injectPoison(ctx.o, ctx.poisonIds);

@@ -39,7 +39,7 @@ export interface EngineOptions {
 export async function openEventBus(config: Config, opts: { logger: Logger; clientId?: string }): Promise<EventBus> {
   if (config.kafkaBrokers?.length) {
     const { createKafkaEventBus } = await import('../adapters/kafka/kafka-event-bus.js');
-    return createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger });
+    return createKafkaEventBus({ brokers: config.kafkaBrokers, clientId: opts.clientId ?? 'greenlane', logger: opts.logger, topicReplication: config.kafkaReplication });
   }
   // One partition: the in-process bus delivers one partition at a time to one worker, so three
   // partitions only split each published batch into three store writes, and PGlite pays ~1 ms of

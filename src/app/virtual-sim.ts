@@ -86,14 +86,8 @@ export async function greenlaneStrategy(ctx: StrategyContext, o: Pick<VirtualSim
     },
     async stop() {
       await coordinator.stop();
-      if (namespace && 'redis' in reservations) await dropKeys(reservations as unknown as { redis: import('ioredis').Redis }, namespace);
+      if (namespace && o.redisUrl) await (await import('../adapters/redis/cleanup.js')).dropRedisNamespace(o.redisUrl, namespace);
       await reservations.close();
     },
   };
-}
-
-/** The run's keys. The connection prefixes every key with the namespace, but not a KEYS pattern nor its answers. */
-async function dropKeys(r: { redis: import('ioredis').Redis }, namespace: string): Promise<void> {
-  const keys = (await r.redis.keys(`${namespace}:*`)).map((k) => k.slice(namespace.length + 1));
-  if (keys.length > 0) await r.redis.del(...keys);
 }

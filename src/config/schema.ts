@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRedisClusterUrl, parseRedisClusterUrl } from '../util/redis-url.js';
 
 /** Splits "a,b , c" into ["a","b","c"]; empty strings become undefined (unset). */
 const csv = z.preprocess(
@@ -8,14 +9,21 @@ const csv = z.preprocess(
 
 const port = z.coerce.number().int().min(0).max(65535);
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051');
-const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+const validUrl = (v: string, protocols: string[]): boolean => {
+  try {
+    return protocols.includes(new URL(v).protocol);
+  } catch {
+    return false;
+  }
+};
+const validClusterUrl = (v: string): boolean => {
+  try {
+    return parseRedisClusterUrl(v).nodes.length > 0;
+  } catch {
+    return false;
+  }
+};
+const url = (protocols: string[]) => z.string().refine((v) => validUrl(v, protocols), `expected a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
 
 /**
  * The one configuration schema. Keys are camelCase here, GREENLANE_SNAKE_CASE in the
@@ -23,7 +31,11 @@ const url = (protocols: string[]) =>
  */
 export const configSchema = z.object({
   kafkaBrokers: csv.optional().describe('Kafka bootstrap brokers (comma-separated host:port)'),
-  redisUrl: url(['redis:', 'rediss:']).optional().describe('Redis URL'),
+  redisUrl: z
+    .string()
+    .refine((v) => (isRedisClusterUrl(v) ? validClusterUrl(v) : validUrl(v, ['redis:', 'rediss:'])), 'expected a URL starting with redis:// or rediss:// (one server) or redis-cluster://host:port,host:port (Redis Cluster)')
+    .optional()
+    .describe('Redis URL: redis:// or rediss:// for one server, redis-cluster://host:port,host:port… for a Redis Cluster (docs/SCALING.md)'),
   databaseUrl: url(['postgres:', 'postgresql:']).optional().describe('PostgreSQL URL'),
   apiTokens: csv.optional().describe('Fleet tokens accepted in the x-api-token metadata (comma-separated); each is a fleet principal'),
   operatorTokens: csv.optional().describe('Operator tokens (comma-separated): queries, WatchEvents, booking for any car, cancelling any booking'),
@@ -76,6 +88,13 @@ export const configSchema = z.object({
     .max(100_000_000)
     .default(100_000)
     .describe('Booking events the outbox holds while Kafka is unreachable; when full, new bookings are refused (reason outbox_full) instead of the outbox growing (0: no bound)'),
+  kafkaReplication: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(7)
+    .default(0)
+    .describe('Replication factor of the Kafka topics GreenLane creates (0: 3 on a cluster of 3 or more brokers, else 1); from 3 on, min.insync.replicas is 2'),
   carTtlSec: z.coerce.number().int().min(0).max(31_536_000).default(86_400).describe('A car hash in Redis expires after this many seconds without telemetry (0: never)'),
 });
 

@@ -1,7 +1,10 @@
+import { isRedisClusterUrl, redactRedisClusterUrl } from './redis-url.js';
+
 const SECRET_PARAM = /pass|secret|token|key|auth/i;
 
 /** The URL with its password (and any password/token/secret query parameter) masked, for messages and logs. */
 export function redactUrl(url: string): string {
+  if (isRedisClusterUrl(url)) return redactRedisClusterUrl(url);
   try {
     const u = new URL(url);
     if (u.password) u.password = '****';

@@ -6,6 +6,9 @@ export const infra = {
   kafkaBrokers: process.env.GREENLANE_KAFKA_BROKERS?.split(',') ?? ['127.0.0.1:19092'],
   redisUrl: process.env.GREENLANE_REDIS_URL ?? 'redis://127.0.0.1:6379',
   databaseUrl: process.env.GREENLANE_DATABASE_URL ?? 'postgres://greenlane:greenlane_password@127.0.0.1:5432/greenlane',
+  /** The clusters of `scripts/engines.sh start clusters` (3 Kafka brokers; Redis Cluster, 3 masters + 3 replicas). */
+  clusterKafkaBrokers: process.env.GREENLANE_CLUSTER_KAFKA_BROKERS?.split(',') ?? ['127.0.0.1:29092', '127.0.0.1:29093', '127.0.0.1:29094'],
+  clusterRedisUrl: process.env.GREENLANE_CLUSTER_REDIS_URL ?? 'redis-cluster://127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003',
 };
 
 export const requireInfra = process.env.GREENLANE_REQUIRE_INFRA === '1';
@@ -49,5 +52,37 @@ export function engineProbe(...engines: Engine[]): () => Promise<void> {
       const result = await checks[engine]();
       if (!result.ok) throw new Error(`${engine}: ${result.detail}`);
     }
+  };
+}
+
+/**
+ * A probe for the clusters: Kafka answers with at least 3 brokers; the Redis Cluster serves every slot with 3 masters,
+ * each with a replica (a killed master needs one to fail over to).
+ */
+export function clusterProbe(...engines: ('kafka' | 'redis' | 'postgres')[]): () => Promise<void> {
+  return async () => {
+    const { probeKafka } = await import('../../src/adapters/kafka/probe.js');
+    const { probeRedis } = await import('../../src/adapters/redis/probe.js');
+    if (engines.includes('kafka')) {
+      const k = await probeKafka(infra.clusterKafkaBrokers, 5_000);
+      if (!k.ok || !/\b([3-9]|\d{2,}) brokers?/.test(k.detail)) throw new Error(`kafka cluster (3 brokers): ${k.detail}`);
+    }
+    if (engines.includes('redis')) {
+      const r = await probeRedis(infra.clusterRedisUrl, 3_000);
+      if (!r.ok) throw new Error(`redis cluster: ${r.detail}`);
+      const { Cluster } = await import('ioredis');
+      const { parseRedisClusterUrl } = await import('../../src/util/redis-url.js');
+      const c = new Cluster(parseRedisClusterUrl(infra.clusterRedisUrl).nodes, { lazyConnect: true });
+      try {
+        await c.connect();
+        const nodes = String(await c.cluster('NODES')).split('\n').filter(Boolean);
+        const masters = nodes.filter((l) => / master /.test(` ${l.split(' ')[2].replace(/,/g, ' ')} `) && !l.includes('fail')).length;
+        const replicas = nodes.filter((l) => l.split(' ')[2].includes('slave') && !l.includes('fail')).length;
+        if (masters < 3 || replicas < masters) throw new Error(`redis cluster: ${masters} masters and ${replicas} replicas up (need 3 and one each)`);
+      } finally {
+        c.disconnect();
+      }
+    }
+    if (engines.includes('postgres')) await engineProbe('postgres')();
   };
 }

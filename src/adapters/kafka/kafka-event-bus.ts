@@ -2,6 +2,7 @@ import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatc
 import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';
+import { createPartitionedSend } from './partitioned-send.js';
 import { DEFAULT_DEAD_AFTER_MS, superviseConsumer } from './supervised-consumer.js';
 import type { ConsumedRecord, EventBus, SubscribeOptions, Subscription } from '../../ports/event-bus.js';
 
@@ -24,6 +25,11 @@ export interface KafkaEventBusOptions {
   connectTimeoutMs?: number;
   /** Partitions for topics created by ensureTopics (default 3). */
   topicPartitions?: number;
+  /**
+   * Replication factor for topics created by ensureTopics; 0 or unset: 3 when the cluster has 3 or more brokers,
+   * else 1. With 3 or more, min.insync.replicas is 2: with acks -1 a write is acknowledged once two brokers hold it.
+   */
+  topicReplication?: number;
   /** Idempotent producer (acks -1, one request in flight per broker). Default true. */
   idempotent?: boolean;
   consumer?: KafkaConsumerTuning;
@@ -74,6 +80,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
   phase.connecting = false;
 
   const admin = lazyAdmin(kafka, address, opts.connectTimeoutMs ?? 10_000);
+  const send = createPartitionedSend(producer, admin.get);
   const subscriptions = new Set<Subscription>();
 
   return {
@@ -81,7 +88,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
 
     async publish(topic, records) {
       if (records.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value })) });
+      await send(topic, records);
     },
 
     async subscribe(sub) {
@@ -99,7 +106,7 @@ export async function createKafkaEventBus(opts: KafkaEventBusOptions): Promise<E
     },
 
     async ensureTopics(topics) {
-      await createMissingTopics(await admin.get(), topics, opts.topicPartitions ?? 3);
+      await createMissingTopics(await admin.get(), topics, opts.topicPartitions ?? 3, opts.topicReplication ?? 0);
     },
 
     async close() {
@@ -132,16 +139,18 @@ function lazyAdmin(kafka: Kafka, address: string, connectTimeoutMs: number): { g
   };
 }
 
-async function createMissingTopics(client: Admin, topics: string[], numPartitions: number): Promise<void> {
+async function createMissingTopics(client: Admin, topics: string[], numPartitions: number, replication: number): Promise<void> {
   // Only ask for missing topics: kafkajs logs a warning for every "already exists" answer.
   const existing = new Set(await client.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
+  const replicationFactor = missing.length ? replication || ((await client.describeCluster()).brokers.length >= 3 ? 3 : 1) : 1;
+  const configEntries = replicationFactor >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
   for (const topic of missing) {
     try {
       // Not kafkajs' own wait for leaders: it gives up on the first "This server does not host this
       // topic-partition" (KRaft answers that while the new topic's metadata spreads), which made
       // the first start against a fresh namespace exit 1. waitForLeaders below polls through it.
-      await client.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: false });
+      await client.createTopics({ topics: [{ topic, numPartitions, replicationFactor, configEntries }], waitForLeaders: false });
     } catch (err) {
       // Another process may have created it between our metadata read and the request.
       if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;

@@ -1,11 +1,12 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { isRedisClusterUrl, parseRedisClusterUrl } from '../../util/redis-url.js';
 import { redactUrl } from '../../util/redact.js';
 
 /** One-shot health check for `greenlane doctor`: PING, then the server version from INFO. */
 export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: boolean; detail: string; latencyMs: number }> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const redis = new Redis(url, {
+  const redis = isRedisClusterUrl(url) ? probeCluster(url, timeoutMs) : new Redis(url, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
@@ -20,6 +21,12 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: b
     await redis.connect();
     const pong = await redis.ping();
     const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+    if (redis.isCluster) {
+      // Every slot served (a master down without a promoted replica: cluster_state:fail).
+      const state = /cluster_state:(\S+)/.exec(await redis.cluster('INFO'))?.[1] ?? 'unknown';
+      const masters = (redis as Cluster).nodes('master').length;
+      return { ok: pong === 'PONG' && state === 'ok', detail: `Redis Cluster ${version}, ${masters} masters, cluster_state ${state}`, latencyMs: elapsed() };
+    }
     return { ok: pong === 'PONG', detail: `Redis ${version}, PING ${pong}`, latencyMs: elapsed() };
   } catch (err) {
     return { ok: false, detail: `${redactUrl(url)}: ${(cause ?? (err as Error)).message}`, latencyMs: elapsed() };
@@ -28,3 +35,14 @@ export async function probeRedis(url: string, timeoutMs = 3000): Promise<{ ok: b
   }
 }
 
+
+function probeCluster(url: string, timeoutMs: number): Cluster {
+  const target = parseRedisClusterUrl(url);
+  return new Cluster(target.nodes, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    clusterRetryStrategy: () => null,
+    slotsRefreshTimeout: timeoutMs,
+    redisOptions: { username: target.username, password: target.password, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0 },
+  });
+}

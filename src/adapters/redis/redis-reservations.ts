@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { silentLogger } from '../../observability/logger.js';
 import type { Station } from '../../ports/fleet-state.js';
@@ -17,14 +16,15 @@ import type {
   StationStatus,
   Transition,
 } from '../../ports/reservations.js';
-import { connectRedis } from './redis-fleet-state.js';
+import { connectRedis, type RedisClient } from './client.js';
 import { readAsset } from '../../util/assets.js';
 
 /**
  * Redis keys of the reservations (all under the namespace prefix `N:`):
  * res:stations, res:holds, res:charging (HASH station → ports / holds / sessions), res:bookings
  * (HASH booking → JSON), res:cars (HASH car → active booking), res:expiry (ZSET booking → expiresAt),
- * res:queue (ZSET booking → urgency), res:q:{station} (ZSET: queued cars that can reach it),
+ * res:queue (ZSET booking → urgency), res:sq (ZSET: every station's queue of the queued cars that can reach it, one
+ * key: lua/reservations-lib.lua), res:layout (STRING: 'sq' once res:sq is built, lua/reindex-queues.lua),
  * res:seq, res:clock (STRING), res:ended (ZSET booking → endedAt), res:seen (ZSET booking → car last seen),
  * res:qfirst (HASH station → queued cars counted there: each at its best candidate), res:outbox (STREAM:
  * each transition appended by the script that made it, and events appended on their own; the relay
@@ -34,8 +34,11 @@ import { readAsset } from '../../util/assets.js';
  */
 export const reservationKeys = [
   'res:stations', 'res:holds', 'res:charging', 'res:bookings', 'res:cars',
-  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen', 'res:qfirst', 'res:outbox',
+  'res:expiry', 'res:queue', 'res:seq', 'res:clock', 'res:ended', 'res:seen', 'res:qfirst', 'res:outbox', 'res:sq',
 ] as const;
+
+/** Scripts that change nothing worth a replica's acknowledgement (a read, a last-seen time). */
+const NO_WAIT = new Set(['glStationStatus', 'glTouch']);
 
 const scripts = {
   glReserve: 'reserve.lua',
@@ -58,12 +61,31 @@ function luaSource(file: string): string {
   return readAsset(`src/adapters/redis/lua/${file}`);
 }
 
-function defineScripts(redis: Redis): void {
+function defineScripts(redis: RedisClient): void {
   const lib = luaSource('reservations-lib.lua');
   for (const [name, file] of Object.entries(scripts)) {
     redis.defineCommand(name, { numberOfKeys: reservationKeys.length, lua: `${lib}\n${luaSource(file)}` });
   }
+  redis.defineCommand('glReindexQueues', { numberOfKeys: reservationKeys.length + 1, lua: `${lib}\n${luaSource('reindex-queues.lua')}` });
 }
+
+/**
+ * res:sq replaced the keys res:q:<station> (a Redis Cluster script may only touch declared keys): built once from
+ * res:queue, then the old keys go (one server only: a cluster never had them).
+ */
+async function reindexQueues(redis: RedisClient, prefix: string): Promise<void> {
+  const added = await (redis as unknown as { glReindexQueues(...a: string[]): Promise<number> }).glReindexQueues(...reservationKeys, 'res:layout', '|');
+  if (added < 0 || redis.isCluster) return;
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}res:q:*`, 'COUNT', 1000);
+    if (keys.length) await redis.unlink(...keys.map((k) => k.slice(prefix.length)));
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+/** After a change on a cluster, how long to wait for a replica to hold it (WAIT 1) before answering. */
+const REPLICA_WAIT_MS = 1_000;
 
 export interface RedisReservationsOptions {
   url: string;
@@ -71,6 +93,8 @@ export interface RedisReservationsOptions {
   logger?: Logger;
   /** Finished bookings are forgotten after this long (default 1 h). */
   retentionMs?: number;
+  /** On a Redis Cluster: ms each change waits for a replica (WAIT 1) before it is answered (default 1,000; 0: no wait). */
+  replicaWaitMs?: number;
   /**
    * The instance deciding through this handle (the coordinator's instance id): stored with every
    * outbox entry it writes, so the event names the decider whichever relay publishes it.
@@ -80,7 +104,7 @@ export interface RedisReservationsOptions {
 
 export interface RedisReservations extends Reservations {
   readonly kind: 'redis';
-  readonly redis: Redis;
+  readonly redis: RedisClient;
 }
 
 /** Connects (EngineUnreachableError when Redis is down) and returns reservations whose every change is one Lua script. */
@@ -89,10 +113,13 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
   const redis = await connectRedis(opts.url, opts.namespace, logger);
   defineScripts(redis);
   const prefix = opts.namespace ? `${opts.namespace}:` : '';
+  await reindexQueues(redis, prefix);
   const origin = opts.origin ?? '';
   // ARGV[1] of every script: "<prefix>|<origin>" (split in lua/reservations-lib.lua; a namespace has no '|').
   const context = `${prefix}|${origin}`;
+  const waitMs = redis.isCluster ? (opts.replicaWaitMs ?? REPLICA_WAIT_MS) : 0;
   const run: ScriptRunner = async (name, ...args) => {
+    if (waitMs > 0 && !NO_WAIT.has(name)) return JSON.parse(await runThenWait(redis, name, [...reservationKeys, context, ...args], waitMs, logger));
     const call = (redis as unknown as Record<ScriptName, (...a: (string | number)[]) => Promise<string>>)[name];
     const raw = await call.call(redis, ...reservationKeys, context, ...args);
     return JSON.parse(raw);
@@ -116,6 +143,24 @@ export async function createRedisReservations(opts: RedisReservationsOptions): P
 }
 
 type ScriptRunner = (name: ScriptName, ...args: (string | number)[]) => Promise<unknown>;
+
+/**
+ * The script, then WAIT 1 in the same pipeline (the script's keys route both to the namespace's master, on one
+ * connection): the answer comes once a replica holds the change, so a master killed right after cannot take an
+ * acknowledged booking with it — the replica promoted in its place has it. No replica within waitMs: answered
+ * anyway (the change is made), with a warning.
+ */
+async function runThenWait(redis: RedisClient, name: ScriptName, args: (string | number)[], waitMs: number, logger: Logger): Promise<string> {
+  const pipeline = redis.pipeline() as unknown as Record<ScriptName, (...a: (string | number)[]) => unknown> & { wait(n: number, ms: number): unknown; exec(): Promise<[Error | null, unknown][] | null> };
+  pipeline[name](...args);
+  pipeline.wait(1, waitMs);
+  const results = await pipeline.exec();
+  if (!results) throw new Error('redis pipeline was discarded');
+  const [[scriptErr, raw], [waitErr, replicas]] = results;
+  if (scriptErr) throw scriptErr;
+  if (waitErr || Number(replicas) < 1) logger.warn({ script: name, err: waitErr ?? undefined }, 'no replica acknowledged the change within the wait');
+  return raw as string;
+}
 type Changes = Omit<Reservations, 'kind' | 'close' | 'stationStatus' | 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive' | keyof OutboxOps | 'restore'>;
 
 /** Every change, and the station status, is one Lua script: atomic in Redis. */
@@ -168,7 +213,7 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
 type OutboxOps = Pick<Reservations, 'readOutbox' | 'appendOutbox' | 'ackOutbox' | 'leaseOutbox' | 'outboxDepth' | 'stateMarker' | 'markState'>;
 
 /** res:outbox (a stream; field o = the deciding instance) and the relay's lease. ioredis' keyPrefix namespaces both. */
-function redisOutbox(redis: Redis, origin: string): OutboxOps {
+function redisOutbox(redis: RedisClient, origin: string): OutboxOps {
   return {
     async readOutbox(after, limit) {
       const rows = (await redis.xrange('res:outbox', after === null ? '-' : `(${after}`, '+', 'COUNT', limit)) as [string, string[]][];
@@ -215,7 +260,7 @@ function redisOutbox(redis: Redis, origin: string): OutboxOps {
 type Reads = Pick<Reservations, 'booking' | 'activeBookingForCar' | 'activeBookings' | 'queue' | 'listActive'>;
 
 /** Plain reads of the booking hashes and the queue. */
-function redisReads(redis: Redis): Reads {
+function redisReads(redis: RedisClient): Reads {
   async function activeBookings(carIds: string[]): Promise<Map<string, Booking>> {
     const out = new Map<string, Booking>();
     if (carIds.length === 0) return out;

@@ -14,21 +14,24 @@
 --  12 res:qfirst    HASH stationId -> queued cars whose best candidate it is (each queued car counted once)
 --  13 res:outbox    STREAM field t = transition JSON (or e = event JSON), o = origin (when known):
 --                  what the relay publishes to Kafka
+--  14 res:sq        ZSET, every score 0: the per-station queues in one key, ordered by member
+--                  "<stationId>\0<station score, 16 digits>\0<bookingId>" (station_member below), so a
+--                  station's head is the first member from "<stationId>\0" (ZRANGEBYLEX). One declared
+--                  key instead of a key per station built here: a Redis Cluster only lets a script touch
+--                  the keys it declares, and promotions reach stations not known before the script runs.
+-- Every key is declared and, on a Redis Cluster, shares the namespace's hash tag (client.ts), so one slot.
 -- ARGV[1] is the caller's context, "<prefix>|<origin>" (the runner in redis-reservations.ts builds it):
---   prefix  the namespace prefix ("ns:" or ""): keyPrefix does not reach keys built here, so the
---           per-station queues res:q:{stationId} (ZSET bookingId -> urgency score) are built from it.
---           Namespaces match [a-z0-9_]*, so the first '|' always ends the prefix.
+--   prefix  the namespace prefix (unused since no key is built here; namespaces match [a-z0-9_]*,
+--           so the first '|' always ends it).
 --   origin  the instance that runs the script (the deciding coordinator; "" when unnamed): written to
 --           each outbox entry as field o, so the published event names the decider, not the relay.
 -- The script's own arguments follow from ARGV[2], as before.
 local K_STATIONS, K_HOLDS, K_CHARGING, K_BOOKINGS = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local K_CARS, K_EXPIRY, K_QUEUE, K_SEQ, K_CLOCK, K_ENDED = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local K_SEEN, K_QFIRST, K_OUTBOX = KEYS[11], KEYS[12], KEYS[13]
+local K_SEEN, K_QFIRST, K_OUTBOX, K_SQ = KEYS[11], KEYS[12], KEYS[13], KEYS[14]
 local CTX_SEP = string.find(ARGV[1], '|', 1, true)
-local PREFIX = CTX_SEP and string.sub(ARGV[1], 1, CTX_SEP - 1) or ARGV[1]
 local ORIGIN = CTX_SEP and string.sub(ARGV[1], CTX_SEP + 1) or ''
 
-local function qkey(stationId) return PREFIX .. 'res:q:' .. stationId end
 local function int(n) return string.format('%.0f', n) end
 
 local function tick(now)
@@ -75,6 +78,28 @@ local function station_score(b, c)
   return ready * 2097152 + (b.seq % 2097152)
 end
 
+-- A station queue entry in res:sq. The score is offset by 2^50 so that every score the clock can give
+-- (negative ones too: a critical car's lead of 10 days on a clock near 0) is a positive number of at
+-- most 16 digits, exact in a double: fixed width, so byte order is score order, then bookingId.
+local SQ_OFFSET = 1125899906842624
+local function station_member(b, c)
+  return c.stationId .. '\0' .. string.format('%016.0f', station_score(b, c) + SQ_OFFSET) .. '\0' .. b.bookingId
+end
+
+-- The first (most urgent) entry of a station's queue, and the booking it names.
+local function station_head(sid)
+  local head = redis.call('ZRANGEBYLEX', K_SQ, '[' .. sid .. '\0', '(' .. sid .. '\1', 'LIMIT', 0, 1)
+  if #head == 0 then return nil, nil end
+  local first = string.find(head[1], '\0', 1, true)
+  local second = string.find(head[1], '\0', first + 1, true)
+  return head[1], string.sub(head[1], second + 1)
+end
+
+-- Leaves every station queue of b (scored as b stands now: call before changing its battery).
+local function station_unqueue(b)
+  for _, c in ipairs(b.candidates) do redis.call('ZREM', K_SQ, station_member(b, c)) end
+end
+
 local function hold(b, sid, holdMs, now)
   redis.call('HINCRBY', K_HOLDS, sid, 1)
   b.status = 'held'
@@ -93,16 +118,16 @@ local function dequeue(b)
   local removed = redis.call('ZREM', K_QUEUE, b.bookingId)
   local sid = first_station(b)
   if removed == 1 and sid and tonumber(redis.call('HGET', K_QFIRST, sid) or '0') > 0 then redis.call('HINCRBY', K_QFIRST, sid, -1) end
-  for _, c in ipairs(b.candidates) do redis.call('ZREM', qkey(c.stationId), b.bookingId) end
+  station_unqueue(b)
 end
 
--- Also re-scores a car already queued (a retry refreshes its urgency) without counting it twice.
+-- Also re-scores a car already queued (a retry refreshes its urgency: station_unqueue first) without counting it twice.
 -- The global queue is in urgency order; each station's queue in its own promotion order (station_score).
 local function enqueue(b, score)
   local added = redis.call('ZADD', K_QUEUE, int(score), b.bookingId)
   local sid = first_station(b)
   if added == 1 and sid then redis.call('HINCRBY', K_QFIRST, sid, 1) end
-  for _, c in ipairs(b.candidates) do redis.call('ZADD', qkey(c.stationId), int(station_score(b, c)), b.bookingId) end
+  for _, c in ipairs(b.candidates) do redis.call('ZADD', K_SQ, 0, station_member(b, c)) end
 end
 
 -- Ends an active booking; returns the station whose port it freed (nil when it was only queued).
@@ -135,11 +160,11 @@ local function promote_at(sid, now, out)
   local p = ports(sid)
   if not p then return end
   while used(sid) < p do
-    local head = redis.call('ZRANGE', qkey(sid), 0, 0)
-    if #head == 0 then return end
-    local b = load(head[1])
+    local member, id = station_head(sid)
+    if not member then return end
+    local b = load(id)
     if not b or b.status ~= 'queued' then
-      redis.call('ZREM', qkey(sid), head[1]) -- stale entry: never loop on it
+      redis.call('ZREM', K_SQ, member) -- stale entry: never loop on it
     else
       dequeue(b)
       local holdMs = b.holdMs

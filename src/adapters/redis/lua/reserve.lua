@@ -9,6 +9,7 @@ if existing then
     return cjson.encode({ status = 'confirmed', stationId = existing.stationId, expiresAt = existing.expiresAt, booking = existing, replayed = true })
   elseif existing.status == 'queued' then
     -- A retry while queued refreshes the car's urgency (its battery keeps draining), keeping its place in time.
+    station_unqueue(existing)
     existing.battery = battery
     existing.critical = critical
     save(existing)
