@@ -35,7 +35,10 @@ export function selfCommandLine(args: string[]): [string, string[]] {
   return [process.execPath, isSea() ? args : [...process.execArgv, selfScript(), ...args]];
 }
 
-/** Runs this program with `args` to completion; rejects with its stderr when it fails. */
+/**
+ * Runs this program with `args` to completion; rejects with its stderr when it fails. (Not ended
+ * if this process exits first: `store:init` half done would leave a data dir PGlite cannot open.)
+ */
 export function runSelf(args: string[], opts: { timeoutMs: number; env?: NodeJS.ProcessEnv }): Promise<void> {
   const [file, argv] = selfCommandLine(args);
   return new Promise((resolve, reject) => {
