@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, 
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { inkBoundPlugin } from './sea/ink-bound-plugin.mjs';
 
 const root = fileURLToPath(new URL('../', import.meta.url)).replace(/\/$/, '');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -24,6 +25,7 @@ mkdirSync(out, { recursive: true });
 
 // 1. bundle
 const bundle = join(out, 'greenlane.mjs');
+const inkBound = inkBoundPlugin();
 await build({
   entryPoints: [join(root, 'scripts/sea/entry.mjs')],
   outfile: bundle,
@@ -41,6 +43,8 @@ await build({
   // Ink imports its devtools bridge only when DEV=true; an ES import cannot stay external (it would
   // be resolved at start), so it becomes an inert module.
   plugins: [
+    // Ink's text-measure caches, bounded (src/tui/ink-bounded.ts).
+    inkBound.plugin,
     {
       name: 'no-devtools',
       setup(b) {
@@ -59,6 +63,10 @@ await build({
     ].join('\n'),
   },
 });
+// The bound must be in: were Ink's modules renamed or moved, the console would grow unbounded again.
+for (const m of ['measure-text', 'wrap-text']) {
+  if (!inkBound.replaced.has(m)) throw new Error(`build-binary: Ink's ${m} module was not replaced by the bounded one (scripts/sea/ink-bound-plugin.mjs)`);
+}
 const code = readFileSync(bundle);
 const bundleHash = createHash('sha256').update(code).digest('hex').slice(0, 12);
 

@@ -23,6 +23,8 @@ const buildId = `${buildInfo.version}-${buildInfo.commit}-${buildInfo.bundleHash
 globalThis.__greenlaneSea = {
   isSea: () => sea.isSea(),
   getAsset: (key, encoding) => sea.getAsset(key, encoding),
+  // In place, no copy (Node >= 20.12): src/util/assets.ts uses it to check and extract files.
+  getRawAsset: typeof sea.getRawAsset === 'function' ? (key) => sea.getRawAsset(key) : undefined,
   keys: JSON.parse(sea.getAsset('assets.json', 'utf8')),
   buildInfo,
   buildId,

@@ -6,6 +6,7 @@ import type { FleetState } from '../ports/fleet-state.js';
 import type { PriceSource } from '../ports/price-source.js';
 import type { Reservations } from '../ports/reservations.js';
 import type { Store } from '../ports/store.js';
+import { isCliProcess, runSelf } from './self-command.js';
 
 /**
  * The one place that chooses adapters from config: a real engine where one is configured, the
@@ -69,10 +70,18 @@ export async function openStore(config: EngineConfig, opts: { logger: Logger; ep
     const { createPostgresStore } = await import('../adapters/postgres/postgres-store.js');
     return createPostgresStore({ url: config.databaseUrl, schema, logger: opts.logger, ...(opts.poolSize ? { poolSize: opts.poolSize } : {}) });
   }
-  const pglite = { dataDir: opts.ephemeral ? undefined : join(config.dataDir, 'pglite'), schema, logger: opts.logger };
+  // A fresh data dir's database is created by a short-lived run of this program (`store:init`), so
+  // the memory PGlite's initdb takes stays out of this long-running process (pglite-store.ts).
+  const initialize = isCliProcess() ? (dir: string) => runSelf(['store:init', dir], { timeoutMs: 600_000 }) : undefined;
+  const pglite = { dataDir: opts.ephemeral ? undefined : join(config.dataDir, 'pglite'), schema, logger: opts.logger, initialize };
   if (opts.thread) return (await import('../adapters/pglite/threaded-store.js')).createThreadedPgliteStore(pglite);
-  const { createPgliteStore } = await import('../adapters/pglite/pglite-store.js');
-  return createPgliteStore(pglite);
+  return (await import('../adapters/pglite/pglite-store.js')).createPgliteStore(pglite);
+}
+
+/** Creates the embedded store's database in a fresh PGlite data dir (`greenlane store:init`). */
+export async function initEmbeddedStore(dataDir: string): Promise<void> {
+  const { initPgliteDataDir } = await import('../adapters/pglite/pglite-store.js');
+  await initPgliteDataDir(dataDir);
 }
 
 /**

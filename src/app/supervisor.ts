@@ -4,8 +4,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { configKeys, envName } from '../config/schema.js';
 import { metricsPortFor } from '../observability/metrics.js';
 import { isSea } from '../util/assets.js';
-import { packagePath } from '../util/package-root.js';
 import { dialHost, SUPERVISED_ENV } from './exposure.js';
+import { selfScript } from './self-command.js';
 
 export interface ChildSpec {
   name: string;
@@ -48,7 +48,7 @@ export async function superviseServices(opts: SuperviseOptions): Promise<number>
   // Children run the way this process runs: the single executable itself, or bin/run.js from dist,
   // or bin/dev.js under tsx.
   // (The single executable has no package folder: its children are the executable with no script.)
-  const bin = isSea() ? '' : /bin[/\\](run|dev)\.js$/.test(process.argv[1] ?? '') ? process.argv[1]! : packagePath('bin', 'run.js');
+  const bin = selfScript();
   const specs = childSpecs(opts.sim, opts.speed);
   const width = Math.max(...specs.map((s) => s.name.length));
   const children: Supervised[] = [];

@@ -16,6 +16,7 @@ import StationsLoad from './stations/load.js';
 import StationsNearest from './stations/nearest.js';
 import StationsOffline from './stations/offline.js';
 import StationsOnline from './stations/online.js';
+import StoreInit from './store-init.js';
 import Tail from './tail.js';
 import TokenIssue from './token/issue.js';
 import Up from './up.js';
@@ -42,6 +43,7 @@ export const COMMANDS = {
   'stations:nearest': StationsNearest,
   'stations:offline': StationsOffline,
   'stations:online': StationsOnline,
+  'store:init': StoreInit,
   tail: Tail,
   'token:issue': TokenIssue,
   up: Up,

@@ -33,6 +33,7 @@ export const COMMAND_LOADERS: Record<string, Loader> = {
   'stations:nearest': () => import('./stations/nearest.js'),
   'stations:offline': () => import('./stations/offline.js'),
   'stations:online': () => import('./stations/online.js'),
+  'store:init': () => import('./store-init.js'),
   tail: () => import('./tail.js'),
   'token:issue': () => import('./token/issue.js'),
   up: () => import('./up.js'),

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { packagePath } from './package-root.js';
@@ -14,6 +14,11 @@ interface SeaAssets {
   isSea(): boolean;
   getAsset(key: string): ArrayBuffer;
   getAsset(key: string, encoding: string): string;
+  /**
+   * The asset in place, in the executable's mapped file (`node:sea` getRawAsset): no copy, but the
+   * pages it touches stay resident in this process's RSS while it runs. Absent from an older entry.
+   */
+  getRawAsset?(key: string): ArrayBuffer;
   /** Every embedded asset key. */
   keys: string[];
   /** Identifies the build, so extracted copies of one build never mix with another's. */
@@ -32,14 +37,7 @@ export function isSea(): boolean {
 
 /** A shipped text file. */
 export function readAsset(relPath: string): string {
-  const s = sea();
-  return s ? s.getAsset(relPath, 'utf8') : readFileSync(packagePath(relPath), 'utf8');
-}
-
-/** A shipped binary file. */
-export function readAssetBytes(relPath: string): Uint8Array {
-  const s = sea();
-  return s ? new Uint8Array(s.getAsset(relPath)) : readFileSync(packagePath(relPath));
+  return readFileSync(assetPath(relPath), 'utf8');
 }
 
 /** The file names (not paths) directly in a shipped folder, e.g. listAssets('src/adapters/redis/lua'). */
@@ -50,23 +48,34 @@ export function listAssets(relDir: string): string[] {
   return s.keys.filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length));
 }
 
+let extracted: string | undefined;
+
 /**
  * A path on disk for a shipped file, for consumers that need one (docker compose, the proto loader,
- * a stations file flag default). In the single executable the embedded files other than PGlite's
- * are written once per build under the temp dir, keeping their relative layout (compose mounts
- * deploy/ folders).
+ * a stations file flag default, PGlite's wasm and data). In the single executable the embedded
+ * files are written under the temp dir once per build, keeping their relative layout (compose
+ * mounts deploy/ folders); a process checks them once (by size, without reading the embedded
+ * bytes) and reads an embedded file only to write a missing one. Reading embedded bytes pulls
+ * their pages of the executable into the process's RSS, so later reads go to the written files.
  */
 export function assetPath(relPath: string): string {
   const s = sea();
   if (!s) return packagePath(relPath);
+  extracted ??= extractAssets(s);
+  return join(extracted, relPath);
+}
+
+function extractAssets(s: SeaAssets): string {
   const root = join(tmpdir(), `greenlane-${process.getuid?.() ?? 'user'}`, s.buildId);
   for (const key of s.keys) {
-    if (key.startsWith('pglite/')) continue;
     const file = join(root, key);
-    const bytes = new Uint8Array(s.getAsset(key));
+    const bytes = new Uint8Array(s.getRawAsset ? s.getRawAsset(key) : s.getAsset(key));
     if (existsSync(file) && statSync(file).size === bytes.byteLength) continue;
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, bytes);
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // Written aside and renamed: a concurrent start sees the whole file or none.
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file);
   }
-  return join(root, relPath);
+  return root;
 }

@@ -64,6 +64,17 @@ describe('the single executable, alone in an empty directory', () => {
     expect(report.persisted).toBeGreaterThan(0);
   });
 
+  it("carries Ink's text-measure caches bounded (scripts/sea/ink-bound-plugin.mjs), not Ink's own", async () => {
+    const bytes = await readFile(exe);
+    for (const name of ['boundedMeasureText', 'boundedWrapText']) expect(bytes.includes(name), name).toBe(true);
+  });
+
+  it('store:init creates a fresh data dir for the embedded store (what up runs before opening one)', async () => {
+    const dir = join(work, 'store-init', 'pglite');
+    await greenlane(['store:init', dir]);
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(true);
+  });
+
   it('doctor reports embedded mode healthy', async () => {
     const { stdout } = await greenlane(['doctor']);
     expect(stdout).toContain('embedded');

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs.js';
 
 /** Deletes a namespace's topics, those named `N.<topic>` (a throwaway namespace's cleanup). */
 export async function deleteNamespaceTopics(brokers: string[], namespace: string): Promise<void> {

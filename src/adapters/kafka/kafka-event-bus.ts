@@ -1,4 +1,4 @@
-import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from './kafkajs.js';
 import type { Logger } from 'pino';
 import { EngineUnreachableError } from '../../errors.js';
 import { silentLogger } from '../../observability/logger.js';

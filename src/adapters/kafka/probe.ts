@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from './kafkajs.js';
 
 /**
  * One-shot health check for `greenlane doctor`: connect an admin client and describe the

@@ -1,8 +1,10 @@
 import { PGlite, type PGliteOptions, type Transaction } from '@electric-sql/pglite';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, openAsBlob } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from '../../observability/logger.js';
-import { isSea, readAssetBytes } from '../../util/assets.js';
+import { isPgliteDataDir } from './data-dir.js';
+import { assetPath, isSea } from '../../util/assets.js';
 import type { Store } from '../../ports/store.js';
 import type { MigrationTarget } from '../postgres/migrate.js';
 import { createSqlStore, schemaFor, type SqlExecutor, type SqlResult } from '../postgres/sql.js';
@@ -10,6 +12,11 @@ import { createSqlStore, schemaFor, type SqlExecutor, type SqlResult } from '../
 export interface PgliteStoreOptions {
   /** Where the database lives; undefined = in memory. */
   dataDir?: string;
+  /**
+   * Creates a fresh data dir's database elsewhere (another process) before it is opened here; on
+   * failure it is created in this process. See acquirePglite.
+   */
+  initialize?: (dataDir: string) => Promise<void>;
   /** Schema holding the tables; default `public`. */
   schema?: string;
   logger?: Logger;
@@ -23,13 +30,16 @@ export interface PgliteStoreOptions {
  */
 const instances = new Map<string, { db: Promise<PGlite>; refs: number }>();
 
-export async function acquirePglite(dataDir: string | undefined): Promise<{ db: PGlite; release: () => Promise<void> }> {
+export async function acquirePglite(
+  dataDir: string | undefined,
+  opts: { initialize?: (dataDir: string) => Promise<void>; logger?: Logger } = {},
+): Promise<{ db: PGlite; release: () => Promise<void> }> {
   const key = dataDir === undefined ? 'memory://' : resolve(dataDir);
   let entry = instances.get(key);
   if (!entry) {
     // PGlite creates only the last path segment; a fresh data dir needs its parents.
     if (dataDir !== undefined) mkdirSync(key, { recursive: true });
-    entry = { db: PGlite.create(dataDir === undefined ? undefined : key, pgliteOptions()), refs: 0 };
+    entry = { db: openPglite(dataDir === undefined ? undefined : key, opts), refs: 0 };
     instances.set(key, entry);
   }
   entry.refs++;
@@ -51,6 +61,36 @@ export async function acquirePglite(dataDir: string | undefined): Promise<{ db: 
   };
 }
 
+export { isPgliteDataDir };
+
+/**
+ * Creates the database of a fresh data dir and closes it (run by a short-lived process, see
+ * openPglite). No-op on a data dir that has one.
+ */
+export async function initPgliteDataDir(dataDir: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  if (isPgliteDataDir(dataDir)) return;
+  const db = await PGlite.create(dataDir, await pgliteOptions(true));
+  await db.close();
+}
+
+/**
+ * A fresh data dir costs PGlite an initdb: a second postgres instance in its own wasm memory, and
+ * the new cluster copied between file systems, peaking near 1.2 GB. The process keeps ~110–140 MB of
+ * that native memory for good afterwards (the C allocator does not give it back): `greenlane up
+ * --sim 20` held 380–460 MB after a fresh start against 270–300 MB on the same data dir restarted
+ * (bench/cli-startup.ts --footprint). So where the caller can, initdb runs in another process and
+ * this one opens the finished data dir.
+ */
+async function openPglite(dataDir: string | undefined, opts: { initialize?: (dataDir: string) => Promise<void>; logger?: Logger }): Promise<PGlite> {
+  if (dataDir !== undefined && opts.initialize && !isPgliteDataDir(dataDir)) {
+    await opts.initialize(dataDir).catch((err: unknown) => {
+      opts.logger?.warn({ err: (err as Error).message, dataDir }, 'creating the PGlite database in another process failed; creating it here');
+    });
+  }
+  return PGlite.create(dataDir, await pgliteOptions(dataDir === undefined || !isPgliteDataDir(dataDir)));
+}
+
 /**
  * Memory: PGlite's postgres runs in one WebAssembly memory (128 MB to start, grown on demand and
  * never given back), and its stock settings are a server's: shared_buffers 128 MB, which alone
@@ -68,20 +108,26 @@ export const PGLITE_SETTINGS: Record<string, string> = {
   maintenance_work_mem: '16MB',
 };
 
-function pgliteOptions(): PGliteOptions {
+/** `initdb`: whether PGlite will run initdb (a fresh or in-memory data dir), which needs initdb's wasm too. */
+async function pgliteOptions(initdb: boolean): Promise<PGliteOptions> {
   const settings = Object.entries(PGLITE_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
   const base: PGliteOptions = { startParams: [...PGlite.defaultStartParams, ...settings] };
   if (!isSea()) return base;
-  // In the single executable PGlite's wasm and data files are embedded assets, handed over here
-  // instead of being looked up next to PGlite's own module.
+  // In the single executable PGlite's wasm and data files are embedded assets, written once per
+  // build to the temp dir (src/util/assets.ts) and handed over from there the way PGlite itself
+  // loads them from its package folder: each wasm read and compiled asynchronously (on V8's
+  // background threads, not in one synchronous compile on the main thread) and the data file as a
+  // file-backed Blob (no copy in memory until PGlite reads it). initdb's wasm is compiled only for
+  // an initdb: compiling a module costs native memory (V8's compile jobs) that stays.
   // (WebAssembly's types are not in this project's lib.)
-  const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { Module: new (bytes: Uint8Array) => PGliteOptions['pgliteWasmModule'] } };
-  return {
-    ...base,
-    pgliteWasmModule: new wasm.Module(readAssetBytes('pglite/pglite.wasm')),
-    initdbWasmModule: new wasm.Module(readAssetBytes('pglite/initdb.wasm')),
-    fsBundle: new Blob([readAssetBytes('pglite/pglite.data')]),
-  };
+  const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PGliteOptions['pgliteWasmModule']> } };
+  const compile = async (rel: string) => wasm.compile(await readFile(assetPath(rel)));
+  const [pgliteWasmModule, initdbWasmModule, fsBundle] = await Promise.all([
+    compile('pglite/pglite.wasm'),
+    initdb ? compile('pglite/initdb.wasm') : undefined,
+    openAsBlob(assetPath('pglite/pglite.data')),
+  ]);
+  return { ...base, pgliteWasmModule, fsBundle, ...(initdbWasmModule ? { initdbWasmModule } : {}) };
 }
 
 /** pg-like query(): parameterless SQL goes through exec(), which accepts several statements (migration files). */
@@ -101,7 +147,7 @@ function executor(db: PGlite | Transaction): SqlExecutor {
 
 export async function createPgliteStore(opts: PgliteStoreOptions = {}): Promise<Store> {
   const schema = schemaFor(opts.schema);
-  const { db, release } = await acquirePglite(opts.dataDir);
+  const { db, release } = await acquirePglite(opts.dataDir, { initialize: opts.initialize, logger: opts.logger });
   const exec = executor(db);
   const target: MigrationTarget = { ...exec, transaction: (fn) => db.transaction((tx) => fn(executor(tx))) };
   return createSqlStore({

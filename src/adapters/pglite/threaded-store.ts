@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../observability/logger.js';
 import type { Store } from '../../ports/store.js';
+import { isPgliteDataDir } from './data-dir.js';
 import type { PgliteStoreOptions } from './pglite-store.js';
 import type { ThreadMethod, ThreadReply, ThreadRequest } from './thread-protocol.js';
 
@@ -79,6 +80,7 @@ function call(t: ThreadEntry, store: number, method: ThreadMethod, args: unknown
 /** A Store whose PGlite runs on its own thread; same options as createPgliteStore. */
 export async function createThreadedPgliteStore(opts: PgliteStoreOptions = {}): Promise<Store> {
   const key = opts.dataDir === undefined ? 'memory://' : resolve(opts.dataDir);
+  if (!threads.has(key)) await initializeElsewhere(opts);
   const t = threads.get(key) ?? startThread(key, opts.dataDir, opts.logger?.child({ adapter: 'pglite-store' }));
   threads.set(key, t);
   t.stores++;
@@ -108,6 +110,15 @@ export async function createThreadedPgliteStore(opts: PgliteStoreOptions = {}): 
       await release(t, key);
     },
   };
+}
+
+/** As in-process (src/adapters/pglite/pglite-store.ts openPglite): a fresh data dir's initdb runs in another process when the caller can. */
+async function initializeElsewhere(opts: PgliteStoreOptions): Promise<void> {
+  const dir = opts.dataDir;
+  if (dir === undefined || !opts.initialize || isPgliteDataDir(dir)) return;
+  await opts.initialize(dir).catch((err: unknown) => {
+    opts.logger?.warn({ err: (err as Error).message, dataDir: dir }, 'creating the PGlite database in another process failed; creating it on the store thread');
+  });
 }
 
 /** Raw SQL on the PGlite thread of a data dir (undefined = in memory) that has a store open: for tests. */
