@@ -86,3 +86,15 @@ export function clusterProbe(...engines: ('kafka' | 'redis' | 'postgres')[]): ()
     if (engines.includes('postgres')) await engineProbe('postgres')();
   };
 }
+
+/** Deletes every key of a namespace on the single-node Redis (through a client without the prefix, as KEYS returns full names). */
+export async function dropRedisNamespace(namespace: string): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const raw = new Redis(infra.redisUrl);
+  try {
+    const keys = await raw.keys(`${namespace}:*`);
+    if (keys.length) await raw.del(...keys);
+  } finally {
+    raw.disconnect();
+  }
+}

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { createRedisReservations } from '../../src/adapters/redis/redis-reservations.js';
 import { reservationsContract } from '../contract/reservations.contract.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, dropRedisNamespace, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const probe = engineProbe('redis');
 
@@ -18,11 +18,7 @@ await describeWithEngine('redis', probe, 'Reservations contract', () => {
       secondary,
       origins,
       async close() {
-        const keys = await primary.redis.keys(`${namespace}:*`);
-        // KEYS returns full names; delete through a client without the prefix.
-        const raw = new Redis(infra.redisUrl);
-        if (keys.length) await raw.del(...keys);
-        raw.disconnect();
+        await dropRedisNamespace(namespace);
         await Promise.all([primary.close(), secondary.close()]);
       },
     };

@@ -1,7 +1,6 @@
-import { Redis } from 'ioredis';
 import { createRedisReservations } from '../../src/adapters/redis/redis-reservations.js';
 import { stationAvailabilityContract } from '../contract/station-availability.contract.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, dropRedisNamespace, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const probe = engineProbe('redis');
 
@@ -12,11 +11,7 @@ await describeWithEngine('redis', probe, 'station offline / online (operator act
     return {
       reservations,
       async close() {
-        const keys = await reservations.redis.keys(`${namespace}:*`);
-        // KEYS returns full names; delete through a client without the prefix.
-        const raw = new Redis(infra.redisUrl);
-        if (keys.length) await raw.del(...keys);
-        raw.disconnect();
+        await dropRedisNamespace(namespace);
         await reservations.close();
       },
     };
