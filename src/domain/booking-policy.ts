@@ -171,6 +171,11 @@ export function holdMsFor(straightKm: number, p: Pick<PolicyParams, 'roadFactor'
   return Math.round(Math.min(p.maxHoldMs, Math.max(p.minHoldMs, driveMs(straightKm, p) + p.graceMs)));
 }
 
+/** A station with a port neither held nor charging (no status known: assumed free). */
+export function hasFreePort(status: StationStatus | undefined): boolean {
+  return !status || status.holds + status.charging < status.ports;
+}
+
 /** Minutes until a port is likely free: none when one is free now, else (queue + 1) sessions shared by the ports. */
 export function expectedWaitMin(status: StationStatus | undefined, avgSessionMin: number): number {
   if (!status || status.ports <= 0) return 0;
@@ -223,7 +228,7 @@ export function scoreStations(opts: {
       const chargeMin = (kwhNeeded / Math.max(0.1, chargeRateKw(station.powerKw, carMax))) * 60;
       const pricePerKwh = opts.price?.(station.id) ?? 0;
       const score = driveMin + waitMin + chargeMin + pricePerKwh * kwhNeeded * p.minutesPerDollar;
-      const free = !status || status.holds + status.charging < status.ports;
+      const free = hasFreePort(status);
       return { station, distanceKm, driveMin, waitMin, chargeMin, pricePerKwh, score, holdMs: holdMsFor(distanceKm, p), free };
     })
     .sort((a, b) => a.score - b.score || a.distanceKm - b.distanceKm);

@@ -1,4 +1,4 @@
-import { candidatesFor, isCritical, planDeferral, scoreStations, topUpBelowPct, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
+import { candidatesFor, hasFreePort, isCritical, planDeferral, scoreStations, topUpBelowPct, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
 import type { BookingRequest, Decision } from '../../domain/booking-request.js';
 import type { Station } from '../../domain/charging.js';
 import type { Logger } from '../../observability/logger.js';
@@ -141,7 +141,8 @@ export class BookingFlow {
     const arrivalHold = arrivalHoldMs(ask.expectedArrival, now, policy);
     // An operator may have taken a station offline (station-availability.ts): never a candidate then.
     const status = await this.o.status.get();
-    const open = this.o.stations.filter((s) => !isOffline(s, status.get(s.id)));
+    // A top-up scores only the stations with a free port (most cars try one every 30 s in a cheap hour, and a busy fleet has none).
+    const open = this.o.stations.filter((s) => !isOffline(s, status.get(s.id)) && (!freeOnly || hasFreePort(status.get(s.id))));
     if (ask.stationId) {
       return open.some((s) => s.id === ask.stationId) ? [{ stationId: ask.stationId, score: 0, holdMs: arrivalHold ?? policy.maxHoldMs }] : [];
     }

@@ -72,7 +72,7 @@ export class TelemetryReactions {
     const pending: Promise<void>[] = [];
     for (const e of latest.values()) {
       const booking = active.get(e.car_id);
-      if (!booking && this.settleQuietCar(e, topUp)) continue;
+      if (booking ? this.settleBookedCar(e, booking) : this.settleQuietCar(e, topUp)) continue;
       pending.push(this.handleCar(e, booking, topUp).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed')));
     }
     await Promise.all(pending);
@@ -89,6 +89,22 @@ export class TelemetryReactions {
     if (wantsTopUp(e.battery, topUp, policy) && !this.failedRecently(e.car_id)) return false;
     this.o.lastBattery.set(e.car_id, e.battery);
     this.criticalSent.delete(e.car_id);
+    this.o.renewal.forget(e.car_id);
+    return true;
+  }
+
+  /**
+   * handleCar for a queued or charging car, done synchronously when it can decide nothing: no
+   * critical event due, a queued car's urgency unchanged, a session neither at its target nor driven
+   * away from (most of a busy fleet's messages: thousands of queued cars report every step). Same
+   * effects as handleCar in that case, without its promises; false leaves the car to handleCar.
+   */
+  private settleBookedCar(e: TelemetryEvent, booking: Booking): boolean {
+    const critical = isCritical(e.battery, this.o.policy);
+    if (critical && !this.criticalSent.has(e.car_id)) return false;
+    if (booking.status === 'queued' ? this.urgencyChanged(e, booking, critical) : booking.status !== 'charging' || this.sessionEnd(e, booking) !== null) return false;
+    this.o.lastBattery.set(e.car_id, e.battery);
+    if (!critical) this.criticalSent.delete(e.car_id);
     this.o.renewal.forget(e.car_id);
     return true;
   }
@@ -127,25 +143,40 @@ export class TelemetryReactions {
 
   private async followBooking(e: TelemetryEvent, booking: Booking): Promise<void> {
     const { reservations, outbox, now } = this.o;
-    const station = booking.stationId ? this.stationsById.get(booking.stationId) : undefined;
-    const distanceKm = station ? haversineKm(e, station) : Infinity;
-    if (booking.status === 'held' && station && distanceKm <= this.o.arrivalKm) {
+    const station = this.stationOf(booking);
+    if (booking.status === 'held' && station && haversineKm(e, station) <= this.o.arrivalKm) {
       await outbox.emitTransitions((await reservations.startCharging(e.car_id, station.id, now(), e.battery)).transitions);
     } else if (booking.status === 'held' && station) {
-      await this.o.renewal.renew(e.car_id, booking, distanceKm);
+      await this.o.renewal.renew(e.car_id, booking, haversineKm(e, station));
     } else if (booking.status === 'charging') {
-      const reason = distanceKm > this.o.departKm ? 'drove_away' : e.battery >= this.o.policy.targetPct ? 'target_reached' : null;
+      const reason = this.sessionEnd(e, booking);
       if (reason) await outbox.emitTransitions((await reservations.completeCharging(e.car_id, now(), reason)).transitions);
     } else if (booking.status === 'queued') {
       await this.refreshUrgency(e, booking);
     }
   }
 
+  private stationOf(booking: Booking): Station | undefined {
+    return booking.stationId ? this.stationsById.get(booking.stationId) : undefined;
+  }
+
+  /** Why a charging car's session ends now: it drove away, or reached the target; null: it goes on. */
+  private sessionEnd(e: TelemetryEvent, booking: Booking): 'drove_away' | 'target_reached' | null {
+    const station = this.stationOf(booking);
+    const distanceKm = station ? haversineKm(e, station) : Infinity;
+    return distanceKm > this.o.departKm ? 'drove_away' : e.battery >= this.o.policy.targetPct ? 'target_reached' : null;
+  }
+
+  /** A queued car's place needs refreshing: it turned critical (or back), or its battery moved a point since the last refresh. */
+  private urgencyChanged(e: TelemetryEvent, booking: Booking, critical: boolean): boolean {
+    const last = this.lastRefresh.get(e.car_id) ?? booking.battery;
+    return critical !== booking.critical || Math.abs(last - e.battery) >= 1;
+  }
+
   /** A queued car's battery keeps falling: refresh its place when it moved a point or turned critical. */
   private async refreshUrgency(e: TelemetryEvent, booking: Booking): Promise<void> {
     const critical = isCritical(e.battery, this.o.policy);
-    const last = this.lastRefresh.get(e.car_id) ?? booking.battery;
-    if (critical === booking.critical && Math.abs(last - e.battery) < 1) return;
+    if (!this.urgencyChanged(e, booking, critical)) return;
     this.lastRefresh.set(e.car_id, e.battery);
     await this.o.reservations.reserve({ bookingId: booking.bookingId, carId: e.car_id, candidates: booking.candidates, holdMs: booking.holdMs, nowMs: this.o.now(), battery: e.battery, critical });
   }
