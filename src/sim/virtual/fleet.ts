@@ -35,7 +35,8 @@ export interface FleetRules {
 }
 
 const ARRIVED_KM = 0.05;
-const BOOKED: ReadonlySet<Phase> = new Set(['to_station', 'at_station', 'queued', 'charging', 'waiting']);
+/** Phases whose telemetry the deciders need every step: approaching or at a port, charging, or low and without a booking. */
+const EVERY_STEP: ReadonlySet<Phase> = new Set(['to_station', 'at_station', 'charging', 'waiting']);
 
 /** Decisions applied to the cars; `now` is the virtual clock. */
 export class FleetDecisions {
@@ -152,8 +153,15 @@ export function telemetryOf(car: VCar, atMs: number): TelemetryEvent {
   };
 }
 
-/** Whether the deciders need this car's telemetry: low, or in a booking (others change nothing). */
+/**
+ * Whether the deciders need this car's telemetry this step: approaching, at or charging at a port, or
+ * low and not queued. A car queued for a port is parked: its reading changes by its standby drain
+ * (0.4 %/h, src/domain/battery.ts), so it reports at the quiet cadence of src/sim/virtual/engine.ts
+ * (every 5 min, well inside the coordinator's 10 min lost-contact window); a promotion reaches it as a
+ * decision, not through its telemetry. Reporting every step, the thousands of cars queued in a
+ * 10,000-car day were 5.2 million of the run's readings and most of its time (bench/sim.ts).
+ */
 export function reports(car: VCar, thresholdPct: number): boolean {
-  if (car.phase === 'done' || car.phase === 'stranded') return false;
-  return BOOKED.has(car.phase) || car.sim.battery < thresholdPct;
+  if (car.phase === 'done' || car.phase === 'stranded' || car.phase === 'queued') return false;
+  return EVERY_STEP.has(car.phase) || car.sim.battery < thresholdPct;
 }
