@@ -240,6 +240,8 @@ export class ReservationBook {
     if (activeId) return { status: 'duplicate', existing: copy(this.bookings.get(activeId)!), transitions: [] };
     const candidates = Object.freeze(req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => Object.freeze({ ...c }))) as Candidate[];
     if (candidates.length === 0) return { status: 'failed', reason: 'no_known_station', transitions: [] };
+    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
+    if (!free && req.queue === false) return { status: 'failed', reason: 'no_free_port', transitions: [] };
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
       battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
@@ -247,7 +249,6 @@ export class ReservationBook {
     };
     this.bookings.set(b.bookingId, b);
     this.activeByCar.set(b.carId, b.bookingId);
-    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
     if (free) {
       this.hold(b, free.stationId, free.holdMs ?? req.holdMs, now);
       const t: Transition = { type: 'confirmed', at: now, booking: copy(b), promoted: false };

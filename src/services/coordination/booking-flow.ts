@@ -112,14 +112,21 @@ export class BookingFlow {
     const now = this.o.now();
     const free = await this.candidates(ask, now, true);
     if (free.length === 0) return null;
-    return this.reserve(ask, free, false, now);
+    // The ports seen free may be taken by the time the reservation runs (cars of one batch ask together):
+    // the reservation must then fail, not queue the car (queue: false).
+    return this.reserve(ask, free, false, now, false);
   }
 
-  private async reserve(ask: Ask, candidates: Candidate[], critical: boolean, now: number): Promise<Decision> {
+  private async reserve(ask: Ask, candidates: Candidate[], critical: boolean, now: number, queue = true): Promise<Decision> {
     const holdMs = candidates[0].holdMs ?? this.o.policy.maxHoldMs;
-    const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical });
+    const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical, queue });
     await this.o.outbox.emitTransitions(result.transitions);
     this.o.status.invalidate();
+    if (!queue && result.status === 'queued' && !result.replayed) {
+      // An adapter that does not know `queue: false` queued the car: take it out of the line at once.
+      await this.o.outbox.emitTransitions((await this.o.reservations.cancel({ bookingId: ask.bookingId }, now, 'no_free_port')).transitions);
+      return decisionForResult({ status: 'failed', reason: 'no_free_port', transitions: [] }, ask, now);
+    }
     return decisionForResult(result, ask, now);
   }
 
