@@ -88,7 +88,7 @@ async function pairs(scenario: ScenarioName, cars: number, seeds: number[]): Pro
   for (const seed of seeds) {
     const g = await timed(scenario, 'greenlane', seed, cars, shipped);
     const n = await timed(scenario, 'greedy', seed, cars, shipped);
-    say(`  ${scenario} seed ${seed}: greenlane p95 ${g.kpis.waitP95Min} min, $${g.kpis.avgPricePaid}, evening peak ${g.kpis.eveningPeakKw} kW, ${g.kpis.energyKwh} kWh · greedy p95 ${n.kpis.waitP95Min} min, $${n.kpis.avgPricePaid}, evening peak ${n.kpis.eveningPeakKw} kW, ${n.kpis.energyKwh} kWh`);
+    say(`  ${scenario} seed ${seed}: greenlane p95 ${g.kpis.waitP95Min} min (below 30 %: ${g.kpis.needWaitP95Min}), $${g.kpis.avgPricePaid}, evening peak ${g.kpis.eveningPeakKw} kW, ${g.kpis.energyKwh} kWh · greedy p95 ${n.kpis.waitP95Min} min (below 30 %: ${n.kpis.needWaitP95Min}), $${n.kpis.avgPricePaid}, evening peak ${n.kpis.eveningPeakKw} kW, ${n.kpis.energyKwh} kWh`);
     out.push({ seed, greenlane: g.kpis, greedy: n.kpis, wallSec: round(g.wallSec + n.wallSec) });
   }
   return out;

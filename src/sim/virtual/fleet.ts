@@ -63,7 +63,7 @@ export class FleetDecisions {
         return this.confirmed(carId, car, d);
       case 'queued':
         if (car.bookingId === d.bookingId && (car.phase === 'to_station' || car.phase === 'charging')) return; // a late queued after a promotion
-        this.stats.asked(carId, this.now());
+        this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
         Object.assign(car, { phase: 'queued', bookingId: d.bookingId });
         if (!this.atStation(car)) car.sim.park();
         return;
@@ -74,7 +74,7 @@ export class FleetDecisions {
       case 'cancelled':
       case 'failed':
         if (!current) return;
-        if (d.status === 'failed') this.stats.asked(carId, this.now());
+        if (d.status === 'failed') this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
         return this.ended(carId, car);
       case 'deferred':
         // As src/sim/driver-plans.ts: a car following a booking ignores a late deferral; a deferred car keeps
@@ -92,7 +92,7 @@ export class FleetDecisions {
   private confirmed(carId: string, car: VCar, d: Decision): void {
     const station = this.stations.get(d.stationId);
     if (!station || (car.phase === 'charging' && car.bookingId !== d.bookingId)) return;
-    this.stats.asked(carId, this.now());
+    this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
     Object.assign(car, { phase: 'to_station', bookingId: d.bookingId, station });
     if (haversineKm(car.sim.position, station) <= ARRIVED_KM) return this.parkInBay(car);
     // The promise is not needed: the engine sees the arrival in the car's mode after each step.
