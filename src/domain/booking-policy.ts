@@ -79,6 +79,13 @@ export interface TopUpParams {
    */
   riseHours: number;
   riseBelowPct: number;
+  /**
+   * Only at a station within this drive, minutes: the port is held while the car drives to it, and nobody
+   * charges on it meanwhile (with no limit, a day's top-ups held about 30 % of the ports' hours idle).
+   */
+  maxDriveMin: number;
+  /** Only where more than this many ports are free: the last ones are left to cars that need a charge now. */
+  leaveFreePorts: number;
 }
 
 export interface DeferralParams {
@@ -115,7 +122,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   minutesPerDollar: 2,
   carMaxKw: 150,
   deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 4, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
-  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50 },
+  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50, maxDriveMin: 10, leaveFreePorts: 1 },
 });
 
 export type PolicyOverrides = Partial<Omit<PolicyParams, 'deferral' | 'topUp'>> & { deferral?: Partial<DeferralParams>; topUp?: Partial<TopUpParams> };
@@ -171,9 +178,24 @@ export function holdMsFor(straightKm: number, p: Pick<PolicyParams, 'roadFactor'
   return Math.round(Math.min(p.maxHoldMs, Math.max(p.minHoldMs, driveMs(straightKm, p) + p.graceMs)));
 }
 
+/** Ports neither held nor charging (no status known: unbounded). */
+export function freePorts(status: StationStatus | undefined): number {
+  return status ? status.ports - status.holds - status.charging : Number.POSITIVE_INFINITY;
+}
+
 /** A station with a port neither held nor charging (no status known: assumed free). */
 export function hasFreePort(status: StationStatus | undefined): boolean {
-  return !status || status.holds + status.charging < status.ports;
+  return freePorts(status) > 0;
+}
+
+/** A station a top-up may use: more free ports than the top-up leaves to cars that need a charge now. */
+export function openForTopUp(status: StationStatus | undefined, p: Pick<PolicyParams, 'topUp'> = defaultPolicy): boolean {
+  return freePorts(status) > p.topUp.leaveFreePorts;
+}
+
+/** A top-up's candidates: the scored stations open for it (openForTopUp) within its drive (maxDriveMin), best first. */
+export function topUpStations(scored: ScoredStation[], status: Map<string, StationStatus>, p: Pick<PolicyParams, 'topUp'> = defaultPolicy): ScoredStation[] {
+  return scored.filter((s) => s.free && s.driveMin <= p.topUp.maxDriveMin && openForTopUp(status.get(s.station.id), p));
 }
 
 /** Minutes until a port is likely free: none when one is free now, else (queue + 1) sessions shared by the ports. */

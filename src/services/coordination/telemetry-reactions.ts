@@ -123,17 +123,19 @@ export class TelemetryReactions {
 
   /**
    * A car without a booking asks below the threshold, unless it failed a moment ago or waits for a
-   * cheaper window. A deferred car asks again at its window even above the threshold (its energy was
-   * moved there, not dropped), or before it once its battery is down to the floor (critical included).
+   * cheaper window. A deferred car above the floor waits for its window; once it is open (its energy was
+   * moved there, not dropped, so even above the threshold) the car charges where a port is free and
+   * otherwise keeps working, as a top-up does: every car deferred in one evening gets the same window,
+   * and asking together they queued as a herd. At the floor it asks as any low car (critical included).
    * In a cheap hour a car that is not low yet tops up where a port is free (BookingFlow.topUp).
    */
   private async askForCharge(e: TelemetryEvent, topUp: number): Promise<void> {
     const { policy, now } = this.o;
     const until = this.o.flow.deferredUntil(e.car_id);
-    const windowOpen = until !== undefined && until <= now() && e.battery < policy.targetPct;
-    const due = wantsCharge(e.battery, policy) || windowOpen;
-    if (!due && !wantsTopUp(e.battery, topUp, policy)) return;
-    if (until !== undefined && until > now() && e.battery > deferralFloorPct(policy)) return;
+    const deferred = until !== undefined && e.battery > deferralFloorPct(policy);
+    if (deferred && (until > now() || e.battery >= policy.targetPct)) return;
+    const due = !deferred && wantsCharge(e.battery, policy);
+    if (!due && !deferred && !wantsTopUp(e.battery, topUp, policy)) return;
     if (this.failedRecently(e.car_id)) return;
     const ask = { carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` };
     const d = due ? await this.o.flow.book(ask) : await this.o.flow.topUp({ ...ask, noDefer: true });
