@@ -84,8 +84,11 @@ export interface TopUpParams {
    * charges on it meanwhile (with no limit, a day's top-ups held about 30 % of the ports' hours idle).
    */
   maxDriveMin: number;
-  /** Only where more than this many ports are free: the last ones are left to cars that need a charge now. */
-  leaveFreePorts: number;
+  /**
+   * Only where more ports are free than this share of the station's ports (rounded down): the last ones
+   * are left to cars that need a charge now (0.25: one of 4–7 ports, two of 8; none at a station of 1–3).
+   */
+  leaveFreeShare: number;
 }
 
 export interface DeferralParams {
@@ -122,7 +125,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   minutesPerDollar: 2,
   carMaxKw: 150,
   deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 4, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
-  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50, maxDriveMin: 10, leaveFreePorts: 1 },
+  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50, maxDriveMin: 10, leaveFreeShare: 0.25 },
 });
 
 export type PolicyOverrides = Partial<Omit<PolicyParams, 'deferral' | 'topUp'>> & { deferral?: Partial<DeferralParams>; topUp?: Partial<TopUpParams> };
@@ -188,9 +191,9 @@ export function hasFreePort(status: StationStatus | undefined): boolean {
   return freePorts(status) > 0;
 }
 
-/** A station a top-up may use: more free ports than the top-up leaves to cars that need a charge now. */
+/** A station a top-up may use: more free ports than the share it leaves to cars that need a charge now. */
 export function openForTopUp(status: StationStatus | undefined, p: Pick<PolicyParams, 'topUp'> = defaultPolicy): boolean {
-  return freePorts(status) > p.topUp.leaveFreePorts;
+  return freePorts(status) > (status ? Math.floor(status.ports * p.topUp.leaveFreeShare) : 0);
 }
 
 /** A top-up's candidates: the scored stations open for it (openForTopUp) within its drive (maxDriveMin), best first. */

@@ -33,7 +33,7 @@ async function harness(stations: Station[] = [A]) {
   const coordinator = createCoordinator({
     reservations: createMemoryReservations(), bus: createMemoryEventBus(), stations, namespace: 'def', prices,
     // One-port stations: a top-up (and a deferred car at its window) may take the last port here.
-    policy: { deferral: { maxDeferHours: 8 }, topUp: { leaveFreePorts: 0 } },
+    policy: { deferral: { maxDeferHours: 8 }, topUp: { leaveFreeShare: 0 } },
     clock: () => clock.now, sweepIntervalMs: 0, deliver: (_c, d) => void delivered.push(d), routeViaBus: false,
   });
   running.push(coordinator);
