@@ -307,8 +307,8 @@ export function deferralFloorPct(p: Pick<PolicyParams, 'criticalPct' | 'deferral
  * Price-aware charging: a car above the critical level may wait for a cheaper window if, at the
  * expected drain, it still is at or above the floor (deferralFloorPct) when the window opens. Picks the
  * cheapest reachable window (earliest on ties); null when charging now is as good or deferral is unsafe.
- * The coordinator asks a deferred car again at the window, even above the request threshold, or as soon
- * as it reaches the floor (src/services/coordination/telemetry-reactions.ts).
+ * From the window the coordinator books a deferred car where a port is free (as a top-up, even above the
+ * request threshold), and as soon as it reaches the floor as any low car (src/services/coordination/telemetry-reactions.ts).
  */
 export function planDeferral(opts: { battery: number; nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: PolicyParams }): Deferral | null {
   const p = opts.params ?? defaultPolicy;

@@ -78,7 +78,7 @@ export class FleetDecisions {
         return this.ended(carId, car);
       case 'deferred':
         // As src/sim/driver-plans.ts: a car following a booking ignores a late deferral; a deferred car keeps
-        // working (the coordinator books it at its window, or at once when it reaches the floor).
+        // working (the coordinator books it from its window where a port is free, or at once when it reaches the floor).
         if (car.bookingId) return;
         this.stats.deferred++;
         if (car.phase === 'waiting') {
