@@ -79,6 +79,16 @@ export interface TopUpParams {
    */
   riseHours: number;
   riseBelowPct: number;
+  /**
+   * Only at a station within this drive, minutes: the port is held while the car drives to it, and nobody
+   * charges on it meanwhile (with no limit, a day's top-ups held about 30 % of the ports' hours idle).
+   */
+  maxDriveMin: number;
+  /**
+   * Only where more ports are free than this share of the station's ports (rounded down): the last ones
+   * are left to cars that need a charge now (0.25: one of 4–7 ports, two of 8; none at a station of 1–3).
+   */
+  leaveFreeShare: number;
 }
 
 export interface DeferralParams {
@@ -115,7 +125,7 @@ export const defaultPolicy: Readonly<PolicyParams> = Object.freeze({
   minutesPerDollar: 2,
   carMaxKw: 150,
   deferral: { enabled: true, minSavingsPerKwh: 0.05, maxDeferHours: 4, drainPctPerHour: 1, safetyMarginPct: 5, timeZone: 'UTC' },
-  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50 },
+  topUp: { enabled: true, belowPct: 70, spreadPerKwh: 0.05, lookaheadHours: 24, riseHours: 4, riseBelowPct: 50, maxDriveMin: 10, leaveFreeShare: 0.25 },
 });
 
 export type PolicyOverrides = Partial<Omit<PolicyParams, 'deferral' | 'topUp'>> & { deferral?: Partial<DeferralParams>; topUp?: Partial<TopUpParams> };
@@ -171,6 +181,26 @@ export function holdMsFor(straightKm: number, p: Pick<PolicyParams, 'roadFactor'
   return Math.round(Math.min(p.maxHoldMs, Math.max(p.minHoldMs, driveMs(straightKm, p) + p.graceMs)));
 }
 
+/** Ports neither held nor charging (no status known: unbounded). */
+export function freePorts(status: StationStatus | undefined): number {
+  return status ? status.ports - status.holds - status.charging : Number.POSITIVE_INFINITY;
+}
+
+/** A station with a port neither held nor charging (no status known: assumed free). */
+export function hasFreePort(status: StationStatus | undefined): boolean {
+  return freePorts(status) > 0;
+}
+
+/** A station a top-up may use: more free ports than the share it leaves to cars that need a charge now. */
+export function openForTopUp(status: StationStatus | undefined, p: Pick<PolicyParams, 'topUp'> = defaultPolicy): boolean {
+  return freePorts(status) > (status ? Math.floor(status.ports * p.topUp.leaveFreeShare) : 0);
+}
+
+/** A top-up's candidates: the scored stations open for it (openForTopUp) within its drive (maxDriveMin), best first. */
+export function topUpStations(scored: ScoredStation[], status: Map<string, StationStatus>, p: Pick<PolicyParams, 'topUp'> = defaultPolicy): ScoredStation[] {
+  return scored.filter((s) => s.free && s.driveMin <= p.topUp.maxDriveMin && openForTopUp(status.get(s.station.id), p));
+}
+
 /** Minutes until a port is likely free: none when one is free now, else (queue + 1) sessions shared by the ports. */
 export function expectedWaitMin(status: StationStatus | undefined, avgSessionMin: number): number {
   if (!status || status.ports <= 0) return 0;
@@ -223,7 +253,7 @@ export function scoreStations(opts: {
       const chargeMin = (kwhNeeded / Math.max(0.1, chargeRateKw(station.powerKw, carMax))) * 60;
       const pricePerKwh = opts.price?.(station.id) ?? 0;
       const score = driveMin + waitMin + chargeMin + pricePerKwh * kwhNeeded * p.minutesPerDollar;
-      const free = !status || status.holds + status.charging < status.ports;
+      const free = hasFreePort(status);
       return { station, distanceKm, driveMin, waitMin, chargeMin, pricePerKwh, score, holdMs: holdMsFor(distanceKm, p), free };
     })
     .sort((a, b) => a.score - b.score || a.distanceKm - b.distanceKm);
@@ -277,8 +307,8 @@ export function deferralFloorPct(p: Pick<PolicyParams, 'criticalPct' | 'deferral
  * Price-aware charging: a car above the critical level may wait for a cheaper window if, at the
  * expected drain, it still is at or above the floor (deferralFloorPct) when the window opens. Picks the
  * cheapest reachable window (earliest on ties); null when charging now is as good or deferral is unsafe.
- * The coordinator asks a deferred car again at the window, even above the request threshold, or as soon
- * as it reaches the floor (src/services/coordination/telemetry-reactions.ts).
+ * From the window the coordinator books a deferred car where a port is free (as a top-up, even above the
+ * request threshold), and as soon as it reaches the floor as any low car (src/services/coordination/telemetry-reactions.ts).
  */
 export function planDeferral(opts: { battery: number; nowMs: number; currentPrice: number; forecast: PricePoint[]; params?: PolicyParams }): Deferral | null {
   const p = opts.params ?? defaultPolicy;

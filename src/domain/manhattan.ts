@@ -69,9 +69,19 @@ export function carSeed(seed: number, index: number): number {
  * Local hour of the simulated time, so `--speed` shows rush hours come and go.
  */
 export function rushFactor(timestampMs: number): number {
+  // Every car of a fleet step asks for the same instant: the last answer is kept (a pure function of it).
+  if (timestampMs === rushMemo.ms) return rushMemo.factor;
   const hour = ((timestampMs / 3_600_000 - 5) % 24 + 24) % 24; // UTC−5, New York standard time
-  const bump = (center: number) => Math.exp(-((hour - center) ** 2) / 2);
-  return 1 - 0.45 * Math.max(bump(8.5), bump(17.5));
+  const factor = 1 - 0.45 * Math.max(rushBump(hour, 8.5), rushBump(hour, 17.5));
+  rushMemo.ms = timestampMs;
+  rushMemo.factor = factor;
+  return factor;
+}
+
+const rushMemo = { ms: NaN, factor: 1 };
+
+function rushBump(hour: number, center: number): number {
+  return Math.exp(-((hour - center) ** 2) / 2);
 }
 
 export interface CarSnapshot {
@@ -277,36 +287,73 @@ export class SimCar {
     this.edgeFactor = 0.55 + this.rng() * 0.5;
   }
 
+  /**
+   * The next intersection: a neighbour on the grid, not back where the car came from unless it must;
+   * towards the target when driving to one, else straight ahead half the time, or any. Written without
+   * arrays per call (every car picks one at every intersection); draws the same random numbers as ever.
+   */
   private pickNext(prev: Node | null): Node {
     const { a, s } = this.from;
-    const options = [
-      { a: a + 1, s },
-      { a: a - 1, s },
-      { a, s: s + 1 },
-      { a, s: s - 1 },
-    ].filter((n) => n.a >= 0 && n.s >= 0 && n.a < this.grid.avenues.length && n.s < this.grid.streets.length);
-    const forward = prev ? options.filter((n) => n.a !== prev.a || n.s !== prev.s) : options;
-    const choices = forward.length ? forward : options;
-    if (this.target) {
-      const t = this.target;
-      const dist = (n: Node) => Math.abs(n.a - t.a) + Math.abs(n.s - t.s);
-      const best = Math.min(...choices.map(dist));
-      const bestChoices = choices.filter((n) => dist(n) === best);
-      return bestChoices[this.randInt(bestChoices.length)];
+    // Neighbours in a fixed order (east, west, north, south), the ones on the grid, forward ones if any.
+    let n = 0;
+    let forward = 0;
+    for (let i = 0; i < 4; i++) {
+      const na = a + NEIGHBOUR_DA[i];
+      const ns = s + NEIGHBOUR_DS[i];
+      if (na < 0 || ns < 0 || na >= this.grid.avenues.length || ns >= this.grid.streets.length) continue;
+      OPT_A[n] = na;
+      OPT_S[n] = ns;
+      n++;
+      if (!prev || na !== prev.a || ns !== prev.s) forward++;
     }
+    if (prev && forward > 0) {
+      let k = 0;
+      for (let i = 0; i < n; i++) {
+        if (OPT_A[i] === prev.a && OPT_S[i] === prev.s) continue;
+        OPT_A[k] = OPT_A[i];
+        OPT_S[k] = OPT_S[i];
+        k++;
+      }
+      n = k;
+    }
+    if (this.target) return this.towards(this.target, n);
     if (prev) {
       // Going straight is the most likely move (about 2/3); turns share the rest.
-      const straight = { a: 2 * a - prev.a, s: 2 * s - prev.s };
-      const hasStraight = choices.find((n) => n.a === straight.a && n.s === straight.s);
-      if (hasStraight && this.rng() < 0.5) return hasStraight;
+      const sa = 2 * a - prev.a;
+      const ss = 2 * s - prev.s;
+      for (let i = 0; i < n; i++) if (OPT_A[i] === sa && OPT_S[i] === ss) {
+        if (this.rng() < 0.5) return { a: sa, s: ss };
+        break;
+      }
     }
-    return choices[this.randInt(choices.length)];
+    const i = this.randInt(n);
+    return { a: OPT_A[i], s: OPT_S[i] };
+  }
+
+  /** One of the first `n` options (OPT_A/OPT_S) nearest the target (grid distance), at random among ties. */
+  private towards(t: Node, n: number): Node {
+    let best = Infinity;
+    for (let i = 0; i < n; i++) best = Math.min(best, Math.abs(OPT_A[i] - t.a) + Math.abs(OPT_S[i] - t.s));
+    let ties = 0;
+    for (let i = 0; i < n; i++) if (Math.abs(OPT_A[i] - t.a) + Math.abs(OPT_S[i] - t.s) === best) ties++;
+    let pick = this.randInt(ties);
+    for (let i = 0; i < n; i++) {
+      if (Math.abs(OPT_A[i] - t.a) + Math.abs(OPT_S[i] - t.s) !== best) continue;
+      if (pick-- === 0) return { a: OPT_A[i], s: OPT_S[i] };
+    }
+    throw new Error('unreachable: no option towards the target');
   }
 
   private randInt(n: number): number {
     return Math.floor(this.rng() * n);
   }
 }
+
+/** pickNext's neighbour offsets and its scratch space (a car picks synchronously, so one shared scratch is safe). */
+const NEIGHBOUR_DA = [1, -1, 0, 0];
+const NEIGHBOUR_DS = [0, 0, 1, -1];
+const OPT_A = new Int32Array(4);
+const OPT_S = new Int32Array(4);
 
 function nearestIndex(lines: number[], v: number): number {
   let best = 0;

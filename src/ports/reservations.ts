@@ -25,6 +25,12 @@ export interface ReserveRequest {
   battery: number;
   /** Below the critical level (15 % by default): first in the queue's order, and ahead of every non-critical car when a port is promoted (stationQueueScore). */
   critical: boolean;
+  /**
+   * false: when no candidate has a free port, fail with reason `no_free_port` and keep nothing, instead
+   * of queueing (a cheap-hour top-up of a car that can still work). Default true. An adapter that does not
+   * know the field queues; the coordinator then cancels at once (src/services/coordination/booking-flow.ts).
+   */
+  queue?: boolean;
 }
 
 export type BookingStatus = 'held' | 'queued' | 'charging' | 'expired' | 'cancelled' | 'completed';
@@ -70,7 +76,7 @@ export type ReserveResult = (
   | { status: 'queued'; position: number; booking: Booking; replayed: boolean }
   /** The car already has another active booking, or this bookingId already ran its course. */
   | { status: 'duplicate'; existing: Booking }
-  /** No candidate names a known station. */
+  /** No candidate names a known station, or none is free for a request that must not queue. */
   | { status: 'failed'; reason: string }
 ) & { transitions: Transition[] };
 

@@ -114,9 +114,9 @@ export class CarPlans {
         this.counts.failed++;
         return this.lostBooking(car);
       case 'BOOKING_DEFERRED':
-        // Told to charge at a cheaper window (expires_at): the car keeps working meanwhile; the coordinator
-        // books it at the window, or at once when it reaches the deferral floor, so it cannot strand. A car
-        // that follows a booking ignores a late deferral.
+        // Told to charge at a cheaper window (expires_at): the car keeps working meanwhile; from the window
+        // the coordinator books it where a port is free, and at once (queued if it must) when it reaches the
+        // deferral floor, so it cannot strand. A car that follows a booking ignores a late deferral.
         if (plan) return;
         this.counts.deferred++;
         car.resume();

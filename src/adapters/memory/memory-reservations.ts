@@ -56,7 +56,7 @@ function lifecycle(book: ReservationBook): Lifecycle {
       slot.holds--;
       slot.charging++;
       book.holdsByExpiry.delete(b.bookingId);
-      Object.assign(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, startBattery: battery ?? null, updatedAt: now });
+      book.update(b, { status: 'charging', expiresAt: null, chargingStartedAt: now, startBattery: battery ?? null, updatedAt: now });
       return { ok: true, booking: copy(b), transitions: book.record([{ type: 'charging_started', at: now, booking: copy(b) }]) };
     },
     async completeCharging(carId, nowMs, reason = 'target_reached') {
@@ -71,7 +71,7 @@ function lifecycle(book: ReservationBook): Lifecycle {
       const b = book.bookings.get(bookingId);
       if (!b) return { ok: false, reason: 'not_found', transitions: [] };
       if (b.status !== 'held') return { ok: false, reason: 'not_held', booking: copy(b), transitions: [] };
-      Object.assign(b, { expiresAt: Math.max(b.expiresAt!, expiresAt), updatedAt: now });
+      book.update(b, { expiresAt: Math.max(b.expiresAt!, expiresAt), updatedAt: now });
       return { ok: true, booking: copy(b), transitions: [] };
     },
     async promote(stationId, nowMs) {
@@ -102,7 +102,7 @@ function expiry(book: ReservationBook): Pick<Reservations, 'expireDue' | 'touch'
       const now = book.tick(nowMs);
       for (const carId of carIds) {
         const b = book.activeOf(carId);
-        if (b) b.lastSeenAt = Math.max(b.lastSeenAt ?? 0, now);
+        if (b) book.update(b, { lastSeenAt: Math.max(b.lastSeenAt ?? 0, now) });
       }
     },
     async expireStale(seenBeforeMs, nowMs, limit = 500) {
@@ -207,11 +207,12 @@ function reads(book: ReservationBook): Reads {
       const id = book.activeByCar.get(carId);
       return id ? copy(book.bookings.get(id)!) : null;
     },
+    // Read-only copies shared until the booking changes (ReservationBook.view): read with every telemetry batch.
     async activeBookings(carIds) {
       const out = new Map<string, Booking>();
       for (const carId of carIds) {
         const id = book.activeByCar.get(carId);
-        if (id) out.set(carId, copy(book.bookings.get(id)!));
+        if (id) out.set(carId, book.view(book.bookings.get(id)!));
       }
       return out;
     },

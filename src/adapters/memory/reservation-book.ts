@@ -8,7 +8,7 @@ import {
   type ReserveResult,
   type Transition,
 } from '../../ports/reservations.js';
-
+import { StationQueues } from './station-queues.js';
 
 /** The in-memory reservation state and its transitions, under the Reservations contract (test/contract/reservations.contract.ts). */
 interface StationSlot {
@@ -24,6 +24,18 @@ interface Queued {
 }
 
 const byUrgency = (a: Queued, b: Queued): number => a.rank - b.rank || a.seq - b.seq;
+
+/** The index of `q` in a queue sorted by byUrgency, or where it would go (entries are unique: seq is). */
+function urgencyIndex(queue: Queued[], q: Queued): number {
+  let lo = 0;
+  let hi = queue.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (byUrgency(queue[mid], q) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 /** A booking handed out: a copy; its candidates are frozen when booked (never changed after), so they are shared, not cloned. */
 export const copy = (b: Booking): Booking => ({ ...b, candidates: Object.isFrozen(b.candidates) ? b.candidates : b.candidates.map((c) => ({ ...c })) });
 
@@ -47,6 +59,11 @@ export class ReservationBook {
   queue: Queued[] = [];
   /** Queued cars per station they are queued for (their best candidate): stationStatus without a pass over the queue. */
   readonly queuedAt = new Map<string, number>();
+  /** Frozen copies of bookings handed out, shared by readers until the booking changes (see view). */
+  private readonly views = new Map<string, Booking>();
+  /** Each queued booking's queue entry, and its place in every candidate station's promotion order (nextFor). */
+  private readonly queuedById = new Map<string, Queued>();
+  private readonly stationQueues = new StationQueues();
   /** Transitions and events to publish, in order; appended in the same synchronous step as the change. */
   outbox: OutboxEntry[] = [];
   lease: { owner: string; until: number } | null = null;
@@ -85,23 +102,29 @@ export class ReservationBook {
     this.enqueue({ bookingId: b.bookingId, rank: urgencyRank(b.critical, b.battery), seq: ++this.seq });
   }
 
-  /** Inserts in urgency order (binary search: thousands of queued cars must not be re-sorted per request). */
+  /**
+   * Inserts in urgency order (binary search: thousands of queued cars must not be re-sorted per
+   * request) and at each candidate station's promotion order, scored on the booking as it is now.
+   */
   enqueue(q: Queued): void {
-    let lo = 0;
-    let hi = this.queue.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (byUrgency(this.queue[mid], q) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    this.queue.splice(lo, 0, q);
+    this.queue.splice(urgencyIndex(this.queue, q), 0, q);
+    this.queuedById.set(q.bookingId, q);
+    const b = this.bookings.get(q.bookingId)!;
+    const queuedAtMs = b.queuedAt ?? b.createdAt;
+    this.stationQueues.add(
+      q.bookingId,
+      q.seq,
+      b.candidates.map((c) => ({ stationId: c.stationId, score: stationQueueScore({ queuedAtMs, driveMs: c.driveMs, critical: b.critical, battery: b.battery, seq: q.seq }) })),
+    );
     this.countQueued(q.bookingId, 1);
   }
 
   dequeue(bookingId: string): Queued | undefined {
-    const i = this.queue.findIndex((q) => q.bookingId === bookingId);
-    if (i < 0) return undefined;
-    const [q] = this.queue.splice(i, 1);
+    const q = this.queuedById.get(bookingId);
+    if (!q) return undefined;
+    this.queue.splice(urgencyIndex(this.queue, q), 1);
+    this.queuedById.delete(bookingId);
+    this.stationQueues.remove(bookingId);
     this.countQueued(bookingId, -1);
     return q;
   }
@@ -116,7 +139,28 @@ export class ReservationBook {
   }
 
   positionOf(bookingId: string): number {
-    return this.queue.findIndex((q) => q.bookingId === bookingId) + 1;
+    const q = this.queuedById.get(bookingId);
+    return q ? urgencyIndex(this.queue, q) + 1 : 0;
+  }
+
+  /**
+   * A read-only copy of the booking as it is now, the same object for every read until the booking
+   * changes: a fleet's cars read their bookings with every message (activeBookings), and a fresh copy
+   * each time was most of the virtual simulation's garbage. Change a stored booking only through update.
+   */
+  view(b: Booking): Booking {
+    let v = this.views.get(b.bookingId);
+    if (!v) {
+      v = Object.freeze(copy(b));
+      this.views.set(b.bookingId, v);
+    }
+    return v;
+  }
+
+  /** Changes a stored booking (its shared view is dropped, so readers see the change). */
+  update(b: Booking, patch: Partial<Booking>): void {
+    Object.assign(b, patch);
+    this.views.delete(b.bookingId);
   }
 
   /** The car's active booking, if it has one. */
@@ -127,7 +171,7 @@ export class ReservationBook {
 
   hold(b: Booking, stationId: string, holdMs: number, now: number): void {
     this.stations.get(stationId)!.holds++;
-    Object.assign(b, { status: 'held', stationId, confirmedAt: now, expiresAt: now + holdMs, updatedAt: now });
+    this.update(b, { status: 'held', stationId, confirmedAt: now, expiresAt: now + holdMs, updatedAt: now });
     this.holdsByExpiry.add(b.bookingId);
   }
 
@@ -139,22 +183,17 @@ export class ReservationBook {
     if (b.status === 'queued') this.dequeue(b.bookingId);
     this.holdsByExpiry.delete(b.bookingId);
     this.activeByCar.delete(b.carId);
-    Object.assign(b, { status, expiresAt: null, endedAt: now, updatedAt: now, endReason: reason });
+    this.update(b, { status, expiresAt: null, endedAt: now, updatedAt: now, endReason: reason });
     return freed;
   }
 
-  /** The queued car a port freed at the station goes to: the lowest stationQueueScore among the cars that can reach it. */
+  /**
+   * The queued car a port freed at the station goes to: the lowest stationQueueScore among the cars
+   * that can reach it, the head of the station's promotion order (kept by enqueue and dequeue).
+   */
   nextFor(stationId: string): Queued | undefined {
-    let best: Queued | undefined;
-    let bestScore = Infinity;
-    for (const q of this.queue) {
-      const b = this.bookings.get(q.bookingId)!;
-      const cand = candidateAt(b, stationId);
-      if (!cand) continue;
-      const score = stationQueueScore({ queuedAtMs: b.queuedAt ?? b.createdAt, driveMs: cand.driveMs, critical: b.critical, battery: b.battery, seq: q.seq });
-      if (score < bestScore) [best, bestScore] = [q, score];
-    }
-    return best;
+    const id = this.stationQueues.head(stationId);
+    return id === undefined ? undefined : this.queuedById.get(id);
   }
 
   promoteAt(stationId: string, now: number): Transition[] {
@@ -174,7 +213,10 @@ export class ReservationBook {
 
   prune(now: number): void {
     for (const [id, b] of this.bookings) {
-      if (b.endedAt !== null && b.endedAt < now - this.retentionMs) this.bookings.delete(id);
+      if (b.endedAt !== null && b.endedAt < now - this.retentionMs) {
+        this.bookings.delete(id);
+        this.views.delete(id);
+      }
     }
   }
 
@@ -182,10 +224,11 @@ export class ReservationBook {
     if (b.status === 'held') return { status: 'confirmed', stationId: b.stationId!, expiresAt: b.expiresAt!, booking: copy(b), replayed: true, transitions: [] };
     if (b.status !== 'queued') return { status: 'duplicate', existing: copy(b), transitions: [] };
     // A retry while queued refreshes the car's urgency (its battery keeps draining), keeping its place in time.
+    // The new battery goes on the booking before it is enqueued again: its station scores are computed from it.
     const entry = this.dequeue(b.bookingId)!;
     entry.rank = urgencyRank(req.critical, req.battery);
+    this.update(b, { battery: req.battery, critical: req.critical });
     this.enqueue(entry);
-    Object.assign(b, { battery: req.battery, critical: req.critical });
     return { status: 'queued', position: this.positionOf(b.bookingId), booking: copy(b), replayed: true, transitions: [] };
   }
 
@@ -197,6 +240,8 @@ export class ReservationBook {
     if (activeId) return { status: 'duplicate', existing: copy(this.bookings.get(activeId)!), transitions: [] };
     const candidates = Object.freeze(req.candidates.filter((c) => this.stations.has(c.stationId)).map((c) => Object.freeze({ ...c }))) as Candidate[];
     if (candidates.length === 0) return { status: 'failed', reason: 'no_known_station', transitions: [] };
+    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
+    if (!free && req.queue === false) return { status: 'failed', reason: 'no_free_port', transitions: [] };
     const b: Booking = {
       bookingId: req.bookingId, carId: req.carId, status: 'queued', stationId: null, candidates, holdMs: req.holdMs,
       battery: req.battery, critical: req.critical, createdAt: now, updatedAt: now, queuedAt: null, confirmedAt: null,
@@ -204,7 +249,6 @@ export class ReservationBook {
     };
     this.bookings.set(b.bookingId, b);
     this.activeByCar.set(b.carId, b.bookingId);
-    const free = candidates.find((c) => this.isFree(this.stations.get(c.stationId)!));
     if (free) {
       this.hold(b, free.stationId, free.holdMs ?? req.holdMs, now);
       const t: Transition = { type: 'confirmed', at: now, booking: copy(b), promoted: false };

@@ -1,4 +1,4 @@
-import { candidatesFor, isCritical, planDeferral, scoreStations, topUpBelowPct, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
+import { candidatesFor, isCritical, openForTopUp, planDeferral, scoreStations, topUpBelowPct, topUpStations, type Candidate, type PackLike, type PolicyParams } from '../../domain/booking-policy.js';
 import type { BookingRequest, Decision } from '../../domain/booking-request.js';
 import type { Station } from '../../domain/charging.js';
 import type { Logger } from '../../observability/logger.js';
@@ -112,14 +112,24 @@ export class BookingFlow {
     const now = this.o.now();
     const free = await this.candidates(ask, now, true);
     if (free.length === 0) return null;
-    return this.reserve(ask, free, false, now);
+    // The ports seen free may be taken by the time the reservation runs (cars of one batch ask together):
+    // the reservation must then fail, not queue the car (queue: false).
+    const d = await this.reserve(ask, free, false, now, false);
+    // A deferred car booked at its window is no longer deferred (or it would top up again below the target).
+    if (d.status !== 'failed') this.deferred.delete(ask.carId);
+    return d;
   }
 
-  private async reserve(ask: Ask, candidates: Candidate[], critical: boolean, now: number): Promise<Decision> {
+  private async reserve(ask: Ask, candidates: Candidate[], critical: boolean, now: number, queue = true): Promise<Decision> {
     const holdMs = candidates[0].holdMs ?? this.o.policy.maxHoldMs;
-    const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical });
+    const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical, queue });
     await this.o.outbox.emitTransitions(result.transitions);
     this.o.status.invalidate();
+    if (!queue && result.status === 'queued' && !result.replayed) {
+      // An adapter that does not know `queue: false` queued the car: take it out of the line at once.
+      await this.o.outbox.emitTransitions((await this.o.reservations.cancel({ bookingId: ask.bookingId }, now, 'no_free_port')).transitions);
+      return decisionForResult({ status: 'failed', reason: 'no_free_port', transitions: [] }, ask, now);
+    }
     return decisionForResult(result, ask, now);
   }
 
@@ -141,7 +151,8 @@ export class BookingFlow {
     const arrivalHold = arrivalHoldMs(ask.expectedArrival, now, policy);
     // An operator may have taken a station offline (station-availability.ts): never a candidate then.
     const status = await this.o.status.get();
-    const open = this.o.stations.filter((s) => !isOffline(s, status.get(s.id)));
+    // A top-up scores only the stations open for it (most cars try one every 30 s in a cheap hour, and a busy fleet has none).
+    const open = this.o.stations.filter((s) => !isOffline(s, status.get(s.id)) && (!freeOnly || openForTopUp(status.get(s.id), policy)));
     if (ask.stationId) {
       return open.some((s) => s.id === ask.stationId) ? [{ stationId: ask.stationId, score: 0, holdMs: arrivalHold ?? policy.maxHoldMs }] : [];
     }
@@ -149,7 +160,7 @@ export class BookingFlow {
     const price = await this.o.prices.current();
     const car = { lat: ask.lat, lon: ask.lon, battery: ask.battery };
     const scored = scoreStations({ car, stations: open, status, pack: this.o.pack, price: () => price, params: policy });
-    return candidatesFor(freeOnly ? scored.filter((s) => s.free) : scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
+    return candidatesFor(freeOnly ? topUpStations(scored, status, policy) : scored, policy).map((c) => (arrivalHold ? { ...c, holdMs: arrivalHold } : c));
   }
 
   /** The outbox holds outboxMax entries or more (checked before each reservation, so it can pass the bound only by requests in flight). */

@@ -72,7 +72,7 @@ export class TelemetryReactions {
     const pending: Promise<void>[] = [];
     for (const e of latest.values()) {
       const booking = active.get(e.car_id);
-      if (!booking && this.settleQuietCar(e, topUp)) continue;
+      if (booking ? this.settleBookedCar(e, booking) : this.settleQuietCar(e, topUp)) continue;
       pending.push(this.handleCar(e, booking, topUp).catch((err) => this.o.logger.error({ err, carId: e.car_id }, 'telemetry decision failed')));
     }
     await Promise.all(pending);
@@ -93,6 +93,22 @@ export class TelemetryReactions {
     return true;
   }
 
+  /**
+   * handleCar for a queued or charging car, done synchronously when it can decide nothing: no
+   * critical event due, a queued car's urgency unchanged, a session neither at its target nor driven
+   * away from (most of a busy fleet's messages: thousands of queued cars report every step). Same
+   * effects as handleCar in that case, without its promises; false leaves the car to handleCar.
+   */
+  private settleBookedCar(e: TelemetryEvent, booking: Booking): boolean {
+    const critical = isCritical(e.battery, this.o.policy);
+    if (critical && !this.criticalSent.has(e.car_id)) return false;
+    if (booking.status === 'queued' ? this.urgencyChanged(e, booking, critical) : booking.status !== 'charging' || this.sessionEnd(e, booking) !== null) return false;
+    this.o.lastBattery.set(e.car_id, e.battery);
+    if (!critical) this.criticalSent.delete(e.car_id);
+    this.o.renewal.forget(e.car_id);
+    return true;
+  }
+
   async handleCar(e: TelemetryEvent, booking: Booking | undefined, topUp = 0): Promise<void> {
     this.o.lastBattery.set(e.car_id, e.battery);
     await this.criticalCheck(e);
@@ -107,17 +123,19 @@ export class TelemetryReactions {
 
   /**
    * A car without a booking asks below the threshold, unless it failed a moment ago or waits for a
-   * cheaper window. A deferred car asks again at its window even above the threshold (its energy was
-   * moved there, not dropped), or before it once its battery is down to the floor (critical included).
+   * cheaper window. A deferred car above the floor waits for its window; once it is open (its energy was
+   * moved there, not dropped, so even above the threshold) the car charges where a port is free and
+   * otherwise keeps working, as a top-up does: every car deferred in one evening gets the same window,
+   * and asking together they queued as a herd. At the floor it asks as any low car (critical included).
    * In a cheap hour a car that is not low yet tops up where a port is free (BookingFlow.topUp).
    */
   private async askForCharge(e: TelemetryEvent, topUp: number): Promise<void> {
     const { policy, now } = this.o;
     const until = this.o.flow.deferredUntil(e.car_id);
-    const windowOpen = until !== undefined && until <= now() && e.battery < policy.targetPct;
-    const due = wantsCharge(e.battery, policy) || windowOpen;
-    if (!due && !wantsTopUp(e.battery, topUp, policy)) return;
-    if (until !== undefined && until > now() && e.battery > deferralFloorPct(policy)) return;
+    const deferred = until !== undefined && e.battery > deferralFloorPct(policy);
+    if (deferred && (until > now() || e.battery >= policy.targetPct)) return;
+    const due = !deferred && wantsCharge(e.battery, policy);
+    if (!due && !deferred && !wantsTopUp(e.battery, topUp, policy)) return;
     if (this.failedRecently(e.car_id)) return;
     const ask = { carId: e.car_id, battery: e.battery, lat: e.lat, lon: e.lon, bookingId: `bk-${e.car_id}-${e.timestamp}` };
     const d = due ? await this.o.flow.book(ask) : await this.o.flow.topUp({ ...ask, noDefer: true });
@@ -127,25 +145,40 @@ export class TelemetryReactions {
 
   private async followBooking(e: TelemetryEvent, booking: Booking): Promise<void> {
     const { reservations, outbox, now } = this.o;
-    const station = booking.stationId ? this.stationsById.get(booking.stationId) : undefined;
-    const distanceKm = station ? haversineKm(e, station) : Infinity;
-    if (booking.status === 'held' && station && distanceKm <= this.o.arrivalKm) {
+    const station = this.stationOf(booking);
+    if (booking.status === 'held' && station && haversineKm(e, station) <= this.o.arrivalKm) {
       await outbox.emitTransitions((await reservations.startCharging(e.car_id, station.id, now(), e.battery)).transitions);
     } else if (booking.status === 'held' && station) {
-      await this.o.renewal.renew(e.car_id, booking, distanceKm);
+      await this.o.renewal.renew(e.car_id, booking, haversineKm(e, station));
     } else if (booking.status === 'charging') {
-      const reason = distanceKm > this.o.departKm ? 'drove_away' : e.battery >= this.o.policy.targetPct ? 'target_reached' : null;
+      const reason = this.sessionEnd(e, booking);
       if (reason) await outbox.emitTransitions((await reservations.completeCharging(e.car_id, now(), reason)).transitions);
     } else if (booking.status === 'queued') {
       await this.refreshUrgency(e, booking);
     }
   }
 
+  private stationOf(booking: Booking): Station | undefined {
+    return booking.stationId ? this.stationsById.get(booking.stationId) : undefined;
+  }
+
+  /** Why a charging car's session ends now: it drove away, or reached the target; null: it goes on. */
+  private sessionEnd(e: TelemetryEvent, booking: Booking): 'drove_away' | 'target_reached' | null {
+    const station = this.stationOf(booking);
+    const distanceKm = station ? haversineKm(e, station) : Infinity;
+    return distanceKm > this.o.departKm ? 'drove_away' : e.battery >= this.o.policy.targetPct ? 'target_reached' : null;
+  }
+
+  /** A queued car's place needs refreshing: it turned critical (or back), or its battery moved a point since the last refresh. */
+  private urgencyChanged(e: TelemetryEvent, booking: Booking, critical: boolean): boolean {
+    const last = this.lastRefresh.get(e.car_id) ?? booking.battery;
+    return critical !== booking.critical || Math.abs(last - e.battery) >= 1;
+  }
+
   /** A queued car's battery keeps falling: refresh its place when it moved a point or turned critical. */
   private async refreshUrgency(e: TelemetryEvent, booking: Booking): Promise<void> {
     const critical = isCritical(e.battery, this.o.policy);
-    const last = this.lastRefresh.get(e.car_id) ?? booking.battery;
-    if (critical === booking.critical && Math.abs(last - e.battery) < 1) return;
+    if (!this.urgencyChanged(e, booking, critical)) return;
     this.lastRefresh.set(e.car_id, e.battery);
     await this.o.reservations.reserve({ bookingId: booking.bookingId, carId: e.car_id, candidates: booking.candidates, holdMs: booking.holdMs, nowMs: this.o.now(), battery: e.battery, critical });
   }

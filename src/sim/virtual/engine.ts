@@ -105,9 +105,11 @@ function buildCars(spec: ScenarioSpec, seed: number): Map<string, VCar> {
 }
 
 /**
- * A car that is neither low nor booked still reports every this many steps (5 min at 30 s steps),
- * staggered across the fleet, as a live car streams all the time: a coordinator may top it up in a
- * cheap hour (src/domain/booking-policy.ts wantsTopUp). Cars at or above the charge target stay quiet.
+ * A car that is neither low nor booked, or is parked in a queue (src/sim/virtual/fleet.ts reports),
+ * still reports every this many steps (5 min at 30 s steps), staggered across the fleet, as a live car
+ * streams all the time: a coordinator may top it up in a cheap hour (src/domain/booking-policy.ts
+ * wantsTopUp), refreshes a queued car's urgency, and keeps its booking alive. Cars at or above the
+ * charge target stay quiet.
  */
 const QUIET_REPORT_EVERY_STEPS = 10;
 

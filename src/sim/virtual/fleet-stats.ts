@@ -16,7 +16,12 @@ export interface SessionRecord {
  * 0 %, and per step the charging power and which ports were in use.
  */
 export class FleetStats {
+  /** Every episode's wait, request to plug-in (top-ups included). */
   readonly waitsMs: number[] = [];
+  /** The waits of episodes a car began below the request threshold: it needed a charge now (not a top-up). */
+  readonly needWaitsMs: number[] = [];
+  /** Episodes begun above the request threshold: opportunistic top-ups. */
+  topUps = 0;
   readonly sessions: SessionRecord[] = [];
   readonly stranded = new Set<string>();
   readonly charged = new Set<string>();
@@ -32,7 +37,7 @@ export class FleetStats {
   peakAtMs = 0;
   eveningPeakKw = 0;
   eveningPeakAtMs = 0;
-  private readonly askedAt = new Map<string, number>();
+  private readonly askedAt = new Map<string, { at: number; low: boolean }>();
 
   /** Only what happens from `fromMs` on is measured (a warm-up before it is simulated, not counted). */
   constructor(
@@ -40,15 +45,25 @@ export class FleetStats {
     private readonly fromMs = -Infinity,
   ) {}
 
-  /** The car asked for a port (its first booking decision of this episode). */
-  asked(carId: string, at: number): void {
-    if (!this.askedAt.has(carId)) this.askedAt.set(carId, at);
+  /**
+   * The car asked for a port (its first booking decision of this episode); `low`: below the request
+   * threshold then, so it needed the charge now. A deferral is not an ask: a deferred car keeps working,
+   * and its wait starts when it asks at its window or at the floor.
+   */
+  asked(carId: string, at: number, low = true): void {
+    if (!this.askedAt.has(carId)) this.askedAt.set(carId, { at, low });
   }
 
   pluggedIn(carId: string, at: number): void {
     const asked = this.askedAt.get(carId);
-    if (asked !== undefined && at >= this.fromMs) this.waitsMs.push(at - asked);
+    if (asked !== undefined && at >= this.fromMs) this.waited(asked, at);
     this.askedAt.delete(carId);
+  }
+
+  private waited(asked: { at: number; low: boolean }, until: number): void {
+    this.waitsMs.push(until - asked.at);
+    if (asked.low) this.needWaitsMs.push(until - asked.at);
+    else this.topUps++;
   }
 
   /** A session straddling the window's start counts the share of its energy charged inside it (constant power). */
@@ -81,7 +96,7 @@ export class FleetStats {
 
   /** Episodes still open at the end count their wait so far. */
   closeOpenWaits(endMs: number): void {
-    for (const at of this.askedAt.values()) this.waitsMs.push(endMs - at);
+    for (const asked of this.askedAt.values()) this.waited(asked, endMs);
     this.askedAt.clear();
   }
 }

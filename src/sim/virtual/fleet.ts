@@ -35,7 +35,8 @@ export interface FleetRules {
 }
 
 const ARRIVED_KM = 0.05;
-const BOOKED: ReadonlySet<Phase> = new Set(['to_station', 'at_station', 'queued', 'charging', 'waiting']);
+/** Phases whose telemetry the deciders need every step: approaching or at a port, charging, or low and without a booking. */
+const EVERY_STEP: ReadonlySet<Phase> = new Set(['to_station', 'at_station', 'charging', 'waiting']);
 
 /** Decisions applied to the cars; `now` is the virtual clock. */
 export class FleetDecisions {
@@ -62,7 +63,7 @@ export class FleetDecisions {
         return this.confirmed(carId, car, d);
       case 'queued':
         if (car.bookingId === d.bookingId && (car.phase === 'to_station' || car.phase === 'charging')) return; // a late queued after a promotion
-        this.stats.asked(carId, this.now());
+        this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
         Object.assign(car, { phase: 'queued', bookingId: d.bookingId });
         if (!this.atStation(car)) car.sim.park();
         return;
@@ -73,11 +74,11 @@ export class FleetDecisions {
       case 'cancelled':
       case 'failed':
         if (!current) return;
-        if (d.status === 'failed') this.stats.asked(carId, this.now());
+        if (d.status === 'failed') this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
         return this.ended(carId, car);
       case 'deferred':
         // As src/sim/driver-plans.ts: a car following a booking ignores a late deferral; a deferred car keeps
-        // working (the coordinator books it at its window, or at once when it reaches the floor).
+        // working (the coordinator books it from its window where a port is free, or at once when it reaches the floor).
         if (car.bookingId) return;
         this.stats.deferred++;
         if (car.phase === 'waiting') {
@@ -91,7 +92,7 @@ export class FleetDecisions {
   private confirmed(carId: string, car: VCar, d: Decision): void {
     const station = this.stations.get(d.stationId);
     if (!station || (car.phase === 'charging' && car.bookingId !== d.bookingId)) return;
-    this.stats.asked(carId, this.now());
+    this.stats.asked(carId, this.now(), car.sim.battery < this.rules.thresholdPct);
     Object.assign(car, { phase: 'to_station', bookingId: d.bookingId, station });
     if (haversineKm(car.sim.position, station) <= ARRIVED_KM) return this.parkInBay(car);
     // The promise is not needed: the engine sees the arrival in the car's mode after each step.
@@ -152,8 +153,15 @@ export function telemetryOf(car: VCar, atMs: number): TelemetryEvent {
   };
 }
 
-/** Whether the deciders need this car's telemetry: low, or in a booking (others change nothing). */
+/**
+ * Whether the deciders need this car's telemetry this step: approaching, at or charging at a port, or
+ * low and not queued. A car queued for a port is parked: its reading changes by its standby drain
+ * (0.4 %/h, src/domain/battery.ts), so it reports at the quiet cadence of src/sim/virtual/engine.ts
+ * (every 5 min, well inside the coordinator's 10 min lost-contact window); a promotion reaches it as a
+ * decision, not through its telemetry. Reporting every step, the thousands of cars queued in a
+ * 10,000-car day were 5.2 million of the run's readings and most of its time (bench/sim.ts).
+ */
 export function reports(car: VCar, thresholdPct: number): boolean {
-  if (car.phase === 'done' || car.phase === 'stranded') return false;
-  return BOOKED.has(car.phase) || car.sim.battery < thresholdPct;
+  if (car.phase === 'done' || car.phase === 'stranded' || car.phase === 'queued') return false;
+  return EVERY_STEP.has(car.phase) || car.sim.battery < thresholdPct;
 }

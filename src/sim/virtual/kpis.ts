@@ -28,6 +28,17 @@ export interface VirtualKpis {
   waitP50Min: number;
   waitP95Min: number;
   waitMaxMin: number;
+  /**
+   * The waits of cars that asked below the request threshold (they needed a charge now), request to
+   * plug-in: the queue a driver feels. waitP50/P95 also count cheap-hour top-ups (a car not yet low
+   * charging where a port is free: its "wait" is its drive there); a deferral is never counted (the car
+   * works until its window or the floor, and its wait starts when it then asks).
+   */
+  needWaitP50Min: number;
+  needWaitP95Min: number;
+  needWaitMaxMin: number;
+  /** Charging episodes begun above the request threshold (top-ups). */
+  topUps: number;
   /** Charging port-time over available port-time, 0–1 (sampled every step). */
   utilisation: number;
   /** The same, over the steps in which some car waited in a queue (null: none ever did). */
@@ -93,6 +104,10 @@ export function computeKpis(i: KpiInput): VirtualKpis {
     waitP50Min: minutes(percentile(stats.waitsMs, 0.5)),
     waitP95Min: minutes(percentile(stats.waitsMs, 0.95)),
     waitMaxMin: minutes(stats.waitsMs.reduce((m, w) => Math.max(m, w), 0)),
+    needWaitP50Min: minutes(percentile(stats.needWaitsMs, 0.5)),
+    needWaitP95Min: minutes(percentile(stats.needWaitsMs, 0.95)),
+    needWaitMaxMin: minutes(stats.needWaitsMs.reduce((m, w) => Math.max(m, w), 0)),
+    topUps: stats.topUps,
     utilisation: stats.samples ? round(stats.busyPortSamples / (stats.samples * ports), 4) : 0,
     utilisationWhileQueued: stats.samplesWhileQueued ? round(stats.busyPortSamplesWhileQueued / (stats.samplesWhileQueued * ports), 4) : null,
     stationUtilisation,

@@ -32,7 +32,8 @@ async function harness(stations: Station[] = [A]) {
   const delivered: Decision[] = [];
   const coordinator = createCoordinator({
     reservations: createMemoryReservations(), bus: createMemoryEventBus(), stations, namespace: 'def', prices,
-    policy: { deferral: { maxDeferHours: 8 } },
+    // One-port stations: a top-up (and a deferred car at its window) may take the last port here.
+    policy: { deferral: { maxDeferHours: 8 }, topUp: { leaveFreeShare: 0 } },
     clock: () => clock.now, sweepIntervalMs: 0, deliver: (_c, d) => void delivered.push(d), routeViaBus: false,
   });
   running.push(coordinator);
@@ -91,5 +92,38 @@ describe('price-aware deferral in the coordinator', () => {
     // A car at the request threshold asks anyway, and queues.
     await h.telemetry('CAR-3', 25);
     expect(h.last('CAR-3')).toMatchObject({ status: 'queued' });
+  });
+
+  // Issue 10: every car deferred in the evening got the same window (the cheapest point, 00:00 in the
+  // virtual day) and all asked at once: half the day's queue episodes of cars below 30 % began at
+  // 00:00–01:59 (p95 68 min). At its window a deferred car above the floor charges where a port is free
+  // and otherwise keeps working, as a top-up does; it queues only once at the floor.
+  it('at its window a deferred car above the floor takes a free port or keeps working; it queues only at the floor', async () => {
+    const h = await harness([{ ...A, ports: 1 }]);
+    await h.telemetry('D1', 28);
+    await h.telemetry('D2', 28.5);
+    expect([h.last('D1')?.status, h.last('D2')?.status]).toEqual(['deferred', 'deferred']);
+    h.clock.now = CHEAP_AT;
+    await h.telemetry('D1', 25);
+    await h.telemetry('D2', 24);
+    expect(h.last('D1')).toMatchObject({ status: 'confirmed', stationId: 'A' });
+    expect(h.last('D2')?.status).toBe('deferred');
+    h.clock.now = CHEAP_AT + 30 * 60_000;
+    await h.telemetry('D2', 20);
+    expect(h.last('D2')).toMatchObject({ status: 'queued' });
+  });
+
+  it('a deferred car charged at its window is not deferred any more: it does not top up again once below the target', async () => {
+    const h = await harness();
+    await h.telemetry('D1', 28);
+    h.clock.now = CHEAP_AT;
+    await h.telemetry('D1', 25);
+    expect(h.last('D1')).toMatchObject({ status: 'confirmed' });
+    const booked = h.last('D1')!.bookingId;
+    await h.coordinator.cancelBooking({ bookingId: booked, reason: 'test' });
+    const count = h.delivered.filter((x) => x.carId === 'D1').length;
+    h.clock.now = CHEAP_AT + 2 * H;
+    await h.telemetry('D1', 79); // the cheap night, 79 %: nothing to do (a top-up opens below 70 %)
+    expect(h.delivered.filter((x) => x.carId === 'D1')).toHaveLength(count);
   });
 });
