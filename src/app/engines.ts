@@ -45,7 +45,7 @@ export async function openEventBus(config: Config, opts: { logger: Logger; clien
   // One partition: the in-process bus delivers one partition at a time to one worker, so three
   // partitions only split each published batch into three store writes, and PGlite pays ~1 ms of
   // CPU per INSERT whatever its size (issue 16). Per-car order holds with any partition count.
-  return (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus({ partitions: 1 });
+  return (await import('../adapters/memory/memory-event-bus.js')).createMemoryEventBus({ partitions: 1, logger: opts.logger.child({ adapter: 'memory-bus' }) });
 }
 
 /** Redis when a URL is configured, else in-memory fleet state. */
