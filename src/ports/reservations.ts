@@ -27,8 +27,8 @@ export interface ReserveRequest {
   critical: boolean;
   /**
    * false: when no candidate has a free port, fail with reason `no_free_port` and keep nothing, instead
-   * of queueing (a cheap-hour top-up of a car that can still work). Default true. An adapter that does not
-   * know the field queues; the coordinator then cancels at once (src/services/coordination/booking-flow.ts).
+   * of queueing (a cheap-hour top-up of a car that can still work). Default true. Both adapters decide it
+   * inside their one atomic step (test/contract/reservations.contract.ts).
    */
   queue?: boolean;
 }

@@ -35,6 +35,17 @@ export function reservationsContract(make: () => Promise<ReservationsFixture>): 
     await Promise.all(opened.map((f) => f.close()));
   });
 
+  it('queue: false fails with no_free_port and keeps nothing when every candidate is full', async () => {
+    await r.loadStations([st('A', 1), st('B', 1)], T0);
+    expect((await r.reserve(req('b1', 'c1', cands('A')))).status).toBe('confirmed');
+    const full = await r.reserve(req('b2', 'c2', cands('A'), { queue: false }));
+    expect(full).toMatchObject({ status: 'failed', reason: 'no_free_port', transitions: [] });
+    expect(await r.activeBookingForCar('c2')).toBeNull();
+    expect((await r.stationStatus()).find((s) => s.id === 'A')).toMatchObject({ holds: 1, queueLength: 0 });
+    // The same car may ask again; with a free candidate it is held as usual.
+    expect(await r.reserve(req('b3', 'c2', cands('A', 'B'), { queue: false }))).toMatchObject({ status: 'confirmed', stationId: 'B' });
+  });
+
   it('never gives more ports than a station has, and queues the rest', async () => {
     await r.loadStations([st('A', 2)], T0);
     const results = [];

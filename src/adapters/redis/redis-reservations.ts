@@ -174,7 +174,7 @@ function scriptedChanges(run: ScriptRunner, retentionMs: number): Changes & Pick
     async reserve(req) {
       // Only the fields the scripts read (the drive orders each station's promotions); absent ones stay absent.
       const candidates = req.candidates.map(({ stationId, score, holdMs, driveMs }) => ({ stationId, score, ...(holdMs === undefined ? {} : { holdMs }), ...(driveMs === undefined ? {} : { driveMs }) }));
-      const raw = (await run('glReserve', req.bookingId, req.carId, req.nowMs, req.holdMs, req.battery, req.critical ? 1 : 0, JSON.stringify(candidates))) as RawReserve;
+      const raw = (await run('glReserve', req.bookingId, req.carId, req.nowMs, req.holdMs, req.battery, req.critical ? 1 : 0, JSON.stringify(candidates), req.queue === false ? 0 : 1)) as RawReserve;
       return reserveResult(raw);
     },
     async cancel(target, nowMs, reason = 'requested') {

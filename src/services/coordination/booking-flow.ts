@@ -125,11 +125,6 @@ export class BookingFlow {
     const result = await this.o.reservations.reserve({ bookingId: ask.bookingId, carId: ask.carId, candidates, holdMs, nowMs: now, battery: ask.battery, critical, queue });
     await this.o.outbox.emitTransitions(result.transitions);
     this.o.status.invalidate();
-    if (!queue && result.status === 'queued' && !result.replayed) {
-      // An adapter that does not know `queue: false` queued the car: take it out of the line at once.
-      await this.o.outbox.emitTransitions((await this.o.reservations.cancel({ bookingId: ask.bookingId }, now, 'no_free_port')).transitions);
-      return decisionForResult({ status: 'failed', reason: 'no_free_port', transitions: [] }, ask, now);
-    }
     return decisionForResult(result, ask, now);
   }
 

@@ -1,4 +1,5 @@
--- ARGV: prefix, bookingId, carId, nowMs, holdMs, battery, critical (1|0), candidates JSON [{stationId, score, holdMs?}]
+-- ARGV: prefix, bookingId, carId, nowMs, holdMs, battery, critical (1|0), candidates JSON [{stationId, score, holdMs?}],
+--       queue (1|0: 0 = fail with no_free_port instead of queueing, keeping nothing; ReserveRequest.queue)
 local bookingId, carId = ARGV[2], ARGV[3]
 local now = tick(tonumber(ARGV[4]))
 local holdMs, battery, critical = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1'
@@ -29,17 +30,21 @@ for _, c in ipairs(cjson.decode(ARGV[8])) do
 end
 if #candidates == 0 then return cjson.encode({ status = 'failed', reason = 'no_known_station' }) end
 
+local free = nil
+for _, c in ipairs(candidates) do
+  if used(c.stationId) < ports(c.stationId) then free = c break end
+end
+if not free and ARGV[9] == '0' then return cjson.encode({ status = 'failed', reason = 'no_free_port' }) end
+
 local b = { bookingId = bookingId, carId = carId, status = 'queued', candidates = candidates, holdMs = holdMs,
   battery = battery, critical = critical, createdAt = now, updatedAt = now, lastSeenAt = now }
 redis.call('HSET', K_CARS, carId, bookingId)
 redis.call('ZADD', K_SEEN, int(now), bookingId)
 
-for _, c in ipairs(candidates) do
-  if used(c.stationId) < ports(c.stationId) then
-    hold(b, c.stationId, c.holdMs or holdMs, now)
-    local t = { type = 'confirmed', at = now, booking = b, promoted = false }
-    return outboxed({ status = 'confirmed', stationId = b.stationId, expiresAt = b.expiresAt, booking = b, replayed = false, transitions = { t } })
-  end
+if free then
+  hold(b, free.stationId, free.holdMs or holdMs, now)
+  local t = { type = 'confirmed', at = now, booking = b, promoted = false }
+  return outboxed({ status = 'confirmed', stationId = b.stationId, expiresAt = b.expiresAt, booking = b, replayed = false, transitions = { t } })
 end
 
 b.seq = redis.call('INCR', K_SEQ)

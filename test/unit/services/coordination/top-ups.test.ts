@@ -31,28 +31,6 @@ describe('cheap-hour top-ups', () => {
     expect(await reservations.queue()).toEqual([]);
   });
 
-  it('with an adapter that does not know `queue: false`, a top-up it queued is taken out of the line at once', async () => {
-    const memory = createMemoryReservations();
-    const reservations = { ...memory, reserve: (req: Parameters<typeof memory.reserve>[0]) => memory.reserve({ ...req, queue: undefined }) };
-    const coordinator = createCoordinator({ reservations, bus: createMemoryEventBus(), prices: createLocalPriceSource(undefined, 'UTC'), stations: [station], clock: () => NIGHT, sweepIntervalMs: 0, policy: { topUp: { leaveFreeShare: 0 } } });
-    running.push(coordinator);
-    await coordinator.start();
-    await coordinator.onTelemetry(cars(5, 50));
-    expect((await memory.listActive!()).map((b) => b.status)).toEqual(['held']);
-    expect(await memory.queue()).toEqual([]);
-  });
-
-  it('the memory reservations fail a request that must not queue when no candidate has a free port, and keep nothing of it', async () => {
-    const reservations = createMemoryReservations();
-    await reservations.loadStations([station], NIGHT);
-    const ask = (carId: string, queue?: boolean) => reservations.reserve({ bookingId: `bk-${carId}`, carId, candidates: [{ stationId: station.id, score: 1 }], holdMs: 60_000, nowMs: NIGHT, battery: 50, critical: false, queue });
-    expect((await ask('A', false)).status).toBe('confirmed');
-    const refused = await ask('B', false);
-    expect(refused).toMatchObject({ status: 'failed', reason: 'no_free_port', transitions: [] });
-    expect(await reservations.activeBookingForCar('B')).toBeNull();
-    expect((await ask('C')).status).toBe('queued');
-  });
-
   // Issue 10: with top-ups to any free port, 1,490 top-ups a day drove a median 17 min on a held port
   // (about 30 % of the 58 ports' hours held idle), and a car that needed a charge at night found the
   // nearest free port far away: its wait (request to plug-in) p95 33–36 min against greedy's 26–28.
