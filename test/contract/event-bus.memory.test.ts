@@ -37,6 +37,45 @@ describe('memory event bus retention', () => {
   });
 });
 
+describe('memory event bus backpressure', () => {
+  it('never drops what a running durable group has not consumed: publish waits for it instead', async () => {
+    const bus = createMemoryEventBus({ partitions: 1, maxRetainedPerPartition: 100 });
+    const got: string[] = [];
+    let release: () => void = () => {};
+    let gate = new Promise<void>((r) => (release = r));
+    // A slow durable consumer (the worker): it takes each batch only when let through.
+    await bus.subscribe({ topic: 't', groupId: 'worker', maxBatch: 50, handleBatch: async (b) => {
+      await gate;
+      got.push(...b.map((r) => r.value));
+    } });
+    // An observer that never reads fast either: ephemeral, so it may skip.
+    await bus.subscribe({ topic: 't', groupId: 'watch', ephemeral: true, maxBatch: 50, handleBatch: () => new Promise((r) => setTimeout(r, 1000)) });
+    let published = false;
+    const publishing = bus.publish('t', Array.from({ length: 300 }, (_, i) => ({ key: 'k', value: String(i) }))).then(() => (published = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(published).toBe(false); // 300 > the cap of 100 and the worker has read nothing
+    const pump = setInterval(() => {
+      release();
+      gate = new Promise<void>((r) => (release = r));
+    }, 5);
+    await publishing;
+    await waitUntil(() => got.length === 300);
+    clearInterval(pump);
+    release();
+    expect(got).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
+    await bus.close();
+  });
+
+  it('a stalled durable group holds publish only for maxPublishWaitMs, then the cap applies', async () => {
+    const bus = createMemoryEventBus({ partitions: 1, maxRetainedPerPartition: 100, maxPublishWaitMs: 200 });
+    const sub = await bus.subscribe({ topic: 't', groupId: 'stuck', handleBatch: () => new Promise(() => {}) });
+    const t0 = Date.now();
+    await bus.publish('t', Array.from({ length: 300 }, (_, i) => ({ key: 'k', value: String(i) })));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(await sub.lag()).toBeLessThanOrEqual(100);
+  });
+});
+
 async function waitUntil(check: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (!check()) {

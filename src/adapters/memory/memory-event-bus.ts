@@ -13,10 +13,13 @@ export interface MemoryEventBusOptions {
   /** First retry delay after a throwing handleBatch; doubles up to 2 s. */
   retryBackoffMs?: number;
   /**
-   * Records kept per partition whatever the groups have committed (like Kafka retention), so an
-   * abandoned group cannot pin memory forever; a group that falls that far behind skips ahead.
+   * Records kept per partition (like Kafka retention). A group with a running durable member (not
+   * `ephemeral`) never loses a record to it: publish waits while such a group is this far behind,
+   * which backs the pressure up to ingestion. Ephemeral and abandoned groups skip ahead.
    */
   maxRetainedPerPartition?: number;
+  /** How long publish waits for a stalled durable group before the cap drops records anyway (default 30 s). */
+  maxPublishWaitMs?: number;
 }
 
 interface Partition {
@@ -38,6 +41,8 @@ interface Group {
   /** Next offset to deliver per partition (the committed position). */
   committed: number[];
   members: Member[];
+  /** Running members that are not ephemeral: while there is one, retention keeps what the group has not committed. */
+  durable: number;
   /** Partitions with a batch in flight; nobody else may take them. */
   busy: Set<number>;
 }
@@ -52,6 +57,7 @@ const DEFAULT_MAX_BATCH = 500;
 const DEFAULT_MAX_RETAINED = 100_000;
 const IDLE_WAIT_MS = 250;
 const MAX_BACKOFF_MS = 2_000;
+const DEFAULT_MAX_PUBLISH_WAIT_MS = 30_000;
 
 export function createMemoryEventBus(opts: MemoryEventBusOptions = {}): EventBus {
   const partitionCount = Math.max(1, opts.partitions ?? DEFAULT_PARTITIONS);
@@ -79,8 +85,14 @@ export function createMemoryEventBus(opts: MemoryEventBusOptions = {}): EventBus
       const now = Date.now();
       const touched = new Set<number>();
       for (const record of records) touched.add(append(topic, record, now));
-      for (const p of touched) enforceRetention(topic, p);
       if (records.length) topic.changed.notify();
+      // Acknowledged records are never dropped under a running consumer: wait for it (bounded, so a
+      // stalled one cannot stop ingestion for good; past the wait the cap applies and says so).
+      const until = Date.now() + (opts.maxPublishWaitMs ?? DEFAULT_MAX_PUBLISH_WAIT_MS);
+      for (const p of touched) {
+        while (durableLag(topic, p) > topic.maxRetained && Date.now() < until) await topic.changed.wait(IDLE_WAIT_MS);
+        enforceRetention(topic, p, Date.now() >= until);
+      }
     },
 
     async subscribe(sub) {
@@ -131,7 +143,7 @@ function joinGroup(topic: Topic, groupId: string, fromBeginning: boolean): Group
   let group = topic.groups.get(groupId);
   if (!group) {
     const committed = topic.partitions.map((p) => (fromBeginning ? p.base : p.base + p.entries.length));
-    group = { committed, members: [], busy: new Set() };
+    group = { committed, members: [], durable: 0, busy: new Set() };
     topic.groups.set(groupId, group);
   }
   return group;
@@ -149,11 +161,25 @@ function trim(topic: Topic, partition: number): void {
   }
 }
 
-/** Past the retention cap, drops the oldest tenth; groups still behind it skip ahead (and say so). */
-function enforceRetention(topic: Topic, partition: number): void {
+/** Records of the partition the slowest group with a running durable member has not committed. */
+function durableLag(topic: Topic, partition: number): number {
+  const log = topic.partitions[partition];
+  let lag = 0;
+  for (const group of topic.groups.values()) if (group.durable > 0) lag = Math.max(lag, log.base + log.entries.length - group.committed[partition]);
+  return lag;
+}
+
+/**
+ * Past the retention cap, drops the oldest tenth, but nothing a group with a running durable member
+ * has not committed (unless `force`: that group stalled past the publish wait); groups still behind
+ * the new start skip ahead (and say so).
+ */
+function enforceRetention(topic: Topic, partition: number, force = false): void {
   const log = topic.partitions[partition];
   if (log.entries.length <= topic.maxRetained) return;
-  const drop = log.entries.length - Math.floor(topic.maxRetained * 0.9);
+  let drop = log.entries.length - Math.floor(topic.maxRetained * 0.9);
+  if (!force) for (const group of topic.groups.values()) if (group.durable > 0) drop = Math.min(drop, group.committed[partition] - log.base);
+  if (drop <= 0) return;
   log.entries.splice(0, drop);
   log.base += drop;
   for (const [groupId, group] of topic.groups) {
@@ -168,6 +194,7 @@ function startConsumer(topic: Topic, sub: SubscribeOptions, ctx: { logger: Logge
   const maxBatch = Math.max(1, sub.maxBatch ?? DEFAULT_MAX_BATCH);
   const member: Member = { owns: (p) => p % group.members.length === group.members.indexOf(member) };
   group.members.push(member);
+  if (!sub.ephemeral) group.durable++;
   topic.changed.notify(); // rebalance: others re-check what they own
 
   let stopped = false;
@@ -234,6 +261,7 @@ function startConsumer(topic: Topic, sub: SubscribeOptions, ctx: { logger: Logge
       wake.notify();
       await loop;
       group.members.splice(group.members.indexOf(member), 1);
+      if (!sub.ephemeral) group.durable--;
       if (sub.ephemeral && group.members.length === 0) topic.groups.delete(sub.groupId);
       topic.changed.notify();
     },
