@@ -80,7 +80,7 @@ async function killRedisMaster(namespace: string, url: string): Promise<KilledNo
         const r = new Redis(s.port, s.host, { lazyConnect: true, connectTimeout: 500, maxRetriesPerRequest: 0, retryStrategy: () => null, username: target.username, password: target.password });
         try {
           await r.connect();
-          const ranges = (await r.cluster('SLOTS')) as [number, number, [string, number]][];
+          const ranges = (await r.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
           const hit = ranges.find(([from, to]) => slot >= from && slot <= to);
           if (hit) return `${hit[2][0]}:${hit[2][1]}`;
         } catch {

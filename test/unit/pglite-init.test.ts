@@ -25,7 +25,7 @@ it('lets the hook create a fresh data dir, then opens it; an existing one is not
 it('creates the database in this process when the hook fails, and says so', async () => {
   const dir = join(root, 'fallback');
   const warn = vi.fn();
-  const logger = { warn } as unknown as Parameters<typeof acquirePglite>[1]['logger'];
+  const logger = { warn } as unknown as NonNullable<Parameters<typeof acquirePglite>[1]>['logger'];
   const opened = await acquirePglite(dir, { initialize: () => Promise.reject(new Error('no such command')), logger });
   expect(isPgliteDataDir(dir)).toBe(true);
   expect(warn).toHaveBeenCalledOnce();
