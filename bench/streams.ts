@@ -6,7 +6,7 @@
  * ingestion's processes and the worker, read from /proc. Progress on stderr, one JSON on stdout.
  *
  *   node --import tsx bench/streams.ts [--cars 10000] [--hz 1] [--warmup 20] [--window 60]
- *        [--processes 2] [--load-procs 2] [--cars-per-connection 100] [--out file]
+ *        [--processes 2] [--load-procs 2] [--cars-per-connection 100] [--cli source|built] [--out file]
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '2' },
     'load-procs': { type: 'string', default: '2' },
     'cars-per-connection': { type: 'string', default: '100' },
+    // source: bin/dev.js through tsx (a loader in every process); built: bin/run.js on dist/ (`npm run build` first), as installed.
+    cli: { type: 'string', default: 'source' },
     out: { type: 'string' },
   },
 });
@@ -40,6 +42,7 @@ const [cars, hz, warmupSec, windowSec, processes, loadProcs, perConn] = [num('ca
 export const TARGETS = { lossEvents: 0, p99Ms: 250, ingestionRssMb: 1024 };
 
 const DEV_BIN = fileURLToPath(new URL('../bin/dev.js', import.meta.url));
+const RUN_BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 const LOAD = fileURLToPath(new URL('./streams-load.ts', import.meta.url));
 const ENGINE_DEFAULTS = {
@@ -66,7 +69,8 @@ async function main(): Promise<void> {
   };
   const loaded = loadConfig({ env, cwd: dataDir });
   say(`namespace ${ns}: greenlane up (ingestion ×${processes}) on ${env.GREENLANE_KAFKA_BROKERS}, ${env.GREENLANE_REDIS_URL}`);
-  const up = spawn(process.execPath, ['--import', TSX, DEV_BIN, 'up', '--no-web', '--grpc-port', String(grpcPort), '--grid-port', String(gridPort), '--metrics-port', String(metricsPort)], {
+  const entry = values.cli === 'built' ? [RUN_BIN] : ['--import', TSX, DEV_BIN];
+  const up = spawn(process.execPath, [...entry, 'up', '--no-web', '--grpc-port', String(grpcPort), '--grid-port', String(gridPort), '--metrics-port', String(metricsPort)], {
     env: { ...process.env, ...env, FORCE_COLOR: '0' },
     cwd: dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -130,7 +134,7 @@ async function main(): Promise<void> {
     const doc = {
       at,
       machine: { cores: availableParallelism(), cpu: cpus()[0]?.model, node: process.version, loadAvg1mAtStart: load0, loadAvg1mAtEnd: loadavg()[0] },
-      settings: { cars, hz, warmupSec, windowSec, ingestionProcesses: processes, loadProcesses: loadProcs, carsPerConnection: perConn, connections: Math.ceil(cars / perConn) },
+      settings: { cars, hz, warmupSec, windowSec, ingestionProcesses: processes, loadProcesses: loadProcs, carsPerConnection: perConn, connections: Math.ceil(cars / perConn), cli: values.cli },
       offeredPerSec: cars * hz,
       sent,
       persisted: rows,
