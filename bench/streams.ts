@@ -6,7 +6,9 @@
  * ingestion's processes and the worker, read from /proc. Progress on stderr, one JSON on stdout.
  *
  *   node --import tsx bench/streams.ts [--cars 10000] [--hz 1] [--warmup 20] [--window 60]
- *        [--processes 2] [--load-procs 2] [--cars-per-connection 100] [--cli source|built] [--out file]
+ *        [--processes 2] [--load-procs 2] [--cars-per-connection 100] [--cli source|built] [--stages] [--out file]
+ * --stages: a consumer of the topic records each reading's Kafka timestamp (set when ingestion
+ * published it), so the latency splits into reading → on Kafka and on Kafka → durable row.
  */
 import { spawn, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -34,6 +36,8 @@ const { values } = parseArgs({
     'cars-per-connection': { type: 'string', default: '100' },
     // source: bin/dev.js through tsx (a loader in every process); built: bin/run.js on dist/ (`npm run build` first), as installed.
     cli: { type: 'string', default: 'source' },
+    // Also read the topic (a consumer of its own, ~10 % of a core at 10,000/s): splits the latency at Kafka.
+    stages: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -88,6 +92,7 @@ async function main(): Promise<void> {
     const table = `"${ns}".telemetry`;
     if (!(await until(() => db.query(`SELECT to_regclass('${table}') AS t`).then((r) => r.rows[0].t !== null), 60_000, 500))) throw new Error('the worker did not create its table');
     await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS durable_at timestamptz DEFAULT clock_timestamp()`);
+    const tap = values.stages ? await kafkaTap(env.GREENLANE_KAFKA_BROKERS!, `${ns}.fleet-events`) : undefined;
     const tree = processTree(up.pid!);
     say(`up pid ${up.pid}: ingestion pids ${tree.ingestion.join(',')}, worker ${tree.worker.join(',')}`);
 
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
       [new Date(w0).toISOString(), new Date(w1).toISOString()],
     );
     const p = (lat[0].p ?? []).map((v: unknown) => round(Number(v), 1));
+    const toKafkaMs = tap ? await tap.stop(w0, w1) : undefined;
     const inWindow = samples.filter((s) => s.at >= w0 && s.at <= w1);
     const ingestion = summarize(inWindow, 'ingestion');
     const worker = summarize(inWindow, 'worker');
@@ -140,7 +146,7 @@ async function main(): Promise<void> {
       persisted: rows,
       lost: Math.max(0, sent - rows),
       client: { errors: results.reduce((n, r) => n + r.summary.errors, 0), reconnects: results.reduce((n, r) => n + r.summary.reconnects, 0), rejected: results.reduce((n, r) => n + r.summary.rejected, 0), processes: results.map((r) => ({ cpuPercent: r.cpuPercent, elu: r.elu, loopDelayP99Ms: r.loopDelayP99Ms, sent: r.summary.sent })) },
-      window: { acceptedPerSec: round(Number(lat[0].n) / windowSec), rows: Number(lat[0].n), durableLatencyMs: { p50: p[0] ?? null, p90: p[1] ?? null, p99: p[2] ?? null, max: p[3] ?? null } },
+      window: { acceptedPerSec: round(Number(lat[0].n) / windowSec), rows: Number(lat[0].n), durableLatencyMs: { p50: p[0] ?? null, p90: p[1] ?? null, p99: p[2] ?? null, max: p[3] ?? null }, ...(toKafkaMs ? { toKafkaLatencyMs: toKafkaMs } : {}) },
       ingestion,
       worker,
       targets: TARGETS,
@@ -189,3 +195,25 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Reading timestamp → Kafka timestamp (when ingestion's producer sent it) of every telemetry record. */
+async function kafkaTap(brokers: string, topic: string) {
+  const { createKafkaEventBus } = await import('../src/adapters/kafka/kafka-event-bus.js');
+  const bus = await createKafkaEventBus({ brokers: brokers.split(','), clientId: 'bench-streams-tap' });
+  const seen: { at: number; lag: number }[] = [];
+  const sub = await bus.subscribe({ topic, groupId: `${topic}-tap`, fromBeginning: true, ephemeral: true, handleBatch: async (records) => {
+    for (const r of records) {
+      const e = JSON.parse(r.value) as { event_type?: string; timestamp?: number };
+      if (e.event_type === 'telemetry' && typeof e.timestamp === 'number') seen.push({ at: e.timestamp, lag: r.timestamp - e.timestamp });
+    }
+  } });
+  return {
+    async stop(w0: number, w1: number) {
+      await sub.stop();
+      await bus.close();
+      const lags = seen.filter((x) => x.at >= w0 && x.at < w1).map((x) => x.lag).sort((a, b) => a - b);
+      const q = (f: number) => (lags.length ? lags[Math.min(lags.length - 1, Math.floor(f * lags.length))] : null);
+      return { n: lags.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lags.at(-1) ?? null };
+    },
+  };
+}
