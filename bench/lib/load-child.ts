@@ -3,7 +3,7 @@
  * so the stack under test keeps its own core. Reports its start instant and, at the end, the
  * simulator summary plus its own CPU and event-loop figures, over the IPC channel.
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { onArgs, runMeasured, type LoadMessage } from './measured-run.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createSimulator } from '../../src/sim/simulator.js';
 
@@ -19,12 +19,7 @@ export interface LoadChildArgs {
   seed: number;
 }
 
-export type LoadChildMessage =
-  | { type: 'started'; at: number }
-  | { type: 'done'; summary: import('../../src/sim/simulator.js').SimSummary; cpuPercent: number; elu: number; loopDelayP99Ms: number }
-  | { type: 'failed'; error: string };
-
-const send = (m: LoadChildMessage) => new Promise<void>((r) => process.send!(m, () => r()));
+export type LoadChildMessage = LoadMessage;
 
 async function main(args: LoadChildArgs): Promise<void> {
   const sim = createSimulator({
@@ -40,29 +35,7 @@ async function main(args: LoadChildArgs): Promise<void> {
     batchSize: args.batchSize,
     logger: silentLogger,
   });
-  // Timestamps are the scheduled tick instants: loop delay here is error the latency figures inherit.
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  await sim.start();
-  loop.enable();
-  const cpu0 = process.cpuUsage();
-  const elu0 = performance.eventLoopUtilization();
-  const t0 = Date.now();
-  await send({ type: 'started', at: t0 });
-  const summary = await sim.done;
-  const cpu = process.cpuUsage(cpu0);
-  const wallMs = Date.now() - t0;
-  loop.disable();
-  await send({
-    type: 'done',
-    summary,
-    cpuPercent: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 10,
-    elu: Math.round(performance.eventLoopUtilization(elu0).utilization * 1000) / 1000,
-    loopDelayP99Ms: Math.round(loop.percentile(99) / 1e4) / 100,
-  });
+  await runMeasured(sim);
 }
 
-process.once('message', (args: LoadChildArgs) => {
-  main(args)
-    .catch((err: Error) => send({ type: 'failed', error: err.message }))
-    .finally(() => process.disconnect());
-});
+onArgs<LoadChildArgs>(main);

@@ -3,7 +3,7 @@ import { runChaos, type ChaosResult } from '../../bench/lib/chaos-run.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 /**
  * The CI part of the chaos suite (bench/chaos.ts is the fuller one): a steady simulated fleet in
@@ -18,7 +18,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
 
   afterAll(async () => {
     if (result) console.log(JSON.stringify({ faults: result.faults, audit: result.audit, sim: result.sim, unexpectedExits: result.unexpectedExits }, null, 2));
-    const env = { GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','), GREENLANE_REDIS_URL: infra.redisUrl, GREENLANE_DATABASE_URL: infra.databaseUrl, GREENLANE_NAMESPACE: ns };
+    const env = engineEnv(ns);
     await dropNamespace(loadConfig({ env, cwd: process.cwd() }), ns, silentLogger);
   }, 60_000);
 

@@ -98,3 +98,8 @@ export async function dropRedisNamespace(namespace: string): Promise<void> {
     raw.disconnect();
   }
 }
+
+/** The GREENLANE_* variables that point a process at the test engines, in a namespace of its own. */
+export function engineEnv(namespace: string): Record<'GREENLANE_KAFKA_BROKERS' | 'GREENLANE_REDIS_URL' | 'GREENLANE_DATABASE_URL' | 'GREENLANE_NAMESPACE', string> {
+  return { GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','), GREENLANE_REDIS_URL: infra.redisUrl, GREENLANE_DATABASE_URL: infra.databaseUrl, GREENLANE_NAMESPACE: namespace };
+}

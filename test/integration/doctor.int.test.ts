@@ -9,7 +9,7 @@ import { probePostgres } from '../../src/adapters/postgres/probe.js';
 import { createPostgresStore } from '../../src/adapters/postgres/postgres-store.js';
 import { probeRedis } from '../../src/adapters/redis/probe.js';
 import Doctor, { type DoctorReport } from '../../src/commands/doctor.js';
-import { describeWithEngine, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, infra, testNamespace } from '../helpers/infra.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const savedEnv = { ...process.env };
@@ -48,10 +48,7 @@ const allEngines = async () => {
 await describeWithEngine('postgres+redis+kafka', allEngines, 'greenlane doctor against real engines', () => {
   const namespace = testNamespace('doctor');
   const env = {
-    GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    GREENLANE_REDIS_URL: infra.redisUrl,
-    GREENLANE_DATABASE_URL: infra.databaseUrl,
-    GREENLANE_NAMESPACE: namespace,
+    ...engineEnv(namespace),
   };
 
   afterAll(async () => {

@@ -16,7 +16,7 @@ import { DEFAULT_STATIONS_FILE, startStack, type Stack } from '../../src/app/sta
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import type { EventBus, Subscription } from '../../src/ports/event-bus.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 import { scrapeMetric, sleep } from '../helpers/net.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -32,10 +32,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
   const ns = testNamespace('procs');
   const dataDir = mkdtempSync(join(tmpdir(), 'gl-procs-'));
   const env = {
-    GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    GREENLANE_REDIS_URL: infra.redisUrl,
-    GREENLANE_DATABASE_URL: infra.databaseUrl,
-    GREENLANE_NAMESPACE: ns,
+    ...engineEnv(ns),
     GREENLANE_DATA_DIR: dataDir,
     GREENLANE_API_TOKENS: TOKEN,
   };

@@ -16,7 +16,7 @@ import { createRegistry, serveMetrics } from '../../src/observability/metrics.js
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { createSimulator } from '../../src/sim/simulator.js';
 import { startStack, type Stack } from '../../src/app/stack.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, testNamespace } from '../helpers/infra.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'metrics-int-' + Math.random().toString(36).slice(2);
@@ -47,11 +47,8 @@ async function until<T>(check: () => Promise<T | undefined | false>, what: strin
 await describeWithEngine('kafka+redis+postgres', probe, 'metrics of a running stack move (and the query commands read the engines)', () => {
   const ns = testNamespace('met');
   const dataDir = mkdtempSync(join(tmpdir(), 'gl-metrics-'));
-  const engineEnv = {
-    GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    GREENLANE_REDIS_URL: infra.redisUrl,
-    GREENLANE_DATABASE_URL: infra.databaseUrl,
-    GREENLANE_NAMESPACE: ns,
+  const stackEnv = {
+    ...engineEnv(ns),
     GREENLANE_DATA_DIR: dataDir,
   };
   let loaded: LoadedConfig;
@@ -61,7 +58,7 @@ await describeWithEngine('kafka+redis+postgres', probe, 'metrics of a running st
   const scrape = async () => parseMetrics(await (await fetch(scrapeUrl)).text());
 
   beforeAll(async () => {
-    loaded = loadConfig({ env: { ...engineEnv, GREENLANE_API_TOKENS: TOKEN, GREENLANE_GRPC_PORT: '0', GREENLANE_GRPC_HOST: '127.0.0.1', GREENLANE_GRID_PORT: '0' }, cwd: dataDir });
+    loaded = loadConfig({ env: { ...stackEnv, GREENLANE_API_TOKENS: TOKEN, GREENLANE_GRPC_PORT: '0', GREENLANE_GRPC_HOST: '127.0.0.1', GREENLANE_GRID_PORT: '0' }, cwd: dataDir });
     expect(loaded.mode).toBe('external');
     const registry = createRegistry(false);
     stack = await startStack({ loaded, logger: silentLogger, registry, services: ['grid', 'worker', 'ingestion'] });
@@ -120,7 +117,7 @@ await describeWithEngine('kafka+redis+postgres', probe, 'metrics of a running st
   it('in external mode `greenlane bookings`, `stations list` and `sessions` read Redis and PostgreSQL directly', async () => {
     const run = async (cmd: { run(argv: string[], root: string): Promise<unknown> }, argv: string[]) => {
       for (const k of Object.keys(process.env)) if (k.startsWith('GREENLANE_')) delete process.env[k];
-      Object.assign(process.env, engineEnv);
+      Object.assign(process.env, stackEnv);
       let stdout = '';
       vi.spyOn(console, 'log').mockImplementation((line: unknown) => void (stdout += `${String(line)}\n`));
       vi.spyOn(process.stderr, 'write').mockImplementation(() => true);

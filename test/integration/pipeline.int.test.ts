@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
 import { startStack, type Stack } from '../../src/app/stack.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 const ORIGINAL_PROTO = fileURLToPath(new URL('../fixtures/original-fleet.proto', import.meta.url));
 const TOKEN = 'pipeline-int-' + Math.random().toString(36).slice(2);
@@ -27,10 +27,7 @@ await describeWithEngine('kafka+redis+postgres', probe, 'the steel thread on rea
   beforeAll(async () => {
     loaded = loadConfig({
       env: {
-        GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-        GREENLANE_REDIS_URL: infra.redisUrl,
-        GREENLANE_DATABASE_URL: infra.databaseUrl,
-        GREENLANE_NAMESPACE: ns,
+        ...engineEnv(ns),
         GREENLANE_DATA_DIR: dataDir,
         GREENLANE_API_TOKENS: TOKEN,
         GREENLANE_GRPC_PORT: '0',

@@ -13,7 +13,7 @@ import { createFleetClient, type FleetClient } from '../../src/grpc/client.js';
 import type { BookingResponseMsg, CarStatusMsg } from '../../src/grpc/proto.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { createRegistry } from '../../src/observability/metrics.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 
 /**
  * The attacks of issue 11 (principals half) against a stack on Kafka, Redis and PostgreSQL: each one
@@ -71,10 +71,7 @@ await describeWithEngine('kafka+redis+postgres', probe, 'security: principals, o
     writeFileSync(stationsFile, JSON.stringify([STATION]));
     loaded = loadConfig({
       env: {
-        GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-        GREENLANE_REDIS_URL: infra.redisUrl,
-        GREENLANE_DATABASE_URL: infra.databaseUrl,
-        GREENLANE_NAMESPACE: ns,
+        ...engineEnv(ns),
         GREENLANE_DATA_DIR: dataDir,
         GREENLANE_API_TOKENS: `${FLEET},${OTHER_FLEET}`,
         GREENLANE_OPERATOR_TOKENS: OPERATOR,

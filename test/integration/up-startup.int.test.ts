@@ -6,7 +6,7 @@ import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, infra, testNamespace } from '../helpers/infra.js';
 import { runCli } from '../helpers/run-cli.js';
 
 /** `greenlane up` at start: an engine that does not answer fails it (exit 4) within the bounded wait; a fresh namespace starts clean. */
@@ -14,10 +14,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
   const ns = testNamespace('upstart');
   const dataDir = mkdtempSync(join(tmpdir(), 'gl-upstart-'));
   const env = {
-    GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    GREENLANE_REDIS_URL: infra.redisUrl,
-    GREENLANE_DATABASE_URL: infra.databaseUrl,
-    GREENLANE_NAMESPACE: ns,
+    ...engineEnv(ns),
     GREENLANE_DATA_DIR: dataDir,
     GREENLANE_API_TOKENS: 'upstart-token',
     FORCE_COLOR: '0',

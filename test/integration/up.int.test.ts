@@ -7,7 +7,7 @@ import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { dropNamespace } from '../../src/app/namespace-cleanup.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, testNamespace } from '../helpers/infra.js';
 import { freePort, scrapeMetric } from '../helpers/net.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -26,10 +26,7 @@ await describeWithEngine('kafka+redis+postgres', engineProbe('kafka', 'redis', '
   const ns = testNamespace('up');
   const dataDir = mkdtempSync(join(tmpdir(), 'gl-up-'));
   const env = {
-    GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    GREENLANE_REDIS_URL: infra.redisUrl,
-    GREENLANE_DATABASE_URL: infra.databaseUrl,
-    GREENLANE_NAMESPACE: ns,
+    ...engineEnv(ns),
     GREENLANE_DATA_DIR: dataDir,
     GREENLANE_API_TOKENS: 'up-int-token',
     GREENLANE_API_TOKEN: 'up-int-token',

@@ -12,7 +12,7 @@ import { TOPIC_EVENTS, topicName } from '../../src/domain/events.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { EventBus } from '../../src/ports/event-bus.js';
 import type { CarTuple, ServerMsg } from '../../src/web/protocol.js';
-import { describeWithEngine, engineProbe, infra, testNamespace } from '../helpers/infra.js';
+import { describeWithEngine, engineEnv, engineProbe, testNamespace } from '../helpers/infra.js';
 
 /** The web view in external mode: the hub fed from Kafka (`greenlane web --source kafka`, and `up` on engines). */
 await describeWithEngine('kafka', engineProbe('kafka'), 'web view fed by Kafka', () => {
@@ -26,10 +26,7 @@ await describeWithEngine('kafka', engineProbe('kafka'), 'web view fed by Kafka',
 
   beforeAll(async () => {
     const env = {
-      GREENLANE_KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      GREENLANE_REDIS_URL: infra.redisUrl,
-      GREENLANE_DATABASE_URL: infra.databaseUrl,
-      GREENLANE_NAMESPACE: ns,
+      ...engineEnv(ns),
       GREENLANE_DATA_DIR: dataDir,
       GREENLANE_API_TOKENS: FLEET,
       GREENLANE_OPERATOR_TOKENS: OPERATOR,
